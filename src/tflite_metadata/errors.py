@@ -1,0 +1,54 @@
+"""The exception family of tflite-metadata.
+
+Every failure the package reports is a :class:`MetadataError`. It derives from
+:class:`ValueError` so that code written for tflite-support, which raises plain
+``ValueError``, keeps catching it.
+
+Low-level failures (``struct.error``, ``IndexError``, ``zipfile.BadZipFile``,
+``UnicodeDecodeError``, ``OSError`` …) are wrapped into one of the subclasses
+below; they never escape the package's public functions.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AssociatedFileError",
+    "ConsumerCompatibilityWarning",
+    "MetadataError",
+    "MetadataFormatError",
+    "MetadataValidationError",
+    "ModelFormatError",
+    "OutputWriteError",
+]
+
+
+class MetadataError(ValueError):
+    """Base class of every error raised by tflite-metadata."""
+
+
+class ModelFormatError(MetadataError):
+    """The model is not a well-formed TFLite FlatBuffer (bad identifier, offsets, lengths…)."""
+
+
+class MetadataFormatError(MetadataError):
+    """A metadata buffer is not a well-formed ``M001`` FlatBuffer."""
+
+
+class MetadataValidationError(MetadataError):
+    """Well-formed metadata that does not fit the model or breaks a populate rule."""
+
+
+class AssociatedFileError(MetadataError):
+    """An associated file, the zip that carries them, a label or a calibration file is bad."""
+
+
+class OutputWriteError(MetadataError):
+    """The output could not be written (permissions, full disk…); nothing partial was left."""
+
+
+class ConsumerCompatibilityWarning(UserWarning):
+    """The model would be refused by a consumer (Task Library, MediaPipe).
+
+    The Python API keeps tflite-support's permissive behaviour and only warns;
+    the command line refuses such models unless ``--no-check`` is given.
+    """
