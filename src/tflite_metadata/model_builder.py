@@ -1,0 +1,918 @@
+"""Build small, real TFLite models: the project's fixtures, demo sample and benchmark models.
+
+The models are audio classifiers of the simplest kind a runtime will still run:
+one input waveform and, per classification head, a ``FULLY_CONNECTED`` layer
+followed by a ``SOFTMAX``::
+
+    waveform [1, N] ─┬─ FULLY_CONNECTED(weights [C0, N], bias [C0]) ─ SOFTMAX ─ scores_0 [1, C0]
+                     └─ FULLY_CONNECTED(weights [C1, N], bias [C1]) ─ SOFTMAX ─ scores_1 [1, C1]
+
+They are written with the ``flatbuffers`` package's ``Builder`` and the
+constants of :mod:`tflite_metadata.model_format`; no converter, no TensorFlow.
+The LiteRT interpreter loads and runs them, and the TFLite Task Library and
+MediaPipe ``AudioClassifier`` accept them once metadata is added, so the test
+suite needs no model files of its own.
+
+Two entry points, one for bytes and one for files, that make the same bytes:
+
+* :func:`build_audio_classifier` returns the model as a ``bytearray``;
+* :func:`write_audio_classifier` streams a model whose constant data lives
+  after the FlatBuffer (the converter's "buffer offset" mode) to a file, in
+  bounded memory, however large: this is how benchmark models over 2 GiB are made.
+
+Every build is deterministic: the same arguments give the same bytes.
+
+What the options produce:
+
+* ``output_type="uint8"`` / ``"int8"`` / ``"int16"`` adds a ``QUANTIZE`` after each
+  softmax (scale 1/256 with zero point 0 or -128; int16: 1/32768 and 0); any
+  other type a ``CAST``, which gives a well-formed model that runtimes need not run.
+* ``input_type="uint8"`` / ``"int8"`` / ``"int16"`` / ``"float16"`` adds a
+  ``DEQUANTIZE`` after the input (with the quantization of :data:`INPUT_QUANTIZATION`);
+  any other type a ``CAST`` to float32.
+* ``external_buffers=True`` stores every constant buffer after the FlatBuffer,
+  as TFLite's converter does with ``_experimental_use_buffer_offset``: each
+  ``Buffer`` has no ``data``, and its ``offset``/``size`` give the absolute
+  position of its bytes in the file, 16-byte aligned; ``Model.metadata`` gets the
+  converter's ``buffer_location`` entry ("outside flatbuffers").
+* ``weight_bytes`` pads the constant data to that many bytes with an extra
+  constant buffer that no tensor uses. With external buffers it comes first in
+  the file, so that beyond 2 GiB the weights the model computes with lie at
+  offsets that need 64 bits.
+* ``extra_model_fields`` / ``extra_tensor_fields`` add two fields that no TFLite
+  schema has (ids :data:`EXTRA_SCALAR_FIELD` and :data:`EXTRA_STRING_FIELD`) to
+  ``Model`` and to every ``Tensor``, to check that a rewrite keeps fields newer
+  than the schema it knows.
+
+Example::
+
+    from tflite_metadata.model_builder import build_audio_classifier
+
+    model = build_audio_classifier(input_samples=16000, heads=[5, 10], output_type="uint8")
+    Path("two_heads.tflite").write_bytes(model)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import sys
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Optional
+
+import flatbuffers
+
+from .fileio import PathLike, atomic_output
+from .model_format import (
+    BUFFER_LOCATION_NAME,
+    BUFFER_LOCATION_OUTSIDE,
+    EXTERNAL_DATA_ALIGNMENT,
+    FILE_IDENTIFIER,
+    MODEL_SCHEMA_VERSION,
+    BufferField,
+    BuiltinOperator,
+    BuiltinOptions,
+    CastOptionsField,
+    MetadataField,
+    ModelField,
+    OperatorCodeField,
+    OperatorField,
+    QuantizationParametersField,
+    SignatureDefField,
+    SoftmaxOptionsField,
+    SubGraphField,
+    TensorField,
+    TensorMapField,
+    TensorType,
+)
+
+__all__ = [
+    "EXTRA_SCALAR_FIELD",
+    "EXTRA_SCALAR_VALUE",
+    "EXTRA_STRING_FIELD",
+    "EXTRA_STRING_VALUE",
+    "INPUT_QUANTIZATION",
+    "OUTPUT_QUANTIZATION",
+    "build_audio_classifier",
+    "default_output_names",
+    "head_parameters",
+    "write_audio_classifier",
+]
+
+#: Field id of the unknown ``uint`` field ``extra_model_fields``/``extra_tensor_fields`` add.
+#: Far beyond the last field of ``Model`` (9) and ``Tensor`` (10) in TFLite's schema, so that
+#: no reader, now or after a few schema revisions, gives it a meaning.
+EXTRA_SCALAR_FIELD = 40
+#: Field id of the unknown string field.
+EXTRA_STRING_FIELD = 41
+#: The unknown ``uint`` field's value. Larger than any test model, so a reader that
+#: mistook it for an offset would point outside the file rather than at real data.
+EXTRA_SCALAR_VALUE = 0xC0DEF00D
+#: The unknown string field's value.
+EXTRA_STRING_VALUE = "a field newer than the schema"
+
+#: (scale, zero point) of a quantized output: probabilities in [0, 1) over the type's range.
+OUTPUT_QUANTIZATION: dict[TensorType, tuple[float, int]] = {
+    TensorType.UINT8: (1 / 256, 0),
+    TensorType.INT8: (1 / 256, -128),
+    TensorType.INT16: (1 / 32768, 0),
+}
+#: (scale, zero point) of a quantized input: samples in [-1, 1) over the type's range.
+INPUT_QUANTIZATION: dict[TensorType, tuple[float, int]] = {
+    TensorType.UINT8: (1 / 128, 128),
+    TensorType.INT8: (1 / 128, 0),
+    TensorType.INT16: (1 / 32768, 0),
+}
+
+_SIGNATURE_KEY = "serving_default"
+_DESCRIPTION = "tflite-metadata model builder"
+# The largest FlatBuffer the flatbuffers package builds (32-bit offsets).
+_MAX_FLATBUFFER = 2**31 - 1
+# The filler of padding buffers repeats one block of this size.
+_FILLER_BLOCK = 1 << 20
+
+# -- the graph ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Constant:
+    """The bytes of one constant buffer: given, or ``size`` bytes of filler."""
+
+    size: int
+    data: Optional[bytes] = None
+    filler_seed: int = 0
+
+    def pieces(self) -> Iterator[memoryview]:
+        """The bytes in pieces of at most a few MiB (the filler is never materialized)."""
+        if self.data is not None:
+            yield memoryview(self.data)
+            return
+        block = memoryview(_filler_block(self.filler_seed))
+        remaining = self.size
+        while remaining:
+            piece = block[: min(remaining, len(block))]
+            yield piece
+            remaining -= len(piece)
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    name: str
+    type: TensorType
+    shape: tuple[int, ...]
+    buffer: int = 0
+    quantization: Optional[tuple[float, int]] = None
+
+
+@dataclass(frozen=True)
+class _Operator:
+    code: BuiltinOperator
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    options_type: BuiltinOptions
+    # (field id, schema scalar kind, value) of the options table; all other fields default.
+    options: tuple[tuple[int, str, float], ...] = ()
+
+
+@dataclass
+class _Graph:
+    """Everything the FlatBuffer holds, before serialization."""
+
+    tensors: list[_Tensor] = field(default_factory=list)
+    operators: list[_Operator] = field(default_factory=list)
+    inputs: list[int] = field(default_factory=list)
+    outputs: list[int] = field(default_factory=list)
+    # Buffer i + 1 (buffer 0 is the empty buffer every runtime expects).
+    constants: list[_Constant] = field(default_factory=list)
+    # Model.metadata entries: name -> bytes, stored inline after the constants' buffers.
+    metadata: list[tuple[str, bytes]] = field(default_factory=list)
+    signature_key: Optional[str] = _SIGNATURE_KEY
+    extra_model_fields: bool = False
+    extra_tensor_fields: bool = False
+
+    def add_tensor(self, tensor: _Tensor) -> int:
+        self.tensors.append(tensor)
+        return len(self.tensors) - 1
+
+    def add_constant(self, constant: _Constant) -> int:
+        self.constants.append(constant)
+        return len(self.constants)
+
+
+# -- deterministic data ------------------------------------------------------------------------
+
+
+def _random_int16(key: str, count: int) -> array[int]:
+    """``count`` pseudo-random int16 values, a pure function of ``key`` (SHAKE-256 output)."""
+    values = array("h", hashlib.shake_256(key.encode()).digest(2 * count))
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
+
+
+def _float32_bytes(values: Iterable[float]) -> bytes:
+    """Little-endian float32 bytes of ``values``."""
+    floats = array("f", values)
+    if sys.byteorder == "big":
+        floats.byteswap()
+    return floats.tobytes()
+
+
+def head_parameters(seed: int, head: int, classes: int, input_size: int) -> tuple[bytes, bytes]:
+    """The weights and bias of one head, as the builder stores them.
+
+    Values are multiples of a power of two (int16 times ``2**-k``), exactly
+    representable in float32, so a reference computation in Python floats sees
+    the same numbers as the runtime. The weights' range shrinks with
+    ``sqrt(input_size)`` so the logits stay of order 1 for audio in [-1, 1].
+
+    Args:
+        seed: the model's seed.
+        head: the head's index.
+        classes: the head's class count (rows of the weights).
+        input_size: the number of input samples (columns of the weights).
+
+    Returns:
+        ``(weights, bias)``: little-endian float32 bytes, ``classes * input_size``
+        and ``classes`` values, the weights row-major (``[classes, input_size]``).
+    """
+    step = 2.0 ** -round(math.log2(32768 * math.sqrt(input_size) / 8))
+    weights = _random_int16(f"tflite-metadata/{seed}/head-{head}/weights", classes * input_size)
+    bias = _random_int16(f"tflite-metadata/{seed}/head-{head}/bias", classes)
+    return (
+        _float32_bytes(v * step for v in weights),
+        _float32_bytes(v / 65536 for v in bias),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _filler_block(seed: int) -> bytes:
+    return hashlib.shake_256(f"tflite-metadata/{seed}/padding".encode()).digest(_FILLER_BLOCK)
+
+
+# -- options -----------------------------------------------------------------------------------
+
+
+def _tensor_type(name: str, what: str) -> TensorType:
+    try:
+        return TensorType[name.upper()]
+    except KeyError:
+        known = ", ".join(t.name.lower() for t in TensorType)
+        raise ValueError(
+            f"{what} {name!r} is not a TFLite tensor type (expected one of {known})"
+        ) from None
+
+
+def default_output_names(head_count: int) -> list[str]:
+    """The output tensor names the builder gives by default.
+
+    Args:
+        head_count: the number of classification heads.
+
+    Returns:
+        ``["scores"]`` for one head, ``["scores_0", "scores_1", …]`` for several.
+    """
+    if head_count == 1:
+        return ["scores"]
+    return [f"scores_{index}" for index in range(head_count)]
+
+
+@dataclass(frozen=True)
+class _Options:
+    input_shape: tuple[int, ...]
+    heads: tuple[int, ...]
+    input_type: TensorType
+    output_type: TensorType
+    input_name: str
+    output_names: tuple[str, ...]
+    seed: int
+    weight_bytes: Optional[int]
+    signature_key: Optional[str]
+    extra_model_fields: bool
+    extra_tensor_fields: bool
+
+    @property
+    def input_size(self) -> int:
+        return math.prod(self.input_shape)
+
+
+def _options(
+    *,
+    input_samples: int,
+    heads: Sequence[int],
+    input_type: str,
+    input_shape: Sequence[int] | None,
+    output_type: str,
+    input_name: str,
+    output_names: Sequence[str] | None,
+    seed: int,
+    weight_bytes: int | None,
+    signature_key: str | None,
+    extra_model_fields: bool,
+    extra_tensor_fields: bool,
+) -> _Options:
+    """Check the public arguments and gather them."""
+    head_list = tuple(int(classes) for classes in heads)
+    if not head_list or min(head_list) < 1:
+        raise ValueError(f"heads must be one or more class counts >= 1, got {list(heads)}")
+    if input_shape is None:
+        if int(input_samples) < 1:
+            raise ValueError(f"input_samples must be >= 1, got {input_samples}")
+        shape: tuple[int, ...] = (1, int(input_samples))
+    else:
+        shape = tuple(int(dim) for dim in input_shape)
+        if not shape or min(shape) < 1:
+            raise ValueError(f"input_shape must have dimensions >= 1, got {list(input_shape)}")
+    names = tuple(default_output_names(len(head_list)) if output_names is None else output_names)
+    if len(names) != len(head_list):
+        raise ValueError(f"{len(names)} output_names given for {len(head_list)} heads")
+    if len(set(names)) != len(names) or input_name in names:
+        raise ValueError(
+            f"tensor names must be distinct: input {input_name!r}, outputs {list(names)}"
+        )
+    if weight_bytes is not None and weight_bytes < 0:
+        raise ValueError(f"weight_bytes must be >= 0, got {weight_bytes}")
+    return _Options(
+        input_shape=shape,
+        heads=head_list,
+        input_type=_tensor_type(input_type, "input_type"),
+        output_type=_tensor_type(output_type, "output_type"),
+        input_name=input_name,
+        output_names=names,
+        seed=int(seed),
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+
+
+def _graph(options: _Options, external: bool) -> _Graph:
+    """The classifier's tensors, operators and constants."""
+    graph = _Graph(
+        signature_key=options.signature_key,
+        extra_model_fields=options.extra_model_fields,
+        extra_tensor_fields=options.extra_tensor_fields,
+    )
+    size = options.input_size
+    weights = [
+        head_parameters(options.seed, index, classes, size)
+        for index, classes in enumerate(options.heads)
+    ]
+    # Padding first: in an external-buffer file it then lies before the real weights,
+    # which therefore sit at the largest offsets.
+    if options.weight_bytes is not None:
+        used = sum(len(w) + len(b) for w, b in weights)
+        if options.weight_bytes > used:
+            graph.add_constant(
+                _Constant(size=options.weight_bytes - used, filler_seed=options.seed)
+            )
+
+    source = options.input_type
+    quantization = INPUT_QUANTIZATION.get(source)
+    input_index = graph.add_tensor(
+        _Tensor(options.input_name, source, options.input_shape, quantization=quantization)
+    )
+    graph.inputs.append(input_index)
+    features = input_index
+    if source != TensorType.FLOAT32:
+        features = graph.add_tensor(
+            _Tensor(f"{options.input_name}/float32", TensorType.FLOAT32, options.input_shape)
+        )
+        if source in INPUT_QUANTIZATION or source == TensorType.FLOAT16:
+            graph.operators.append(
+                _Operator(
+                    BuiltinOperator.DEQUANTIZE,
+                    (input_index,),
+                    (features,),
+                    BuiltinOptions.DEQUANTIZE_OPTIONS,
+                )
+            )
+        else:
+            graph.operators.append(_cast(input_index, features, source, TensorType.FLOAT32))
+
+    for index, (classes, name, (weight_data, bias_data)) in enumerate(
+        zip(options.heads, options.output_names, weights)
+    ):
+        prefix = f"head_{index}"
+        weight = graph.add_tensor(
+            _Tensor(
+                f"{prefix}/weights",
+                TensorType.FLOAT32,
+                (classes, size),
+                graph.add_constant(_Constant(len(weight_data), weight_data)),
+            )
+        )
+        bias = graph.add_tensor(
+            _Tensor(
+                f"{prefix}/bias",
+                TensorType.FLOAT32,
+                (classes,),
+                graph.add_constant(_Constant(len(bias_data), bias_data)),
+            )
+        )
+        logits = graph.add_tensor(_Tensor(f"{prefix}/logits", TensorType.FLOAT32, (1, classes)))
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                (features, weight, bias),
+                (logits,),
+                # Every FullyConnectedOptions field at its default: no fused activation,
+                # default weights format, num dims not kept.
+                BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+            )
+        )
+        target = options.output_type
+        softmax_name = name if target == TensorType.FLOAT32 else f"{prefix}/probabilities"
+        probabilities = graph.add_tensor(_Tensor(softmax_name, TensorType.FLOAT32, (1, classes)))
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.SOFTMAX,
+                (logits,),
+                (probabilities,),
+                BuiltinOptions.SOFTMAX_OPTIONS,
+                # The schema's default beta is 0, which would make every score equal.
+                ((SoftmaxOptionsField.BETA, "float", 1.0),),
+            )
+        )
+        output = probabilities
+        if target != TensorType.FLOAT32:
+            output = graph.add_tensor(
+                _Tensor(name, target, (1, classes), quantization=OUTPUT_QUANTIZATION.get(target))
+            )
+            if target in OUTPUT_QUANTIZATION:
+                graph.operators.append(
+                    _Operator(
+                        BuiltinOperator.QUANTIZE,
+                        (probabilities,),
+                        (output,),
+                        BuiltinOptions.QUANTIZE_OPTIONS,
+                    )
+                )
+            else:
+                graph.operators.append(_cast(probabilities, output, TensorType.FLOAT32, target))
+        graph.outputs.append(output)
+
+    if external:
+        graph.metadata.append((BUFFER_LOCATION_NAME, BUFFER_LOCATION_OUTSIDE))
+    return graph
+
+
+def _cast(source: int, target: int, from_type: TensorType, to_type: TensorType) -> _Operator:
+    return _Operator(
+        BuiltinOperator.CAST,
+        (source,),
+        (target,),
+        BuiltinOptions.CAST_OPTIONS,
+        (
+            (CastOptionsField.IN_DATA_TYPE, "byte", int(from_type)),
+            (CastOptionsField.OUT_DATA_TYPE, "byte", int(to_type)),
+        ),
+    )
+
+
+# -- serialization ---------------------------------------------------------------------------
+
+
+def _byte_vector(builder: flatbuffers.Builder, size: int, pieces: Iterable[memoryview]) -> int:
+    """A ``[ubyte]`` vector whose data is 16-byte aligned in the finished buffer.
+
+    What ``Builder.CreateByteVector`` does, with two differences: the data gets
+    the converter's alignment, and it is copied in piece by piece, so a large
+    buffer is never held twice.
+    """
+    builder.StartVector(1, size, EXTERNAL_DATA_ALIGNMENT)
+    builder.head -= size
+    pos = builder.head
+    for piece in pieces:
+        builder.Bytes[pos : pos + len(piece)] = piece
+        pos += len(piece)
+    return int(builder.EndVector())
+
+
+def _scalar_vector(builder: flatbuffers.Builder, kind: str, values: Sequence[float]) -> int:
+    """A vector of ``int`` (``"int"``), ``long`` (``"long"``) or ``float`` (``"float"``)."""
+    prepend, size = {
+        "int": (builder.PrependInt32, 4),
+        "long": (builder.PrependInt64, 8),
+        "float": (builder.PrependFloat32, 4),
+    }[kind]
+    builder.StartVector(size, len(values), size)
+    for value in reversed(values):
+        prepend(value)
+    return int(builder.EndVector())
+
+
+def _offset_vector(builder: flatbuffers.Builder, offsets: Sequence[int]) -> int:
+    builder.StartVector(4, len(offsets), 4)
+    for offset in reversed(offsets):
+        builder.PrependUOffsetTRelative(offset)
+    return int(builder.EndVector())
+
+
+_PREPEND = {
+    "byte": "PrependInt8",
+    "ubyte": "PrependUint8",
+    "int": "PrependInt32",
+    "uint": "PrependUint32",
+    "ulong": "PrependUint64",
+    "float": "PrependFloat32",
+}
+
+
+def _add_scalar(builder: flatbuffers.Builder, field_id: int, kind: str, value: float) -> None:
+    """Add scalar field ``field_id`` of schema type ``kind`` to the table being built.
+
+    The value is written even when it equals the schema's default (which
+    ``Prepend…Slot`` would omit): what the builder writes is then explicit.
+    """
+    getattr(builder, _PREPEND[kind])(value)
+    builder.Slot(field_id)
+
+
+def _extra_string(builder: flatbuffers.Builder) -> int:
+    """Create the unknown string field's value, before the table that holds it."""
+    return int(builder.CreateString(EXTRA_STRING_VALUE))
+
+
+def _add_extra_fields(builder: flatbuffers.Builder, string: int) -> None:
+    """Add both unknown fields to the table being built (``string`` from :func:`_extra_string`)."""
+    _add_scalar(builder, EXTRA_SCALAR_FIELD, "uint", EXTRA_SCALAR_VALUE)
+    builder.PrependUOffsetTRelativeSlot(EXTRA_STRING_FIELD, string, 0)
+
+
+def _serialize(graph: _Graph, locations: Sequence[tuple[int, int]] | None) -> bytearray:
+    """The model's FlatBuffer.
+
+    Args:
+        graph: the model.
+        locations: ``None`` to store the constants inline (in ``Buffer.data``);
+            else the absolute ``(offset, size)`` of each constant in the file.
+    """
+    inline_size = 0 if locations is not None else sum(c.size for c in graph.constants)
+    # Sized up front, so the builder never grows (and copies) a large buffer.
+    estimate = inline_size + EXTERNAL_DATA_ALIGNMENT * len(graph.constants) + 65536
+    if estimate > _MAX_FLATBUFFER:
+        raise ValueError(
+            f"a model with {inline_size} bytes of constant data stored inline would exceed "
+            "the 2 GiB FlatBuffer limit; use external_buffers=True (or write_audio_classifier)"
+        )
+    builder = flatbuffers.Builder(estimate)
+
+    # Buffers: their data first, so it ends up at the end of the FlatBuffer, as the
+    # converter places it.
+    buffers = [_buffer(builder, None, None)]
+    for index, constant in enumerate(graph.constants):
+        if locations is None:
+            data = _byte_vector(builder, constant.size, constant.pieces())
+            buffers.append(_buffer(builder, data, None))
+        else:
+            buffers.append(_buffer(builder, None, locations[index]))
+    metadata_buffers = []
+    for _, content in graph.metadata:
+        data = _byte_vector(builder, len(content), [memoryview(content)])
+        metadata_buffers.append(len(buffers))
+        buffers.append(_buffer(builder, data, None))
+
+    tensors = [_tensor(builder, tensor, graph.extra_tensor_fields) for tensor in graph.tensors]
+    codes: list[BuiltinOperator] = []
+    for op in graph.operators:
+        if op.code not in codes:
+            codes.append(op.code)
+    operators = [_operator(builder, op, codes.index(op.code)) for op in graph.operators]
+
+    tensor_vector = _offset_vector(builder, tensors)
+    input_vector = _scalar_vector(builder, "int", graph.inputs)
+    output_vector = _scalar_vector(builder, "int", graph.outputs)
+    operator_vector = _offset_vector(builder, operators)
+    subgraph_name = builder.CreateString("main")
+    builder.StartObject(len(SubGraphField))
+    builder.PrependUOffsetTRelativeSlot(SubGraphField.TENSORS, tensor_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(SubGraphField.INPUTS, input_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(SubGraphField.OUTPUTS, output_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(SubGraphField.OPERATORS, operator_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(SubGraphField.NAME, subgraph_name, 0)
+    subgraphs = _offset_vector(builder, [builder.EndObject()])
+
+    operator_codes = []
+    for code in codes:
+        builder.StartObject(len(OperatorCodeField))
+        # Every code the builder emits is below 127, so the deprecated byte field
+        # (which older runtimes read) holds it too.
+        _add_scalar(builder, OperatorCodeField.DEPRECATED_BUILTIN_CODE, "byte", int(code))
+        _add_scalar(builder, OperatorCodeField.VERSION, "int", 1)
+        _add_scalar(builder, OperatorCodeField.BUILTIN_CODE, "int", int(code))
+        operator_codes.append(builder.EndObject())
+    operator_code_vector = _offset_vector(builder, operator_codes)
+
+    metadata_vector = 0
+    if graph.metadata:
+        entries = []
+        for (name, _), buffer_index in zip(graph.metadata, metadata_buffers):
+            name_offset = builder.CreateString(name)
+            builder.StartObject(len(MetadataField))
+            builder.PrependUOffsetTRelativeSlot(MetadataField.NAME, name_offset, 0)
+            _add_scalar(builder, MetadataField.BUFFER, "uint", buffer_index)
+            entries.append(builder.EndObject())
+        metadata_vector = _offset_vector(builder, entries)
+
+    signature_vector = 0
+    if graph.signature_key is not None:
+        signature_vector = _offset_vector(builder, [_signature(builder, graph)])
+
+    buffer_vector = _offset_vector(builder, buffers)
+    description = builder.CreateString(_DESCRIPTION)
+    extra_string = _extra_string(builder) if graph.extra_model_fields else 0
+    builder.StartObject(EXTRA_STRING_FIELD + 1 if graph.extra_model_fields else len(ModelField))
+    _add_scalar(builder, ModelField.VERSION, "uint", MODEL_SCHEMA_VERSION)
+    builder.PrependUOffsetTRelativeSlot(ModelField.OPERATOR_CODES, operator_code_vector, 0)
+    builder.PrependUOffsetTRelativeSlot(ModelField.SUBGRAPHS, subgraphs, 0)
+    builder.PrependUOffsetTRelativeSlot(ModelField.DESCRIPTION, description, 0)
+    builder.PrependUOffsetTRelativeSlot(ModelField.BUFFERS, buffer_vector, 0)
+    if metadata_vector:
+        builder.PrependUOffsetTRelativeSlot(ModelField.METADATA, metadata_vector, 0)
+    if signature_vector:
+        builder.PrependUOffsetTRelativeSlot(ModelField.SIGNATURE_DEFS, signature_vector, 0)
+    if graph.extra_model_fields:
+        _add_extra_fields(builder, extra_string)
+    builder.Finish(builder.EndObject(), file_identifier=FILE_IDENTIFIER)
+
+    # The finished FlatBuffer is the tail of the builder's array: drop the unused
+    # head in place (cheap for a bytearray) rather than copy it out with Output().
+    out: bytearray = builder.Bytes
+    del out[: builder.Head()]
+    return out
+
+
+def _buffer(
+    builder: flatbuffers.Builder, data: int | None, location: tuple[int, int] | None
+) -> int:
+    builder.StartObject(len(BufferField))
+    if data is not None:
+        builder.PrependUOffsetTRelativeSlot(BufferField.DATA, data, 0)
+    if location is not None:
+        # Size first: the builder writes backwards, so this puts ``offset`` first in
+        # the table, as the converter's tables have it.
+        _add_scalar(builder, BufferField.SIZE, "ulong", location[1])
+        _add_scalar(builder, BufferField.OFFSET, "ulong", location[0])
+    return int(builder.EndObject())
+
+
+def _tensor(builder: flatbuffers.Builder, tensor: _Tensor, extra_fields: bool) -> int:
+    shape = _scalar_vector(builder, "int", tensor.shape)
+    name = builder.CreateString(tensor.name)
+    quantization = 0
+    if tensor.quantization is not None:
+        scale, zero_point = tensor.quantization
+        scales = _scalar_vector(builder, "float", [scale])
+        zero_points = _scalar_vector(builder, "long", [zero_point])
+        builder.StartObject(len(QuantizationParametersField))
+        builder.PrependUOffsetTRelativeSlot(QuantizationParametersField.SCALE, scales, 0)
+        builder.PrependUOffsetTRelativeSlot(QuantizationParametersField.ZERO_POINT, zero_points, 0)
+        quantization = builder.EndObject()
+    extra_string = _extra_string(builder) if extra_fields else 0
+    builder.StartObject(EXTRA_STRING_FIELD + 1 if extra_fields else len(TensorField))
+    builder.PrependUOffsetTRelativeSlot(TensorField.SHAPE, shape, 0)
+    _add_scalar(builder, TensorField.TYPE, "byte", int(tensor.type))
+    if tensor.buffer:
+        _add_scalar(builder, TensorField.BUFFER, "uint", tensor.buffer)
+    builder.PrependUOffsetTRelativeSlot(TensorField.NAME, name, 0)
+    if quantization:
+        builder.PrependUOffsetTRelativeSlot(TensorField.QUANTIZATION, quantization, 0)
+    if extra_fields:
+        _add_extra_fields(builder, extra_string)
+    return int(builder.EndObject())
+
+
+def _operator(builder: flatbuffers.Builder, op: _Operator, opcode_index: int) -> int:
+    inputs = _scalar_vector(builder, "int", op.inputs)
+    outputs = _scalar_vector(builder, "int", op.outputs)
+    builder.StartObject(max((f for f, _, _ in op.options), default=-1) + 1)
+    for field_id, kind, value in op.options:
+        _add_scalar(builder, field_id, kind, value)
+    options = builder.EndObject()
+    builder.StartObject(OperatorField.CUSTOM_OPTIONS)
+    _add_scalar(builder, OperatorField.OPCODE_INDEX, "uint", opcode_index)
+    builder.PrependUOffsetTRelativeSlot(OperatorField.INPUTS, inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(OperatorField.OUTPUTS, outputs, 0)
+    _add_scalar(builder, OperatorField.BUILTIN_OPTIONS_TYPE, "ubyte", int(op.options_type))
+    builder.PrependUOffsetTRelativeSlot(OperatorField.BUILTIN_OPTIONS, options, 0)
+    return int(builder.EndObject())
+
+
+def _signature(builder: flatbuffers.Builder, graph: _Graph) -> int:
+    """The ``serving_default`` signature: every input and output under its tensor's name."""
+
+    def tensor_maps(indices: Sequence[int]) -> int:
+        maps = []
+        for index in indices:
+            name = builder.CreateString(graph.tensors[index].name)
+            builder.StartObject(len(TensorMapField))
+            builder.PrependUOffsetTRelativeSlot(TensorMapField.NAME, name, 0)
+            _add_scalar(builder, TensorMapField.TENSOR_INDEX, "uint", index)
+            maps.append(builder.EndObject())
+        return _offset_vector(builder, maps)
+
+    inputs = tensor_maps(graph.inputs)
+    outputs = tensor_maps(graph.outputs)
+    key = builder.CreateString(graph.signature_key or "")
+    builder.StartObject(SignatureDefField.SUBGRAPH_INDEX + 1)
+    builder.PrependUOffsetTRelativeSlot(SignatureDefField.INPUTS, inputs, 0)
+    builder.PrependUOffsetTRelativeSlot(SignatureDefField.OUTPUTS, outputs, 0)
+    builder.PrependUOffsetTRelativeSlot(SignatureDefField.SIGNATURE_KEY, key, 0)
+    _add_scalar(builder, SignatureDefField.SUBGRAPH_INDEX, "uint", 0)
+    return int(builder.EndObject())
+
+
+# -- layout -------------------------------------------------------------------------------------
+
+
+def _align(value: int) -> int:
+    return -(-value // EXTERNAL_DATA_ALIGNMENT) * EXTERNAL_DATA_ALIGNMENT
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """A model with external buffers: the FlatBuffer, then each constant at its offset."""
+
+    flatbuffer: bytearray
+    constants: list[tuple[int, _Constant]]
+    size: int
+
+    def pieces(self) -> Iterator[memoryview]:
+        """Every byte of the file, in order, in pieces of bounded size."""
+        yield memoryview(self.flatbuffer)
+        pos = len(self.flatbuffer)
+        for offset, constant in self.constants:
+            yield memoryview(bytes(offset - pos))
+            yield from constant.pieces()
+            pos = offset + constant.size
+        yield memoryview(bytes(self.size - pos))
+
+
+def _external_layout(graph: _Graph) -> _Layout:
+    """Place the constants after the FlatBuffer, as the converter's buffer-offset mode does."""
+    # The offsets' values do not change the FlatBuffer's size (a ulong field is 8
+    # bytes whatever it holds, and no value is 0, which would omit it), so one build
+    # with placeholders measures it, and a second writes the real offsets.
+    placeholder = [(EXTERNAL_DATA_ALIGNMENT, c.size) for c in graph.constants]
+    start = _align(len(_serialize(graph, placeholder)))
+    locations = []
+    pos = start
+    for constant in graph.constants:
+        locations.append((pos, constant.size))
+        pos = _align(pos + constant.size)
+    flatbuffer = _serialize(graph, locations)
+    if _align(len(flatbuffer)) != start:
+        raise AssertionError("the FlatBuffer changed size when its offsets were filled in")
+    return _Layout(
+        flatbuffer=flatbuffer,
+        constants=[(offset, c) for (offset, _), c in zip(locations, graph.constants)],
+        size=pos,
+    )
+
+
+# -- public API -----------------------------------------------------------------------------------
+
+
+def build_audio_classifier(
+    *,
+    input_samples: int = 15600,
+    heads: Sequence[int] = (7,),
+    input_type: str = "float32",
+    input_shape: Sequence[int] | None = None,
+    output_type: str = "float32",
+    input_name: str = "waveform",
+    output_names: Sequence[str] | None = None,
+    seed: int = 0,
+    external_buffers: bool = False,
+    weight_bytes: int | None = None,
+    signature_key: str | None = _SIGNATURE_KEY,
+    extra_model_fields: bool = False,
+    extra_tensor_fields: bool = False,
+) -> bytearray:
+    """Build an audio classifier (see the module's documentation for the graph).
+
+    Args:
+        input_samples: the input's sample count; the input is ``[1, input_samples]``.
+        heads: each head's class count; one output per head, in this order.
+        input_type: the input tensor's type (a ``TensorType`` name, any case);
+            other than ``"float32"``, a ``DEQUANTIZE`` or ``CAST`` follows the input.
+        input_shape: the input tensor's shape instead of ``[1, input_samples]``
+            (e.g. ``[1, 1, 16000]`` or ``[15600]``); the layers see the product of
+            its dimensions as the sample count, and ``input_samples`` is ignored.
+        output_type: the outputs' type; other than ``"float32"``, a ``QUANTIZE``
+            (uint8, int8, int16) or ``CAST`` follows each softmax.
+        input_name: the input tensor's name.
+        output_names: the output tensors' names; default :func:`default_output_names`.
+        seed: selects the pseudo-random weights.
+        external_buffers: store the constant data after the FlatBuffer, located
+            by ``Buffer.offset``/``Buffer.size`` (the converter's buffer-offset mode).
+        weight_bytes: pad the constant data to this many bytes (the file is a few
+            KiB larger) with a buffer no tensor uses; no padding when the weights
+            are already as large.
+        signature_key: the key of the model's one ``SignatureDef`` (naming the input
+            and outputs by their tensor names); ``None`` for no signature.
+        extra_model_fields: add fields unknown to every TFLite schema to ``Model``:
+            a ``uint`` (:data:`EXTRA_SCALAR_FIELD`, :data:`EXTRA_SCALAR_VALUE`) and a
+            string (:data:`EXTRA_STRING_FIELD`, :data:`EXTRA_STRING_VALUE`).
+        extra_tensor_fields: add the same two fields to every ``Tensor``.
+
+    Returns:
+        The model's bytes.
+
+    Raises:
+        ValueError: an argument is out of range (no heads, a class count or a
+            dimension below 1, an unknown type name, duplicate tensor names…), or
+            the constant data would not fit in a FlatBuffer without ``external_buffers``.
+    """
+    options = _options(
+        input_samples=input_samples,
+        heads=heads,
+        input_type=input_type,
+        input_shape=input_shape,
+        output_type=output_type,
+        input_name=input_name,
+        output_names=output_names,
+        seed=seed,
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+    graph = _graph(options, external_buffers)
+    if not external_buffers:
+        return _serialize(graph, None)
+    layout = _external_layout(graph)
+    out = bytearray(layout.size)
+    pos = 0
+    for piece in layout.pieces():
+        out[pos : pos + len(piece)] = piece
+        pos += len(piece)
+    return out
+
+
+def write_audio_classifier(
+    path: PathLike,
+    *,
+    weight_bytes: int | None = None,
+    input_samples: int = 15600,
+    heads: Sequence[int] = (7,),
+    input_type: str = "float32",
+    input_shape: Sequence[int] | None = None,
+    output_type: str = "float32",
+    input_name: str = "waveform",
+    output_names: Sequence[str] | None = None,
+    seed: int = 0,
+    signature_key: str | None = _SIGNATURE_KEY,
+    extra_model_fields: bool = False,
+    extra_tensor_fields: bool = False,
+) -> int:
+    """Write an audio classifier with external buffers to ``path``, in bounded memory.
+
+    The file is the one ``build_audio_classifier(external_buffers=True, ...)``
+    returns for the same arguments, byte for byte, but the padding is streamed:
+    a model of any size (over 2 GiB, with 64-bit offsets) costs a few MiB of memory.
+    The file appears complete or not at all (it is written beside ``path`` and
+    renamed).
+
+    Args:
+        path: where to write the model.
+        weight_bytes: the size of the constant data, as for :func:`build_audio_classifier`.
+        input_samples, heads, input_type, input_shape, output_type, input_name,
+            output_names, seed, signature_key, extra_model_fields,
+            extra_tensor_fields: as for :func:`build_audio_classifier`.
+
+    Returns:
+        The file's size in bytes.
+
+    Raises:
+        ValueError: an argument is out of range (see :func:`build_audio_classifier`).
+        OutputWriteError: the file could not be written.
+    """
+    options = _options(
+        input_samples=input_samples,
+        heads=heads,
+        input_type=input_type,
+        input_shape=input_shape,
+        output_type=output_type,
+        input_name=input_name,
+        output_names=output_names,
+        seed=seed,
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+    layout = _external_layout(_graph(options, True))
+    with atomic_output(path) as stream:
+        _write_pieces(stream, layout.pieces())
+    return layout.size
+
+
+def _write_pieces(stream: IO[bytes], pieces: Iterable[memoryview]) -> None:
+    for piece in pieces:
+        stream.write(piece)
