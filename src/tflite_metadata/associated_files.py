@@ -1,0 +1,1437 @@
+"""Associated files: the zip archive appended after a model's bytes.
+
+A TFLite model carries its associated files (label files, score calibration
+files…) as a zip archive written after the FlatBuffer. tflite-support 0.4.4
+appends it with Python's :mod:`zipfile` in append mode over the model file, so
+every offset in the archive (local headers, central directory) is an absolute
+offset in the model file, and every entry is stored uncompressed. The
+consumers (Task Library, MediaPipe) open the zip over the whole model buffer
+with minizip and serve the stored bytes in place, which is why they refuse
+compressed entries.
+
+This module reads and writes that archive itself, over ``bytes``,
+``bytearray``, ``memoryview`` or ``mmap`` without copying the model:
+
+* :func:`find_zip` locates the end of central directory record in the last
+  65,557 bytes, follows Zip64 records, parses the central directory and every
+  local header, and returns a :class:`ZipTail` (or None when the model carries
+  no zip). Every offset and length is checked before use, declared counts and
+  sizes are bounded (:class:`ZipLimits`) before anything is allocated, and
+  entries may not overlap. Archives whose offsets are relative to their own
+  start (a zip made separately and appended) are read too.
+* :meth:`ZipTail.read` returns one file's bytes after checking the size limits,
+  the compression ratio (deflated entries are accepted on read, with a bound
+  against zip bombs) and the CRC.
+* :func:`check_extract_name`, :func:`safe_member_path` and :func:`extract_all`
+  keep extraction inside one folder.
+* :func:`write_zip` writes a deterministic stored archive with absolute offsets.
+* :func:`salvage_zip_start` finds where a corrupt archive begins, so that
+  populate can replace it.
+
+Every failure is an :class:`~tflite_metadata.errors.AssociatedFileError` (or an
+:class:`~tflite_metadata.errors.OutputWriteError` when the disk refuses a write)
+whose message says what was expected, what was found and at which offset.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import stat
+import struct
+import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Callable, NamedTuple, Protocol, Union
+
+from .errors import AssociatedFileError, MetadataError, OutputWriteError
+from .fileio import PathLike, atomic_write
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "EOCD_SEARCH_SIZE",
+    "ExtractRefusedError",
+    "FileContent",
+    "FilesToWrite",
+    "ZipEntry",
+    "ZipLimits",
+    "ZipSource",
+    "ZipTail",
+    "build_zip",
+    "check_extract_name",
+    "extract_all",
+    "extract_refusals",
+    "find_zip",
+    "name_problem",
+    "safe_member_path",
+    "salvage_zip_start",
+    "write_zip",
+]
+
+#: Anything that exposes its bytes through the buffer protocol: bytes,
+#: bytearray, memoryview, mmap.
+ZipSource = Union[bytes, bytearray, memoryview, mmap.mmap]
+#: The content of one associated file.
+FileContent = Union[bytes, bytearray, memoryview]
+#: Associated files to write: name to content, in order, or ``(name, content)`` pairs.
+FilesToWrite = Union[Mapping[str, FileContent], Iterable[tuple[str, FileContent]]]
+
+# -- the format (PKWARE APPNOTE.TXT 6.3) ----------------------------------------------------
+
+_LOCAL_SIGNATURE = 0x04034B50  # b"PK\x03\x04"
+_CENTRAL_SIGNATURE = 0x02014B50  # b"PK\x01\x02"
+_END_SIGNATURE = 0x06054B50  # b"PK\x05\x06"
+_ZIP64_END_SIGNATURE = 0x06064B50  # b"PK\x06\x06"
+_ZIP64_LOCATOR_SIGNATURE = 0x07064B50  # b"PK\x06\x07"
+_END_SIGNATURE_BYTES = struct.pack("<I", _END_SIGNATURE)
+
+# signature, version needed, flags, method, time, date, crc-32, compressed size,
+# uncompressed size, name length, extra length
+_LOCAL = struct.Struct("<I5H3I2H")
+# signature, version made by, version needed, flags, method, time, date, crc-32,
+# compressed size, uncompressed size, name length, extra length, comment length,
+# disk number start, internal attributes, external attributes, local header offset
+_CENTRAL = struct.Struct("<I6H3I5H2I")
+# signature, this disk, disk of the central directory, entries on this disk,
+# entries in total, central directory size, central directory offset, comment length
+_END = struct.Struct("<I4H2IH")
+# signature, disk holding the Zip64 end record, its offset, number of disks
+_ZIP64_LOCATOR = struct.Struct("<IIQI")
+# signature, size of the rest of the record, version made by, version needed,
+# this disk, disk of the central directory, entries on this disk, entries in total,
+# central directory size, central directory offset
+_ZIP64_END = struct.Struct("<IQ2H2I4Q")
+_EXTRA_HEADER = struct.Struct("<2H")
+
+
+class _CentralHeader(NamedTuple):
+    signature: int
+    version_made_by: int
+    version_needed: int
+    flags: int
+    method: int
+    time: int
+    date: int
+    crc32: int
+    compressed_size: int
+    size: int
+    name_size: int
+    extra_size: int
+    comment_size: int
+    disk: int
+    internal_attributes: int
+    external_attributes: int
+    header_offset: int
+
+
+_U64 = struct.Struct("<Q")
+_U32 = struct.Struct("<I")
+
+_ZIP64_EXTRA_ID = 0x0001
+_FLAG_ENCRYPTED = 0x0001
+_FLAG_UTF8 = 0x0800
+_MAX_U16 = 0xFFFF
+_MAX_U32 = 0xFFFFFFFF
+
+#: The end of central directory record may be followed by a comment of up to
+#: 65,535 bytes, so it starts within the last 22 + 65,535 bytes.
+EOCD_SEARCH_SIZE = _END.size + _MAX_U16
+
+STORED = 0
+DEFLATED = 8
+_METHOD_NAMES = {
+    0: "stored",
+    8: "deflated",
+    9: "deflate64",
+    12: "bzip2",
+    14: "lzma",
+    93: "zstandard",
+    95: "xz",
+    99: "AES-encrypted",
+}
+
+# What write_zip records: version 2.0 (stored entries), 4.5 when Zip64 fields are
+# needed; "made by" Unix (3) so that unzip gives the files ordinary permissions.
+_VERSION = 20
+_VERSION_ZIP64 = 45
+_MADE_BY_UNIX = 3 << 8
+_FILE_ATTRIBUTES = (stat.S_IFREG | 0o644) << 16
+# MS-DOS date of 1980-01-01 (the earliest a zip can hold) and time 00:00:00.
+_DOS_DATE_1980 = (0 << 9) | (1 << 5) | 1
+_DOS_TIME_MIDNIGHT = 0
+
+
+def _method_name(method: int) -> str:
+    return _METHOD_NAMES.get(method, "unknown")
+
+
+def _fail(message: str) -> AssociatedFileError:
+    return AssociatedFileError(message)
+
+
+# -- limits ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZipLimits:
+    """Bounds that keep a hostile archive from costing unbounded memory or time.
+
+    Attributes:
+        max_entries: the most entries an archive may declare; checked before the
+            central directory is read.
+        max_file_size: the largest uncompressed size :meth:`ZipTail.read` returns.
+        max_total_size: the largest sum of the uncompressed sizes of all entries
+            (what extracting everything would write).
+        max_ratio: the largest uncompressed/compressed size ratio of a compressed
+            entry bigger than ``ratio_free_size``, and of all the compressed
+            entries of an archive together once they exceed it; protects against
+            zip bombs, including many small entries that are each under the limit.
+        ratio_free_size: compressed entries up to this uncompressed size (in
+            total) are not ratio-checked (a small, very repetitive file is harmless).
+    """
+
+    max_entries: int = 10_000
+    max_file_size: int = 2 << 30
+    max_total_size: int = 8 << 30
+    max_ratio: int = 100
+    ratio_free_size: int = 1 << 20
+
+
+#: The limits used when none are given.
+DEFAULT_LIMITS = ZipLimits()
+
+
+# -- views over the caller's buffer ----------------------------------------------------------
+
+
+class _ByteView:
+    """A flat, unsigned-byte memoryview of a buffer, released on exit.
+
+    Views are taken for the duration of one operation only: holding one longer
+    would keep a caller's ``mmap`` from being closed.
+    """
+
+    __slots__ = ("_outer", "view")
+
+    def __init__(self, data: object) -> None:
+        try:
+            self._outer = memoryview(data)  # type: ignore[arg-type]
+        except TypeError as exc:
+            raise _fail(
+                "expected the model as bytes, bytearray, memoryview or mmap, "
+                f"got {type(data).__name__}"
+            ) from exc
+        except ValueError as exc:  # a closed mmap
+            raise _fail(f"cannot read the model buffer: {exc}") from exc
+        try:
+            self.view = self._outer.cast("B")
+        except (TypeError, ValueError) as exc:
+            self._outer.release()
+            raise _fail(f"the model buffer must be contiguous bytes: {exc}") from exc
+
+    def __enter__(self) -> memoryview:
+        return self.view
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.view.release()
+        self._outer.release()
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ZipEntry:
+    """One entry of the central directory, with its offsets resolved.
+
+    Attributes:
+        name: the decoded name (UTF-8 when flag bit 11 is set, else code page 437).
+        index: position in the central directory (archive order).
+        method: compression method (0 stored, 8 deflated, …).
+        flags: general purpose bit flags.
+        crc32: CRC-32 of the uncompressed content.
+        compressed_size: bytes of (compressed) data in the file.
+        size: uncompressed size.
+        header_offset: absolute offset of the local file header in the model.
+        data_offset: absolute offset of the entry's data in the model.
+    """
+
+    name: str
+    index: int
+    method: int
+    flags: int
+    crc32: int
+    compressed_size: int
+    size: int
+    header_offset: int
+    data_offset: int
+
+    @property
+    def method_name(self) -> str:
+        """``"stored"``, ``"deflated"``, … (``"unknown"`` for other methods)."""
+        return _method_name(self.method)
+
+    @property
+    def is_stored(self) -> bool:
+        """Whether the entry is stored uncompressed, as the consumers require."""
+        return self.method == STORED
+
+    @property
+    def data_end(self) -> int:
+        """Absolute offset just after the entry's data."""
+        return self.data_offset + self.compressed_size
+
+
+class ZipTail:
+    """The zip of associated files found at the end of a model.
+
+    Made by :func:`find_zip`; holds a reference to the model buffer, not a copy,
+    and no view of it between calls.
+
+    Attributes:
+        start: absolute offset where the archive begins (its lowest local header,
+            or its central directory when it has no entry): where the model
+            proper ends.
+        end: absolute offset just after the end of central directory record and
+            its comment. Bytes after it, if any, belong to no one.
+        central_directory_offset: absolute offset of the central directory.
+        base_offset: what the archive's own offsets are relative to: 0 when they
+            are absolute (as tflite-support writes them), the archive's start
+            when it was made separately and appended.
+        zip64: whether the archive has Zip64 end records.
+        comment: the archive comment.
+        entries: the entries, in archive (central directory) order.
+        limits: the limits :meth:`read` applies.
+    """
+
+    __slots__ = (
+        "_by_name",
+        "_compressed_total",
+        "_data",
+        "_inflated_total",
+        "base_offset",
+        "central_directory_offset",
+        "comment",
+        "end",
+        "entries",
+        "limits",
+        "start",
+        "zip64",
+    )
+
+    def __init__(
+        self,
+        data: ZipSource,
+        entries: Iterable[ZipEntry],
+        *,
+        start: int,
+        end: int,
+        central_directory_offset: int,
+        base_offset: int,
+        zip64: bool,
+        comment: bytes,
+        limits: ZipLimits,
+    ) -> None:
+        self._data = data
+        self.entries: tuple[ZipEntry, ...] = tuple(entries)
+        self._by_name = {entry.name: entry for entry in self.entries}
+        compressed = [entry for entry in self.entries if entry.method != STORED]
+        self._inflated_total = sum(entry.size for entry in compressed)
+        self._compressed_total = sum(entry.compressed_size for entry in compressed)
+        self.start = start
+        self.end = end
+        self.central_directory_offset = central_directory_offset
+        self.base_offset = base_offset
+        self.zip64 = zip64
+        self.comment = comment
+        self.limits = limits
+
+    def __repr__(self) -> str:
+        return (
+            f"<ZipTail {len(self.entries)} entries, start={self.start}, end={self.end}, "
+            f"base_offset={self.base_offset}>"
+        )
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def names(self) -> list[str]:
+        """Names of the entries, in archive order."""
+        return [entry.name for entry in self.entries]
+
+    def sizes(self) -> list[tuple[str, int]]:
+        """``(name, uncompressed size)`` of each entry, in archive order."""
+        return [(entry.name, entry.size) for entry in self.entries]
+
+    def compression_methods(self) -> list[tuple[str, int]]:
+        """``(name, compression method)`` of each entry (0 stored, 8 deflated…)."""
+        return [(entry.name, entry.method) for entry in self.entries]
+
+    def entry(self, name: str) -> ZipEntry:
+        """The entry called ``name``.
+
+        Raises:
+            AssociatedFileError: there is no such entry.
+        """
+        entry = self._by_name.get(name) if isinstance(name, str) else None
+        if entry is None:
+            listed = ", ".join(repr(n) for n in self.names()[:10])
+            more = ", …" if len(self.entries) > 10 else ""
+            raise _fail(
+                f"no associated file named {name!r} in the zip (it holds "
+                f"{len(self.entries)}: {listed or 'none'}{more})"
+            )
+        return entry
+
+    def check_entry(self, name: str) -> ZipEntry:
+        """Check, without reading its data, that :meth:`read` may read ``name``.
+
+        Returns:
+            The entry.
+
+        Raises:
+            AssociatedFileError: no such entry, an encrypted entry, an unsupported
+                compression method, or a declared size beyond :attr:`limits`.
+        """
+        entry = self.entry(name)
+        limits = self.limits
+        where = f"associated file {entry.name!r}"
+        if entry.flags & _FLAG_ENCRYPTED:
+            raise _fail(f"{where} is encrypted; encrypted zip entries are not supported")
+        if entry.method not in (STORED, DEFLATED):
+            raise _fail(
+                f"{where} uses compression method {entry.method} ({entry.method_name}); "
+                "only stored (0) and deflated (8) entries can be read, and the consumers "
+                "read only stored ones"
+            )
+        if entry.size > limits.max_file_size:
+            raise _fail(
+                f"{where} declares {entry.size} bytes uncompressed, more than the limit of "
+                f"{limits.max_file_size} bytes for one file"
+            )
+        if (
+            entry.method != STORED
+            and entry.size > limits.ratio_free_size
+            and entry.size > entry.compressed_size * limits.max_ratio
+        ):
+            raise _fail(
+                f"{where} would expand {entry.compressed_size} compressed bytes to "
+                f"{entry.size} (more than {limits.max_ratio} times); refusing a likely "
+                "zip bomb"
+            )
+        if (
+            entry.method != STORED
+            and self._inflated_total > limits.ratio_free_size
+            and self._inflated_total > self._compressed_total * limits.max_ratio
+        ):
+            # Each entry may be small enough to escape the check above; reading
+            # them all must still cost work in proportion to the archive.
+            raise _fail(
+                f"{where}: the zip's compressed entries together would expand "
+                f"{self._compressed_total} compressed bytes to {self._inflated_total} "
+                f"(more than {limits.max_ratio} times); refusing a likely zip bomb"
+            )
+        return entry
+
+    def read(self, name: str) -> bytes:
+        """The content of the associated file ``name``.
+
+        Args:
+            name: an entry name, as :meth:`names` gives it.
+
+        Returns:
+            Its uncompressed bytes, CRC-checked.
+
+        Raises:
+            AssociatedFileError: no such entry, a limit of :attr:`limits` is
+                exceeded, the data is corrupt (CRC, deflate stream, sizes), or
+                the model buffer changed or was closed since :func:`find_zip`.
+        """
+        entry = self.check_entry(name)
+        where = f"associated file {entry.name!r}"
+        try:
+            with _ByteView(self._data) as view:
+                if entry.data_end > len(view):
+                    raise _fail(
+                        f"{where}: its data ends at offset {entry.data_end}, but the model "
+                        f"is now {len(view)} bytes long (was it changed after the zip was read?)"
+                    )
+                raw = view[entry.data_offset : entry.data_end]
+                try:
+                    if entry.method == STORED:
+                        content = bytes(raw)
+                    else:
+                        content = _inflate(raw, entry.size, where)
+                finally:
+                    raw.release()
+        except MetadataError:
+            raise
+        except (zlib.error, ValueError, OverflowError, MemoryError, BufferError) as exc:
+            raise _fail(f"{where} at offset {entry.data_offset} cannot be read: {exc}") from exc
+        crc = zlib.crc32(content) & _MAX_U32
+        if crc != entry.crc32:
+            raise _fail(
+                f"{where} at offset {entry.data_offset} is corrupt: its CRC-32 is "
+                f"{crc:#010x}, the zip records {entry.crc32:#010x}"
+            )
+        return content
+
+
+def _inflate(raw: memoryview, size: int, where: str) -> bytes:
+    # Ask for one byte more than declared: getting it proves the declared size
+    # is a lie, and never asking for more keeps a lying stream from allocating.
+    inflater = zlib.decompressobj(-15)
+    content = inflater.decompress(raw, size + 1)
+    if len(content) > size:
+        raise _fail(f"{where} inflates to more than the {size} bytes its entry declares")
+    if not inflater.eof:
+        raise _fail(
+            f"{where}: its deflate stream is truncated (it gives {len(content)} of "
+            f"{size} declared bytes before its compressed data ends)"
+        )
+    if len(content) != size:
+        raise _fail(f"{where} inflates to {len(content)} bytes, its entry declares {size}")
+    return content
+
+
+def find_zip(data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS) -> ZipTail | None:
+    """Find and parse the zip of associated files at the end of a model.
+
+    Only the last :data:`EOCD_SEARCH_SIZE` bytes are searched for the end of
+    central directory record; the last signature found is used, as Python's
+    zipfile and minizip do. The central directory and every local header are
+    then parsed and checked; the entries' data is not read until
+    :meth:`ZipTail.read`.
+
+    Args:
+        data: the whole model (bytes, bytearray, memoryview or mmap; not copied).
+        limits: bounds on entry count and sizes.
+
+    Returns:
+        The archive, or None when the data holds no end of central directory
+        signature (a model without associated files).
+
+    Raises:
+        AssociatedFileError: the signature is there but what follows is not a
+            well-formed zip (truncated records, offsets outside the file,
+            overlapping or duplicate entries, too many entries, multi-disk
+            archives…), or ``data`` is not a buffer.
+
+    Example::
+
+        tail = find_zip(model_bytes)
+        if tail is not None:
+            labels = tail.read("labels.txt")
+            model_proper = memoryview(model_bytes)[: tail.start]
+    """
+    with _ByteView(data) as view:
+        try:
+            return _parse_zip(data, view, limits)
+        except MetadataError:
+            raise
+        except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
+            # Every read above is bounds-checked; this is a last line of defence.
+            raise _fail(f"the zip of associated files cannot be parsed: {exc}") from exc
+
+
+def salvage_zip_start(data: ZipSource) -> int | None:
+    """Where a zip that :func:`find_zip` refuses begins, as far as its own records show.
+
+    For replacing a corrupt zip of associated files with a new one. The
+    candidates are the end of central directory record (when its comment ends
+    exactly at the end of ``data``, or it is cut short by the end of ``data``),
+    a Zip64 locator right before it, the central directory it declares (when a
+    central header signature is there, found by its size or by its offset), and
+    the local headers that the directory's entries point at (when a local header
+    signature is there). A position that no record confirms is not trusted: the
+    bytes before the first confirmed record may be the model's own (an end record
+    signature can occur by chance in a model's weights).
+
+    Args:
+        data: the whole model (bytes, bytearray, memoryview or mmap; not copied).
+
+    Returns:
+        The lowest confirmed offset, or None when nothing is confirmed (no end
+        record signature in the last :data:`EOCD_SEARCH_SIZE` bytes, or one whose
+        fields match nothing).
+
+    Raises:
+        AssociatedFileError: ``data`` is not a buffer.
+    """
+    with _ByteView(data) as view:
+        try:
+            return _salvage_start(view, DEFAULT_LIMITS.max_entries)
+        except (struct.error, ValueError, OverflowError):  # pragma: no cover - all checked
+            return None
+
+
+def _signature_at(view: memoryview, position: int, signature: int, end: int) -> bool:
+    return 0 <= position and position + 4 <= end and _U32.unpack_from(view, position)[0] == signature
+
+
+def _salvage_start(view: memoryview, max_entries: int) -> int | None:
+    size = len(view)
+    window_start = max(0, size - EOCD_SEARCH_SIZE)
+    found = bytes(view[window_start:]).rfind(_END_SIGNATURE_BYTES)
+    if found < 0:
+        return None
+    position = window_start + found
+    if position + _END.size > size:
+        # Cut short by the end of the file: a signature there is no coincidence.
+        return position
+    candidates = []
+    fields = _END.unpack_from(view, position)
+    directory_size, directory_offset, comment_size = fields[5], fields[6], fields[7]
+    if position + _END.size + comment_size == size:
+        candidates.append(position)
+    locator = position - _ZIP64_LOCATOR.size
+    if _signature_at(view, locator, _ZIP64_LOCATOR_SIGNATURE, position):
+        candidates.append(locator)
+        record = locator - _ZIP64_END.size
+        if _signature_at(view, record, _ZIP64_END_SIGNATURE, locator):
+            candidates.append(record)
+    for directory in (position - directory_size, directory_offset):
+        if not _signature_at(view, directory, _CENTRAL_SIGNATURE, position):
+            continue
+        candidates.append(directory)
+        base = directory - directory_offset
+        offset = directory
+        for _ in range(max_entries):
+            if not _signature_at(view, offset, _CENTRAL_SIGNATURE, position):
+                break
+            if offset + _CENTRAL.size > position:
+                break
+            header = _CentralHeader._make(_CENTRAL.unpack_from(view, offset))
+            for local in {header.header_offset, base + header.header_offset}:
+                if _signature_at(view, local, _LOCAL_SIGNATURE, directory):
+                    candidates.append(local)
+            offset += _CENTRAL.size + header.name_size + header.extra_size + header.comment_size
+        break
+    return min(candidates) if candidates else None
+
+
+@dataclass(frozen=True)
+class _EndRecord:
+    position: int  # where the (Zip64) end record starts: the central directory ends here
+    end: int  # just after the classic end record and its comment
+    entries: int
+    directory_size: int
+    directory_offset: int  # as recorded: relative to the archive's base
+    zip64: bool
+    comment: bytes
+
+    @property
+    def label(self) -> str:
+        return "Zip64 end record" if self.zip64 else "end record"
+
+
+def _parse_zip(data: ZipSource, view: memoryview, limits: ZipLimits) -> ZipTail | None:
+    record = _find_end_record(view)
+    if record is None:
+        return None
+    if record.entries > limits.max_entries:
+        raise _fail(
+            f"the zip's {record.label} at offset {record.position} declares {record.entries} "
+            f"entries, more than the limit of {limits.max_entries}"
+        )
+    if record.entries * _CENTRAL.size > record.directory_size:
+        raise _fail(
+            f"the zip's {record.label} at offset {record.position} declares {record.entries} "
+            f"entries in a central directory of {record.directory_size} bytes; each needs "
+            f"at least {_CENTRAL.size}"
+        )
+    directory_start = record.position - record.directory_size
+    if directory_start < 0:
+        raise _fail(
+            f"the zip's {record.label} at offset {record.position} declares a central directory "
+            f"of {record.directory_size} bytes, which does not fit before it"
+        )
+    # Offsets are absolute when the directory sits where the end record says
+    # (tflite-support); a positive difference means the archive was made on its
+    # own and appended, and its offsets count from its own start.
+    base_offset = directory_start - record.directory_offset
+    if base_offset < 0:
+        raise _fail(
+            f"the zip's {record.label} at offset {record.position} places the central "
+            f"directory at offset {record.directory_offset} ({record.directory_size} bytes, "
+            f"ending at {record.directory_offset + record.directory_size}), past the end "
+            "record itself or the end of the file"
+        )
+    entries = _read_central_directory(view, record, directory_start, base_offset)
+    total = sum(entry.size for entry in entries)
+    if total > limits.max_total_size:
+        raise _fail(
+            f"the zip's entries declare {total} bytes uncompressed in total, more than the "
+            f"limit of {limits.max_total_size}"
+        )
+    _check_no_overlap(entries)
+    start = min((entry.header_offset for entry in entries), default=directory_start)
+    return ZipTail(
+        data,
+        entries,
+        start=start,
+        end=record.end,
+        central_directory_offset=directory_start,
+        base_offset=base_offset,
+        zip64=record.zip64,
+        comment=record.comment,
+        limits=limits,
+    )
+
+
+def _find_end_record(view: memoryview) -> _EndRecord | None:
+    size = len(view)
+    window_start = max(0, size - EOCD_SEARCH_SIZE)
+    found = bytes(view[window_start:]).rfind(_END_SIGNATURE_BYTES)
+    if found < 0:
+        return None
+    position = window_start + found
+    if position + _END.size > size:
+        raise _fail(
+            f"the zip's end of central directory record at offset {position} is truncated: "
+            f"{size - position} of {_END.size} bytes"
+        )
+    fields = _END.unpack_from(view, position)
+    disk, directory_disk, disk_entries, entries, directory_size, directory_offset = fields[1:7]
+    comment_size = fields[7]
+    end = min(size, position + _END.size + comment_size)
+    comment = bytes(view[position + _END.size : end])
+    locator = position - _ZIP64_LOCATOR.size
+    if locator >= 0 and _U32.unpack_from(view, locator)[0] == _ZIP64_LOCATOR_SIGNATURE:
+        return _read_zip64_end(view, locator, end, comment)
+    if disk != 0 or directory_disk != 0 or disk_entries != entries:
+        raise _fail(
+            f"the zip's end record at offset {position} describes a multi-disk archive "
+            f"(disk {disk}, central directory on disk {directory_disk}, {disk_entries} of "
+            f"{entries} entries on this disk), which is not supported"
+        )
+    return _EndRecord(position, end, entries, directory_size, directory_offset, False, comment)
+
+
+def _read_zip64_end(view: memoryview, locator: int, end: int, comment: bytes) -> _EndRecord:
+    _, record_disk, recorded_offset, disks = _ZIP64_LOCATOR.unpack_from(view, locator)
+    if record_disk != 0 or disks != 1:
+        raise _fail(
+            f"the zip's Zip64 locator at offset {locator} describes a multi-disk archive "
+            f"({disks} disks, end record on disk {record_disk}), which is not supported"
+        )
+    # The locator's offset is relative to the archive's base like every other
+    # offset; when the archive was appended it is off by that base, so fall back
+    # to the record right before the locator, where writers put it.
+    position = None
+    for candidate in (recorded_offset, locator - _ZIP64_END.size):
+        if 0 <= candidate <= locator - _ZIP64_END.size:
+            signature, rest = struct.unpack_from("<IQ", view, candidate)
+            if signature == _ZIP64_END_SIGNATURE and candidate + 12 + rest == locator:
+                position = candidate
+                break
+    if position is None:
+        raise _fail(
+            f"the zip's Zip64 locator at offset {locator} points at offset {recorded_offset}, "
+            "where there is no Zip64 end of central directory record ending at the locator"
+        )
+    # Skip the signature, record size and versions.
+    fields = _ZIP64_END.unpack_from(view, position)[4:]
+    disk, directory_disk, disk_entries, entries, directory_size, directory_offset = fields
+    if disk != 0 or directory_disk != 0 or disk_entries != entries:
+        raise _fail(
+            f"the zip's Zip64 end record at offset {position} describes a multi-disk archive "
+            f"(disk {disk}, central directory on disk {directory_disk}, {disk_entries} of "
+            f"{entries} entries on this disk), which is not supported"
+        )
+    return _EndRecord(position, end, entries, directory_size, directory_offset, True, comment)
+
+
+def _read_central_directory(
+    view: memoryview, record: _EndRecord, directory_start: int, base_offset: int
+) -> list[ZipEntry]:
+    directory_end = record.position
+    entries: list[ZipEntry] = []
+    seen: dict[str, int] = {}
+    offset = directory_start
+    for index in range(record.entries):
+        where = f"central directory entry {index} at offset {offset}"
+        if offset + _CENTRAL.size > directory_end:
+            raise _fail(
+                f"{where} is truncated: the central directory ends at offset {directory_end}, "
+                f"{directory_end - offset} bytes on, and an entry needs {_CENTRAL.size}"
+            )
+        header = _CentralHeader._make(_CENTRAL.unpack_from(view, offset))
+        if header.signature != _CENTRAL_SIGNATURE:
+            raise _fail(
+                f"{where}: expected the signature PK\\x01\\x02, found "
+                f"{bytes(view[offset : offset + 4])!r}"
+            )
+        name_start = offset + _CENTRAL.size
+        extra_start = name_start + header.name_size
+        next_offset = extra_start + header.extra_size + header.comment_size
+        if next_offset > directory_end:
+            raise _fail(
+                f"{where}: its name, extra field and comment ({header.name_size} + "
+                f"{header.extra_size} + {header.comment_size} bytes) run past the end of the "
+                f"central directory at offset {directory_end}"
+            )
+        raw_name = bytes(view[name_start:extra_start])
+        name = _decode_name(raw_name, header.flags, where)
+        where = f"central directory entry {index} ({name!r}) at offset {offset}"
+        size, compressed_size, header_offset, disk = _apply_zip64_extra(
+            view[extra_start : extra_start + header.extra_size],
+            header.size,
+            header.compressed_size,
+            header.header_offset,
+            header.disk,
+            where,
+        )
+        if disk != 0:
+            raise _fail(f"{where} starts on disk {disk}; multi-disk archives are not supported")
+        if name in seen:
+            raise _fail(
+                f"{where}: the name {name!r} is already used by entry {seen[name]}; "
+                "duplicate names are ambiguous"
+            )
+        seen[name] = index
+        if (
+            header.method == STORED
+            and not header.flags & _FLAG_ENCRYPTED
+            and compressed_size != size
+        ):
+            raise _fail(
+                f"{where} is stored (uncompressed) but declares {compressed_size} bytes of "
+                f"data for {size} bytes of content"
+            )
+        data_offset = _check_local_header(
+            view, base_offset + header_offset, raw_name, compressed_size, directory_start, where
+        )
+        entries.append(
+            ZipEntry(
+                name=name,
+                index=index,
+                method=header.method,
+                flags=header.flags,
+                crc32=header.crc32,
+                compressed_size=compressed_size,
+                size=size,
+                header_offset=base_offset + header_offset,
+                data_offset=data_offset,
+            )
+        )
+        offset = next_offset
+    if offset != directory_end:
+        raise _fail(
+            f"the central directory holds {directory_end - offset} bytes after its "
+            f"{record.entries} declared entries (it ends at offset {directory_end})"
+        )
+    return entries
+
+
+def _decode_name(raw: bytes, flags: int, where: str) -> str:
+    if flags & _FLAG_UTF8:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _fail(
+                f"{where}: its name is flagged UTF-8 but is not valid UTF-8 ({exc.reason} at "
+                f"byte {exc.start})"
+            ) from exc
+    # Without the flag, zip names are code page 437, which decodes every byte.
+    return raw.decode("cp437")
+
+
+def _apply_zip64_extra(
+    extra: memoryview,
+    size: int,
+    compressed_size: int,
+    header_offset: int,
+    disk: int,
+    where: str,
+) -> tuple[int, int, int, int]:
+    """Replace the 32-bit fields that are saturated with their Zip64 values."""
+    found_zip64 = False
+    try:
+        position = 0
+        while position + _EXTRA_HEADER.size <= len(extra):
+            field_id, field_size = _EXTRA_HEADER.unpack_from(extra, position)
+            body = position + _EXTRA_HEADER.size
+            if body + field_size > len(extra):
+                raise _fail(
+                    f"{where}: extra field {field_id:#06x} declares {field_size} bytes, but "
+                    f"only {len(extra) - body} remain in the extra data"
+                )
+            if field_id == _ZIP64_EXTRA_ID and not found_zip64:
+                found_zip64 = True
+                # The Zip64 field holds, in this order, only the values whose
+                # ordinary field is saturated.
+                cursor = body
+                end = body + field_size
+                values = []
+                for value, width, label in (
+                    (size, _MAX_U32, "uncompressed size"),
+                    (compressed_size, _MAX_U32, "compressed size"),
+                    (header_offset, _MAX_U32, "local header offset"),
+                ):
+                    if value == width:
+                        if cursor + 8 > end:
+                            raise _fail(
+                                f"{where}: its {label} is 0xFFFFFFFF but its Zip64 extra "
+                                "field does not hold the real value"
+                            )
+                        value = _U64.unpack_from(extra, cursor)[0]
+                        cursor += 8
+                    values.append(value)
+                if disk == _MAX_U16:
+                    if cursor + 4 > end:
+                        raise _fail(
+                            f"{where}: its disk number is 0xFFFF but its Zip64 extra field "
+                            "does not hold the real value"
+                        )
+                    disk = _U32.unpack_from(extra, cursor)[0]
+                size, compressed_size, header_offset = values
+            position = body + field_size
+    finally:
+        extra.release()
+    if not found_zip64:
+        for value, label in (
+            (size, "uncompressed size"),
+            (compressed_size, "compressed size"),
+            (header_offset, "local header offset"),
+        ):
+            if value == _MAX_U32:
+                # A saturated field means "see the Zip64 extra field"; writers
+                # never store 0xFFFFFFFF itself.
+                raise _fail(
+                    f"{where}: its {label} is 0xFFFFFFFF but it has no Zip64 extra field "
+                    "to hold the real value"
+                )
+        if disk == _MAX_U16:
+            raise _fail(
+                f"{where}: its disk number is 0xFFFF but it has no Zip64 extra field to hold "
+                "the real value"
+            )
+    return size, compressed_size, header_offset, disk
+
+
+def _check_local_header(
+    view: memoryview,
+    header: int,
+    raw_name: bytes,
+    compressed_size: int,
+    directory_start: int,
+    where: str,
+) -> int:
+    """Check the local header at ``header`` and return where its data starts."""
+    if header + _LOCAL.size > directory_start:
+        raise _fail(
+            f"{where}: its local header offset {header} is outside the archive's data, "
+            f"which ends where the central directory starts, at offset {directory_start}"
+        )
+    (signature, _, _, _, _, _, _, _, _, name_size, extra_size) = _LOCAL.unpack_from(view, header)
+    if signature != _LOCAL_SIGNATURE:
+        raise _fail(
+            f"{where}: expected a local header (PK\\x03\\x04) at offset {header}, found "
+            f"{bytes(view[header : header + 4])!r}"
+        )
+    name_start = header + _LOCAL.size
+    data_offset = name_start + name_size + extra_size
+    if data_offset + compressed_size > directory_start:
+        raise _fail(
+            f"{where}: its data ({compressed_size} bytes from offset {data_offset}) runs past "
+            f"the start of the central directory at offset {directory_start}"
+        )
+    local_name = bytes(view[name_start : name_start + name_size])
+    if local_name != raw_name:
+        raise _fail(
+            f"{where}: the local header at offset {header} names {local_name!r}, the "
+            f"central directory {raw_name!r}"
+        )
+    return int(data_offset)
+
+
+def _check_no_overlap(entries: list[ZipEntry]) -> None:
+    # Entries that share data let a small archive declare a huge total (a
+    # "non-recursive zip bomb"), and no writer produces them.
+    ordered = sorted(entries, key=lambda entry: entry.header_offset)
+    for before, after in zip(ordered, ordered[1:]):
+        if before.data_end > after.header_offset:
+            raise _fail(
+                f"the zip entries {before.name!r} (data up to offset {before.data_end}) and "
+                f"{after.name!r} (local header at offset {after.header_offset}) overlap"
+            )
+
+
+# -- extraction ------------------------------------------------------------------------------
+
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` may not be extracted, or None when it is safe.
+
+    A safe name is relative, uses ``/`` between components, and has no empty,
+    ``.`` or ``..`` component, no backslash, no colon and no control character,
+    so it names a file inside the extraction folder on every operating system.
+
+    Args:
+        name: an entry name.
+
+    Returns:
+        A reason such as ``"has a '..' component, which would leave the folder"``,
+        or None.
+    """
+    if not isinstance(name, str):
+        return f"is a {type(name).__name__}, not a string"
+    if not name:
+        return "is empty"
+    for character in name:
+        if unicodedata.category(character) == "Cc":
+            return f"contains the control character U+{ord(character):04X}"
+    if "\\" in name:
+        return "contains a backslash, a path separator on Windows"
+    if name.startswith("/"):
+        return "is an absolute path"
+    if _DRIVE.match(name):
+        return "starts with a drive letter"
+    if ":" in name:
+        return "contains a colon, which Windows reads as a drive or a data stream name"
+    if name.endswith("/"):
+        return "names a directory, not a file"
+    for component in name.split("/"):
+        if component == "..":
+            return "has a '..' component, which would leave the folder"
+        if component == ".":
+            return "has a '.' component"
+        if not component:
+            return "has an empty path component ('//')"
+    return None
+
+
+def check_extract_name(name: str) -> None:
+    """Raise unless ``name`` is safe to extract (see :func:`name_problem`).
+
+    Raises:
+        AssociatedFileError: with the reason, e.g. ``"associated file name
+            '../x' has a '..' component, which would leave the folder"``.
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise _fail(f"associated file name {name!r} {problem}")
+
+
+def extract_refusals(names: Iterable[str]) -> list[tuple[str, str]]:
+    """``(name, reason)`` for every name of ``names`` that may not be extracted."""
+    refusals = []
+    for name in names:
+        problem = name_problem(name)
+        if problem is not None:
+            refusals.append((name, problem))
+    return refusals
+
+
+def safe_member_path(directory: PathLike, name: str) -> Path:
+    """The path inside ``directory`` where the entry ``name`` is extracted.
+
+    Args:
+        directory: the extraction folder (it need not exist yet).
+        name: an entry name.
+
+    Returns:
+        ``directory`` joined with the components of ``name``.
+
+    Raises:
+        AssociatedFileError: ``name`` is unsafe (see :func:`name_problem`), or one of
+            its parent components inside ``directory`` exists and is a symbolic link
+            or not a folder, which could lead outside ``directory``.
+    """
+    check_extract_name(name)
+    target = Path(directory)
+    components = name.split("/")
+    for component in components[:-1]:
+        target = target / component
+        try:
+            mode = os.lstat(target).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise _fail(
+                f"associated file {name!r}: cannot inspect {os.fspath(target)!r}: {exc}"
+            ) from exc
+        if stat.S_ISLNK(mode):
+            raise _fail(
+                f"associated file {name!r} would be written through the symbolic link "
+                f"{os.fspath(target)!r}, which may lead outside the folder"
+            )
+        if not stat.S_ISDIR(mode):
+            raise _fail(
+                f"associated file {name!r} needs {os.fspath(target)!r} to be a folder, "
+                "but it is a file"
+            )
+    return target / components[-1]
+
+
+class ExtractRefusedError(AssociatedFileError):
+    """Some entry names are unsafe to extract, or clash; nothing was extracted.
+
+    Attributes:
+        refusals: ``(name, reason)`` for every refused name.
+    """
+
+    def __init__(self, refusals: list[tuple[str, str]], total: int) -> None:
+        self.refusals = refusals
+        details = "; ".join(f"{name!r} {reason}" for name, reason in refusals)
+        super().__init__(
+            f"nothing was extracted: {len(refusals)} of {total} associated file names are "
+            f"unsafe: {details}"
+        )
+
+
+def _make_folders(directory: Path, name: str) -> None:
+    """Create the parent folders of ``name`` inside ``directory``, never through a link."""
+    folder = directory
+    for component in name.split("/")[:-1]:
+        folder = folder / component
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise OutputWriteError(f"cannot create {os.fspath(folder)!r}: {exc}") from exc
+        try:
+            mode = os.lstat(folder).st_mode
+        except OSError as exc:
+            raise OutputWriteError(f"cannot inspect {os.fspath(folder)!r}: {exc}") from exc
+        if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
+            raise _fail(
+                f"associated file {name!r}: {os.fspath(folder)!r} is not a plain folder, "
+                "refusing to write through it"
+            )
+
+
+def _writer(content: bytes) -> Callable[[IO[bytes]], None]:
+    def write(stream: IO[bytes]) -> None:
+        stream.write(content)
+
+    return write
+
+
+def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
+    """Write every associated file of ``tail`` into ``directory``.
+
+    All or nothing on names: when any name is unsafe (see :func:`name_problem`),
+    an :class:`ExtractRefusedError` listing each refused name and its reason is
+    raised before anything is written; :func:`extract_refusals` gives the same
+    list without raising. Every entry is also checked against the limits first.
+
+    Each file is read and CRC-checked completely, then written to a temporary
+    file in its folder and renamed over the target (``os.replace``), so a failure
+    never leaves a partial file. An existing file of the same name is replaced;
+    an existing symbolic link is replaced, not followed. Parent folders of nested
+    names are created, and never followed through symbolic links.
+
+    Args:
+        tail: the archive, from :func:`find_zip`.
+        directory: the folder to write into; created if missing.
+
+    Returns:
+        The paths written, in archive order.
+
+    Raises:
+        ExtractRefusedError: unsafe names, or a name that is also another entry's
+            folder (nothing written).
+        AssociatedFileError: an entry is unreadable or over the limits; files
+            written before it stay.
+        OutputWriteError: the disk refused a write.
+    """
+    names = tail.names()
+    refusals = extract_refusals(names)
+    if refusals:
+        raise ExtractRefusedError(refusals, len(names))
+    for name in names:
+        tail.check_entry(name)
+    folder = Path(directory)
+    # A file and a folder of the same name ("a" and "a/b") cannot both exist.
+    folders = {
+        "/".join(name.split("/")[:i]) for name in names for i in range(1, name.count("/") + 1)
+    }
+    for name in names:
+        if name in folders:
+            raise ExtractRefusedError(
+                [(name, "is both a file and the folder of another entry")], len(names)
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot create {os.fspath(folder)!r}: {exc}") from exc
+    written = []
+    for name in names:
+        content = tail.read(name)
+        _make_folders(folder, name)
+        target = safe_member_path(folder, name)
+        atomic_write(target, _writer(content))
+        written.append(target)
+    return written
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+class _Writable(Protocol):
+    def write(self, data: bytes | memoryview, /) -> object: ...
+
+
+@dataclass(frozen=True)
+class _Planned:
+    name: bytes
+    flags: int
+    content: memoryview
+    crc32: int
+    header_offset: int
+
+
+def _encode_name(name: str) -> tuple[bytes, int]:
+    if not isinstance(name, str):
+        raise _fail(f"associated file names must be strings, got {type(name).__name__}")
+    problem = name_problem(name)
+    if problem is None and "/" in name:
+        problem = "is not a base name (it contains '/')"
+    if problem is not None:
+        raise _fail(f"cannot pack the associated file name {name!r}: it {problem}")
+    try:
+        return name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        pass
+    try:
+        encoded = name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise _fail(
+            f"cannot pack the associated file name {name!r}: it cannot be encoded as UTF-8 "
+            f"({exc.reason})"
+        ) from exc
+    return encoded, _FLAG_UTF8
+
+
+def _content_view(name: str, content: object) -> memoryview:
+    try:
+        view = memoryview(content)  # type: ignore[arg-type]
+        return view.cast("B") if view.format != "B" or view.ndim != 1 else view
+    except (TypeError, ValueError) as exc:
+        raise _fail(
+            f"the content of associated file {name!r} must be bytes, bytearray or a "
+            f"contiguous memoryview, got {type(content).__name__}"
+        ) from exc
+
+
+def _file_pairs(files: FilesToWrite) -> list[tuple[str, FileContent]]:
+    try:
+        if isinstance(files, Mapping):
+            return list(files.items())
+        return [(name, content) for name, content in files]
+    except (TypeError, ValueError) as exc:
+        raise _fail(
+            f"associated files must be a mapping of name to bytes or (name, bytes) pairs: {exc}"
+        ) from exc
+
+
+def write_zip(
+    files: FilesToWrite,
+    base_offset: int,
+    out: _Writable,
+) -> int:
+    """Write ``files`` as a stored zip archive whose offsets are absolute.
+
+    The archive is what the consumers expect after a model: every entry stored
+    (uncompressed), every offset counted from the start of the final file, of
+    which the archive is the end. It is deterministic: every entry is dated
+    1980-01-01 00:00:00 (tflite-support records the current time), made by Unix
+    with permissions ``rw-r--r--``, and entries keep the order of ``files``.
+    Names that are not ASCII are written as UTF-8 with flag bit 11 set. Zip64
+    records are added only when a size or offset reaches 0xFFFFFFFF, or the
+    entry count 0xFFFF.
+
+    Args:
+        files: name to content, in the order to write them (a mapping, or an
+            iterable of ``(name, content)`` pairs). Names must be base names
+            that :func:`name_problem` accepts; contents are bytes-like.
+        base_offset: where the archive starts in the final file (the size of the
+            model before it).
+        out: a binary stream positioned at ``base_offset`` of the final file
+            (only ``write`` is used).
+
+    Returns:
+        The number of bytes written.
+
+    Raises:
+        AssociatedFileError: an unsafe, non-base or duplicate name, or a content
+            that is not bytes-like, or a negative ``base_offset``; nothing is
+            written then.
+        OutputWriteError: ``out`` refused the write.
+
+    Example::
+
+        with open("model.tflite", "ab") as stream:
+            write_zip({"labels.txt": b"cat\\ndog"}, model_size, stream)
+    """
+    if isinstance(base_offset, bool) or not isinstance(base_offset, int) or base_offset < 0:
+        raise _fail(f"base_offset must be a non-negative integer, got {base_offset!r}")
+    planned = []
+    seen: set[str] = set()
+    offset = base_offset
+    for name, content in _file_pairs(files):
+        encoded, flags = _encode_name(name)
+        if name in seen:
+            raise _fail(f"the associated file name {name!r} is given twice")
+        seen.add(name)
+        view = _content_view(name, content)
+        if len(encoded) > _MAX_U16:
+            raise _fail(
+                f"the associated file name {name[:40]!r}… is {len(encoded)} bytes long; a zip "
+                f"name holds at most {_MAX_U16}"
+            )
+        planned.append(_Planned(encoded, flags, view, zlib.crc32(view) & _MAX_U32, offset))
+        offset += _local_size(planned[-1])
+    try:
+        return _write_planned(planned, offset, base_offset, out)
+    except OSError as exc:
+        raise OutputWriteError(
+            f"cannot write the zip of associated files: {exc.strerror or exc}"
+        ) from exc
+
+
+def build_zip(files: FilesToWrite, base_offset: int = 0) -> bytes:
+    """The bytes :func:`write_zip` writes (for small archives built in memory)."""
+    chunks: list[bytes] = []
+
+    class _Collect:
+        def write(self, data: bytes | memoryview, /) -> int:
+            chunks.append(bytes(data))
+            return len(data)
+
+    write_zip(files, base_offset, _Collect())
+    return b"".join(chunks)
+
+
+def _zip64_sizes(entry: _Planned) -> bool:
+    return len(entry.content) >= _MAX_U32
+
+
+def _local_size(entry: _Planned) -> int:
+    extra = 4 + 16 if _zip64_sizes(entry) else 0
+    return _LOCAL.size + len(entry.name) + extra + len(entry.content)
+
+
+def _write_planned(
+    planned: list[_Planned], directory_offset: int, base: int, out: _Writable
+) -> int:
+    for entry in planned:
+        size = len(entry.content)
+        big = _zip64_sizes(entry)
+        extra = (
+            _EXTRA_HEADER.pack(_ZIP64_EXTRA_ID, 16) + struct.pack("<2Q", size, size) if big else b""
+        )
+        recorded = _MAX_U32 if big else size
+        out.write(
+            _LOCAL.pack(
+                _LOCAL_SIGNATURE,
+                _VERSION_ZIP64 if big else _VERSION,
+                entry.flags,
+                STORED,
+                _DOS_TIME_MIDNIGHT,
+                _DOS_DATE_1980,
+                entry.crc32,
+                recorded,
+                recorded,
+                len(entry.name),
+                len(extra),
+            )
+            + entry.name
+            + extra
+        )
+        out.write(entry.content)
+    directory_size = 0
+    for entry in planned:
+        record = _central_record(entry)
+        out.write(record)
+        directory_size += len(record)
+    end = _end_records(len(planned), directory_size, directory_offset)
+    out.write(end)
+    return directory_offset + directory_size + len(end) - base
+
+
+def _central_record(entry: _Planned) -> bytes:
+    size = len(entry.content)
+    zip64_values = []
+    recorded_size = size
+    if size >= _MAX_U32:
+        # Uncompressed then compressed size, as the Zip64 extra field orders them.
+        zip64_values += [size, size]
+        recorded_size = _MAX_U32
+    recorded_offset = entry.header_offset
+    if entry.header_offset >= _MAX_U32:
+        zip64_values.append(entry.header_offset)
+        recorded_offset = _MAX_U32
+    extra = b""
+    if zip64_values:
+        extra = _EXTRA_HEADER.pack(_ZIP64_EXTRA_ID, 8 * len(zip64_values)) + struct.pack(
+            f"<{len(zip64_values)}Q", *zip64_values
+        )
+    version = _VERSION_ZIP64 if zip64_values else _VERSION
+    return (
+        _CENTRAL.pack(
+            _CENTRAL_SIGNATURE,
+            _MADE_BY_UNIX | version,
+            version,
+            entry.flags,
+            STORED,
+            _DOS_TIME_MIDNIGHT,
+            _DOS_DATE_1980,
+            entry.crc32,
+            recorded_size,
+            recorded_size,
+            len(entry.name),
+            len(extra),
+            0,
+            0,
+            0,
+            _FILE_ATTRIBUTES,
+            recorded_offset,
+        )
+        + entry.name
+        + extra
+    )
+
+
+def _end_records(count: int, directory_size: int, directory_offset: int) -> bytes:
+    records = b""
+    if count >= _MAX_U16 or directory_size >= _MAX_U32 or directory_offset >= _MAX_U32:
+        zip64_end_offset = directory_offset + directory_size
+        records += _ZIP64_END.pack(
+            _ZIP64_END_SIGNATURE,
+            _ZIP64_END.size - 12,
+            _MADE_BY_UNIX | _VERSION_ZIP64,
+            _VERSION_ZIP64,
+            0,
+            0,
+            count,
+            count,
+            directory_size,
+            directory_offset,
+        )
+        records += _ZIP64_LOCATOR.pack(_ZIP64_LOCATOR_SIGNATURE, 0, zip64_end_offset, 1)
+    records += _END.pack(
+        _END_SIGNATURE,
+        0,
+        0,
+        min(count, _MAX_U16),
+        min(count, _MAX_U16),
+        min(directory_size, _MAX_U32),
+        min(directory_offset, _MAX_U32),
+        0,
+    )
+    return records

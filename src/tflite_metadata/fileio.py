@@ -1,0 +1,220 @@
+"""Reading inputs and writing outputs safely.
+
+Inputs are mapped, not read, so a large model costs no memory to open. Outputs
+are written to a temporary file in the destination folder and renamed over the
+destination only when complete: a failure leaves neither a partial output nor a
+damaged input, even when the output path names the input itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import mmap
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Callable, Union
+
+from .errors import MissingFileError, OutputWriteError
+
+__all__ = [
+    "PathLike",
+    "atomic_output",
+    "atomic_write",
+    "copy_range",
+    "map_file",
+    "map_output",
+    "open_mapped",
+    "read_file",
+]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@contextlib.contextmanager
+def map_file(path: PathLike) -> Iterator[memoryview]:
+    """Map ``path`` read-only and yield a memoryview of its bytes.
+
+    Raises:
+        MissingFileError: the file does not exist (message as tflite-support's).
+    """
+    with open_mapped(path) as (_, view):
+        yield view
+
+
+@contextlib.contextmanager
+def open_mapped(path: PathLike) -> Iterator[tuple[IO[bytes], memoryview]]:
+    """Open ``path`` for reading and map it; yield the open file and the mapping's view.
+
+    The file is there for :func:`copy_range`, which copies from it without
+    touching the mapping (and so without growing this process's memory).
+
+    Raises:
+        MissingFileError: the file does not exist (message as tflite-support's).
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the mapping
+    except FileNotFoundError as exc:
+        raise MissingFileError(f"File, '{os.fspath(path)}', does not exist.") from exc
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            yield handle, memoryview(b"")
+            return
+        mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        view = memoryview(mapping)
+        try:
+            yield handle, view
+        finally:
+            view.release()
+            # A caller may still hold a slice of the mapping; it is closed when that
+            # slice is collected.
+            with contextlib.suppress(BufferError):
+                mapping.close()
+
+
+@contextlib.contextmanager
+def map_output(stream: IO[bytes]) -> Iterator[memoryview]:
+    """Map what has been written to ``stream`` (from :func:`atomic_output`) for reading."""
+    stream.flush()
+    if os.fstat(stream.fileno()).st_size == 0:
+        yield memoryview(b"")
+        return
+    mapping = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapping)
+    try:
+        yield view
+    finally:
+        view.release()
+        with contextlib.suppress(BufferError):
+            mapping.close()
+
+
+def read_file(path: PathLike) -> bytes:
+    """Read a whole (small) file, with tflite-support's message when it is missing."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError as exc:
+        raise MissingFileError(f"File, '{os.fspath(path)}', does not exist.") from exc
+
+
+def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
+    """Write ``path`` through ``write(stream)``, atomically (see :func:`atomic_output`).
+
+    Raises:
+        OutputWriteError: the folder is not writable, the disk is full, … (the
+            original ``OSError`` is chained).
+    """
+    with atomic_output(path) as stream:
+        write(stream)
+
+
+@contextlib.contextmanager
+def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
+    """Yield a stream whose bytes replace ``path`` when the ``with`` block completes.
+
+    The data goes to a temporary file beside ``path``, which replaces ``path``
+    only once the block has exited without an exception and the data is flushed
+    to disk; on any failure the temporary file is removed and ``path`` is left as
+    it was. Inputs read inside the block are closed before the rename, which
+    some platforms need to replace a file that was open.
+
+    Raises:
+        OutputWriteError: the folder is not writable, the disk is full, … (the
+            original ``OSError`` is chained).
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputWriteError(f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}") from exc
+    try:
+        # Readable too, so that the output can be checked before it replaces anything.
+        with os.fdopen(fd, "w+b") as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        if target.exists():
+            # Keep the permission bits of the file being replaced.
+            os.chmod(temp_name, target.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temp_name, 0o666 & ~umask)
+        os.replace(temp_name, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        if isinstance(exc, OSError):
+            raise OutputWriteError(
+                f"cannot write {os.fspath(path)!r}: {exc.strerror or exc}"
+            ) from exc
+        raise
+
+
+#: Bytes per read when a range is copied through this process's memory.
+_COPY_BUFFER = 1 << 20
+
+
+def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> None:
+    """Append bytes ``[start, end)`` of the file ``source`` to the file ``target``.
+
+    The kernel copies them (``copy_file_range``, else ``sendfile``) where the
+    platform allows, so they never pass through this process's memory; elsewhere
+    they go through a small buffer. Either way memory stays bounded.
+
+    Raises:
+        OSError: reading or writing failed (callers wrap it).
+    """
+    target.flush()
+    source_fd, target_fd = source.fileno(), target.fileno()
+    position = start
+    for kernel_copy in (_copy_file_range, _sendfile):
+        while position < end:
+            try:
+                copied = kernel_copy(source_fd, target_fd, position, end - position)
+            except OSError as exc:
+                if exc.errno not in _NOT_SUPPORTED:
+                    raise
+                break
+            if copied == 0:
+                break
+            position += copied
+        if position >= end:
+            return
+    buffer = bytearray(min(_COPY_BUFFER, end - position))
+    view = memoryview(buffer)
+    while position < end:
+        source.seek(position)
+        count = source.readinto(view[: min(len(buffer), end - position)])  # type: ignore[attr-defined]
+        if count <= 0:
+            raise OSError(errno.EIO, f"unexpected end of file at {position} (expected {end})")
+        _write_all(target_fd, view[:count])
+        position += count
+
+
+_NOT_SUPPORTED = {errno.ENOSYS, errno.EXDEV, errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def _copy_file_range(source_fd: int, target_fd: int, position: int, count: int) -> int:
+    copy = getattr(os, "copy_file_range", None)
+    if copy is None:
+        raise OSError(errno.ENOSYS, "copy_file_range is not available")
+    return int(copy(source_fd, target_fd, min(count, 1 << 30), position))
+
+
+def _sendfile(source_fd: int, target_fd: int, position: int, count: int) -> int:
+    if not sys.platform.startswith("linux"):  # elsewhere sendfile needs a socket
+        raise OSError(errno.ENOSYS, "sendfile to a file is not available")
+    return int(os.sendfile(target_fd, source_fd, position, min(count, 1 << 30)))
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while len(data):
+        written = os.write(fd, data)
+        data = data[written:]
