@@ -12,14 +12,6 @@ import flatbuffers
 
 from . import codec, schema
 
-_SCALAR_SLOT = {
-    "byte": "PrependInt8Slot",
-    "ubyte": "PrependUint8Slot",
-    "int": "PrependInt32Slot",
-    "uint": "PrependUint32Slot",
-    "float": "PrependFloat32Slot",
-}
-
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
     return type(name, (object,), {"__doc__": doc, **dict(values)})
@@ -55,7 +47,7 @@ def _builder_functions(decl: schema.TableDecl) -> dict[str, Callable[..., Any]]:
         add_name = f"{decl.name}Add{fdecl.method_name}"
         if fdecl.kind in ("scalar", "enum"):
             stype = schema.ENUMS[fdecl.type].base if fdecl.kind == "enum" else fdecl.type
-            funcs[add_name] = _scalar_adder(_SCALAR_SLOT[stype], fdecl.id, fdecl.default)
+            funcs[add_name] = _scalar_adder(codec.SLOT_METHODS[stype], fdecl.id, fdecl.default)
         elif fdecl.kind == "union":
             funcs[f"{add_name}Type"] = _scalar_adder("PrependUint8Slot", fdecl.id, 0)
             funcs[add_name] = _offset_adder(fdecl.id + 1)

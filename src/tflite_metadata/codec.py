@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Builder method that stores a scalar slot, per schema scalar type.
-_SLOT_METHOD = {
+SLOT_METHODS = {
     "bool": "PrependBoolSlot",
     "byte": "PrependInt8Slot",
     "ubyte": "PrependUint8Slot",
@@ -128,6 +128,21 @@ def _reader(buf: BufferLike, *, budget: int | None = None) -> FlatBufferReader:
     return FlatBufferReader(buf, what="metadata", error=MetadataFormatError, budget=budget)
 
 
+def _access_reader(buf: BufferLike) -> FlatBufferReader:
+    """A reader for the flatc-style accessors: the caller drives every access.
+
+    Such a reader may serve any number of calls, so a work budget would refuse a
+    well-formed buffer after enough of them; each accessor does bounded work.
+    """
+    return FlatBufferReader(buf, what="metadata", error=MetadataFormatError, unlimited=True)
+
+
+def _budgeted(table: Table) -> Table:
+    """``table`` seen through a reader with a fresh work budget, for one decode."""
+    reader = _reader(table.reader.data)
+    return reader.table_at(table.pos, table.where, 0)
+
+
 def decode(buf: BufferLike, *, check_identifier: bool = True) -> Any:
     """Decode a metadata buffer into a ``ModelMetadataT``.
 
@@ -168,7 +183,7 @@ def _pack_table(obj: MetadataObject, builder: flatbuffers.Builder) -> int:
     for fdecl in decl.fields:
         value = getattr(obj, fdecl.python_name, None)
         if fdecl.kind in ("scalar", "enum"):
-            getattr(builder, _SLOT_METHOD[_scalar_type(fdecl)])(fdecl.id, value, fdecl.default)
+            getattr(builder, SLOT_METHODS[_scalar_type(fdecl)])(fdecl.id, value, fdecl.default)
         elif fdecl.kind == "union":
             type_value = getattr(obj, fdecl.python_name + "Type", 0)
             builder.PrependUint8Slot(fdecl.id, type_value, 0)
@@ -262,12 +277,12 @@ class MetadataObject:
         """Decode from a reader object (``ModelMetadata`` …)."""
         if reader_obj is None:
             return cls()
-        return _decode_table(cls._decl, reader_obj._tab)
+        return _decode_table(cls._decl, _budgeted(reader_obj._tab))
 
     def _UnPack(self, reader_obj: MetadataReader) -> None:
         if reader_obj is None:
             return
-        decoded = _decode_table(self._decl, reader_obj._tab)
+        decoded = _decode_table(self._decl, _budgeted(reader_obj._tab))
         self.__dict__.update(decoded.__dict__)
 
     def Pack(self, builder: flatbuffers.Builder) -> int:
@@ -293,7 +308,7 @@ class MetadataReader:
     @classmethod
     def GetRootAs(cls, buf: BufferLike, offset: int = 0) -> Any:
         """The root table of ``buf``, whose root offset is at ``offset``."""
-        reader = _reader(buf)
+        reader = _access_reader(buf)
         obj = cls()
         obj._tab = reader.table_at(
             reader.deref(offset, f"{cls._decl.name} root offset"), cls._decl.name, 0
@@ -302,7 +317,7 @@ class MetadataReader:
 
     def Init(self, buf: BufferLike, pos: int) -> None:
         """Point this reader at the table at absolute position ``pos``."""
-        self._tab = _reader(buf).table_at(pos, self._decl.name, 0)
+        self._tab = _access_reader(buf).table_at(pos, self._decl.name, 0)
 
 
 def _has_identifier(buf: BufferLike, offset: int, size_prefixed: bool = False) -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "MetadataError",
     "MetadataFormatError",
     "MetadataValidationError",
+    "MissingFileError",
     "ModelFormatError",
     "OutputWriteError",
 ]
@@ -40,6 +41,14 @@ class MetadataValidationError(MetadataError):
 
 class AssociatedFileError(MetadataError):
     """An associated file, the zip that carries them, a label or a calibration file is bad."""
+
+
+class MissingFileError(MetadataError, FileNotFoundError):
+    """A file named by the caller does not exist.
+
+    Also a :class:`FileNotFoundError` (an ``IOError``), which is what tflite-support
+    raises in this case, so both kinds of ``except`` clause keep working.
+    """
 
 
 class OutputWriteError(MetadataError):

@@ -1,0 +1,175 @@
+"""``MetadataDisplayer`` and friends: reading metadata and packed files out of a model.
+
+Reading is lazy: a model file is mapped, and only the metadata buffer and the
+zip directory are touched, so the cost does not grow with the weights.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import mmap
+import os
+from typing import Any
+
+from . import schema
+from .associated_files import ZipTail, find_zip
+from .errors import (
+    AssociatedFileError,
+    MetadataError,
+    MetadataFormatError,
+    MetadataValidationError,
+)
+from .fileio import PathLike, read_file
+from .flatbuf import BufferLike
+from .json_format import to_json
+from .populate import open_model
+
+__all__ = ["MetadataDisplayer", "convert_to_json", "get_metadata_buffer"]
+
+
+def get_metadata_buffer(model_buf: BufferLike) -> bytes | None:
+    """The model's ``TFLITE_METADATA`` buffer, or None when it has none.
+
+    Raises:
+        ModelFormatError: the model is malformed.
+    """
+    buffer = open_model(model_buf).metadata_buffer(schema.METADATA_FIELD_NAME)
+    return None if buffer is None else bytes(buffer)
+
+
+def convert_to_json(metadata_buffer: BufferLike) -> str:
+    """The metadata as JSON, byte-identical to tflite-support's (flatc strict JSON).
+
+    Raises:
+        MetadataFormatError: the buffer is malformed.
+    """
+    return to_json(metadata_buffer)
+
+
+def _check_metadata_identifier(metadata_buffer: BufferLike) -> None:
+    view = memoryview(metadata_buffer)
+    if len(view) < 8 or bytes(view[4:8]) != schema.FILE_IDENTIFIER:
+        raise MetadataFormatError(
+            "The metadata buffer does not have the expected identifier, and may not be a "
+            "valid TFLite Metadata."
+        )
+
+
+class MetadataDisplayer:
+    """Displays metadata and associated file info in human-readable format.
+
+    The same interface as ``tflite_support.metadata.MetadataDisplayer``::
+
+        displayer = MetadataDisplayer.with_model_file("model.tflite")
+        print(displayer.get_metadata_json())
+        labels = displayer.get_associated_file_buffer("labels.txt")
+    """
+
+    def __init__(
+        self,
+        model_buffer: BufferLike,
+        metadata_buffer: BufferLike,
+        associated_file_list: list[str],
+    ) -> None:
+        """Wrap a model, its metadata buffer and the names of its packed files.
+
+        Raises:
+            ModelFormatError / MetadataFormatError: wrong identifiers.
+        """
+        open_model(model_buffer)
+        _check_metadata_identifier(metadata_buffer)
+        self._model_buffer = model_buffer
+        self._metadata_buffer = bytes(metadata_buffer)
+        self._associated_file_list = list(associated_file_list)
+        self._zip: ZipTail | None = None
+        self._mapping: Any = None
+
+    @classmethod
+    def with_model_file(cls, model_file: PathLike) -> MetadataDisplayer:
+        """A displayer for a model file, mapped rather than read.
+
+        Raises:
+            MissingFileError: the file does not exist (also an ``IOError``).
+            MetadataValidationError: the model has no metadata.
+            MetadataError: the file cannot be read (a folder, no permission…).
+        """
+        try:
+            handle = open(model_file, "rb")  # noqa: SIM115 - the mapping outlives it
+        except FileNotFoundError:
+            read_file(model_file)  # raises tflite-support's message
+            raise
+        except OSError as exc:
+            raise _unreadable(model_file, exc) from exc
+        with handle:
+            try:
+                empty = os.fstat(handle.fileno()).st_size == 0
+                if not empty:
+                    mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError) as exc:  # a device or pipe cannot be mapped
+                raise _unreadable(model_file, exc) from exc
+            if empty:
+                raise MetadataValidationError("model_buffer cannot be empty.")
+        displayer = cls.with_model_buffer(mapping)
+        displayer._mapping = mapping
+        return displayer
+
+    @classmethod
+    def with_model_buffer(cls, model_buffer: BufferLike) -> MetadataDisplayer:
+        """A displayer for an in-memory model.
+
+        Raises:
+            MetadataValidationError: the buffer is empty or the model has no metadata.
+        """
+        if model_buffer is None or not len(memoryview(model_buffer)):
+            raise MetadataValidationError("model_buffer cannot be empty.")
+        metadata_buffer = get_metadata_buffer(model_buffer)
+        if not metadata_buffer:
+            raise MetadataValidationError("The model does not have metadata.")
+        tail = _find_zip_or_none(model_buffer)
+        displayer = cls(model_buffer, metadata_buffer, tail.names() if tail else [])
+        displayer._zip = tail
+        return displayer
+
+    def get_associated_file_buffer(self, filename: str) -> bytes:
+        """The content of the packed file ``filename``.
+
+        Raises:
+            AssociatedFileError: no such file in the model, or the zip is corrupt.
+        """
+        if filename not in self._associated_file_list:
+            raise AssociatedFileError(f"The file, {filename}, does not exist in the model.")
+        tail = self._zip or find_zip(self._model_buffer)
+        if tail is None:
+            raise AssociatedFileError(f"The file, {filename}, does not exist in the model.")
+        return tail.read(filename)
+
+    def get_metadata_buffer(self) -> bytes:
+        """The metadata buffer (a copy)."""
+        return bytes(self._metadata_buffer)
+
+    def get_metadata_json(self) -> str:
+        """The metadata as JSON, byte-identical to tflite-support's."""
+        return to_json(self._metadata_buffer)
+
+    def get_packed_associated_file_list(self) -> list[str]:
+        """Names of the files packed in the model (a copy)."""
+        return list(self._associated_file_list)
+
+    def __del__(self) -> None:
+        mapping = getattr(self, "_mapping", None)
+        if mapping is not None:
+            self._zip = None
+            self._model_buffer = b""
+            with contextlib.suppress(BufferError, ValueError):
+                mapping.close()
+
+
+def _unreadable(path: PathLike, exc: Exception) -> MetadataError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    return MetadataError(f"cannot read the model file '{os.fspath(path)}': {reason}")
+
+
+def _find_zip_or_none(model_buffer: BufferLike) -> ZipTail | None:
+    # tflite-support lists no files when the tail is not a zip; a tail that
+    # claims to be one but is corrupt is reported, not hidden.
+    return find_zip(model_buffer)

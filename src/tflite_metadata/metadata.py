@@ -1,0 +1,12 @@
+"""Drop-in for ``tflite_support.metadata``: populating and displaying metadata.
+
+A thin layer: the logic lives in :mod:`tflite_metadata.populator`,
+:mod:`tflite_metadata.display` and :mod:`tflite_metadata.populate`.
+"""
+
+from __future__ import annotations
+
+from .display import MetadataDisplayer, convert_to_json, get_metadata_buffer
+from .populator import MetadataPopulator
+
+__all__ = ["MetadataDisplayer", "MetadataPopulator", "convert_to_json", "get_metadata_buffer"]

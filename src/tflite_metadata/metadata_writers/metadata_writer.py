@@ -1,0 +1,10 @@
+"""Drop-in for tflite-support's ``metadata_writers.metadata_writer``.
+
+A re-export of :class:`tflite_metadata.writer.MetadataWriter`.
+"""
+
+from __future__ import annotations
+
+from ..writer import MetadataWriter
+
+__all__ = ["MetadataWriter"]

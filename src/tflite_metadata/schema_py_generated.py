@@ -1,0 +1,17 @@
+"""Drop-in for ``tflite_support.schema_py_generated`` (the TFLite model schema), in part.
+
+Only what metadata writers use is provided: :class:`TensorType`, with every
+value of TFLite's current schema. It is the enum of
+:mod:`tflite_metadata.model_format`, where the model format's constants are
+declared once; its members compare equal to the plain ``int`` values that
+tflite-support's class of constants holds.
+
+Reading models goes through :class:`tflite_metadata.model.ModelView` instead of
+flatc's generated readers.
+"""
+
+from __future__ import annotations
+
+from .model_format import TensorType
+
+__all__ = ["TensorType"]
