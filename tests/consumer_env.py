@@ -1,0 +1,91 @@
+"""Running the real consumers (Task Library, MediaPipe, LiteRT) from the test suite.
+
+Each consumer runs in a child process of its own environment (tflite-support
+pins protobuf<4, MediaPipe needs a newer one), through the scripts in
+``tests/consumers/``. ``scripts/test.sh`` creates those environments.
+
+Where an environment is missing the tests skip, except under CI (``CI=true``),
+where a missing consumer is a failure: CI must run every consumer check.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RUNNERS = HERE / "consumers"
+MARKER = "@@tflite-metadata-result@@"
+
+
+def in_ci() -> bool:
+    """Whether this run is CI, where nothing may be skipped for want of a tool."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(available: bool, what: str) -> None:
+    """Skip the test when ``what`` is unavailable, or fail under CI."""
+    if available:
+        return
+    if in_ci():
+        pytest.fail(f"{what} is required in CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available")
+
+
+def _first_python(candidates: Sequence[str | os.PathLike[str] | None]) -> str | None:
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    return None
+
+
+def mediapipe_python() -> str | None:
+    """The Python of the environment with MediaPipe and LiteRT, if there is one."""
+    return _first_python(
+        [
+            os.environ.get("TFLITE_METADATA_MP_PYTHON"),
+            ROOT / ".venvs" / "mediapipe" / "bin" / "python",
+        ]
+    )
+
+
+def reference_python() -> str | None:
+    """The Python of the environment with tflite-support 0.4.4, if there is one."""
+    try:
+        import tflite_support  # noqa: F401
+    except ImportError:
+        return _first_python(
+            [
+                os.environ.get("TFLITE_METADATA_REF_PYTHON"),
+                ROOT / ".venvs" / "reference" / "bin" / "python",
+            ]
+        )
+    return sys.executable
+
+
+def run_runner(python: str, script: str, request: dict[str, Any], tmp: Path) -> dict[str, Any]:
+    """Run ``tests/consumers/<script>`` with ``request`` and return its JSON answer."""
+    request_file = tmp / f"{Path(script).stem}-request.json"
+    request_file.write_text(json.dumps(request))
+    proc = subprocess.run(
+        [python, str(RUNNERS / script), str(request_file)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GLOG_minloglevel": "3"},
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith(MARKER):
+            return json.loads(line[len(MARKER) :])  # type: ignore[no-any-return]
+    raise AssertionError(
+        f"{script} gave no answer (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
+        f"{proc.stderr[-4000:]}"
+    )
