@@ -295,11 +295,7 @@ def populate_buffer(
     plan, _ = _plan(model, metadata, dict(collect_files(files)))
     splice = plan.splice
     zip_bytes = build_zip(plan.files, splice.output_size) if plan.zip_needed else b""
-    # One allocation of the final size: growing the output would copy it.
-    out = bytearray(splice.output_size + len(zip_bytes))
-    splice.write_into(model, out)
-    out[splice.output_size :] = zip_bytes
-    return out
+    return splice.to_bytearray(model, zip_bytes)
 
 
 def populate_file(

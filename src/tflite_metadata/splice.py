@@ -88,19 +88,20 @@ class SplicePlan:
         if self.body_end > position:
             yield (position, self.body_end)
 
-    def write_into(self, model: BufferLike, out: bytearray | memoryview) -> None:
-        """Write the spliced model into ``out[:output_size]`` (preallocated)."""
+    def to_bytearray(self, model: BufferLike, tail: BufferLike = b"") -> bytearray:
+        """The spliced model followed by ``tail``, in a new ``bytearray``.
+
+        One allocation of the final size, and each byte of it written once:
+        ``bytearray.join`` does not zero its result first, as ``bytearray(size)``
+        does, which on a large model costs as much again as the copy itself.
+        """
         source = memoryview(model).cast("B")
-        target = memoryview(out).cast("B")
-        position = 0
-        for segment in self.segments():
-            if isinstance(segment, tuple):
-                start, end = segment
-                target[position : position + end - start] = source[start:end]
-                position += end - start
-            else:
-                target[position : position + len(segment)] = segment
-                position += len(segment)
+        pieces: list[BufferLike] = [
+            source[segment[0] : segment[1]] if isinstance(segment, tuple) else segment
+            for segment in self.segments()
+        ]
+        pieces.append(tail)
+        return bytearray().join(pieces)
 
     def write_to(
         self, model: BufferLike, stream: IO[bytes], source: IO[bytes] | None = None
@@ -209,7 +210,8 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
             of associated files, which the caller replaces, or the model's size).
 
     Returns:
-        The plan; :meth:`SplicePlan.write_into` and :meth:`SplicePlan.write_to` make the output.
+        The plan; :meth:`SplicePlan.to_bytearray` and :meth:`SplicePlan.write_to` make the
+        output.
 
     Raises:
         ModelFormatError: the model's root table or buffers are malformed, or an
