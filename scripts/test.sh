@@ -51,7 +51,7 @@ make_env() {
 }
 
 make_env reference "tflite-support==0.4.4" "pytest>=8" "hypothesis>=6.100" "ruff>=0.6" "mypy>=1.10" "build>=1.2"
-make_env mediapipe "mediapipe" "ai-edge-litert"
+make_env mediapipe "mediapipe==1.2.2" "ai-edge-litert==2.3.0"
 # The package itself is (re)installed every run, editable, so the suite tests this checkout.
 .venvs/reference/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . >/dev/null
 

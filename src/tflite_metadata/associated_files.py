@@ -546,15 +546,21 @@ def find_zip(data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS) -> ZipTail 
 def salvage_zip_start(data: ZipSource) -> int | None:
     """Where a zip that :func:`find_zip` refuses begins, as far as its own records show.
 
-    For replacing a corrupt zip of associated files with a new one. The
-    candidates are the end of central directory record (when its comment ends
-    exactly at the end of ``data``, or it is cut short by the end of ``data``),
-    a Zip64 locator right before it, the central directory it declares (when a
-    central header signature is there, found by its size or by its offset), and
-    the local headers that the directory's entries point at (when a local header
-    signature is there). A position that no record confirms is not trusted: the
-    bytes before the first confirmed record may be the model's own (an end record
-    signature can occur by chance in a model's weights).
+    For replacing a corrupt zip of associated files with a new one. Only
+    positions that the archive's records confirm are candidates, because the
+    bytes before the archive are the model's (and an end record signature can
+    occur by chance in a model's weights):
+
+    * the end of central directory record, when its comment ends exactly at the
+      end of ``data`` or the record is cut short by it; Zip64 records right
+      before it, by their signatures;
+    * the central directory: where the end record places it (by its size or by
+      its offset) when a central header signature is there, or when walking its
+      entries from there ends exactly at the end record; else the lowest central
+      header signature in the last :data:`EOCD_SEARCH_SIZE` bytes from which
+      such a walk ends exactly at the end record;
+    * the local header of each entry of a confirmed directory, by its signature
+      or by the entry's name repeated after it.
 
     Args:
         data: the whole model (bytes, bytearray, memoryview or mmap; not copied).
@@ -569,54 +575,115 @@ def salvage_zip_start(data: ZipSource) -> int | None:
     """
     with _ByteView(data) as view:
         try:
-            return _salvage_start(view, DEFAULT_LIMITS.max_entries)
+            return _salvage_start(view)
         except (struct.error, ValueError, OverflowError):  # pragma: no cover - all checked
             return None
 
 
+#: Central directory entries :func:`salvage_zip_start` walks at most, in all.
+_SALVAGE_STEPS = 200_000
+
+
 def _signature_at(view: memoryview, position: int, signature: int, end: int) -> bool:
-    return 0 <= position and position + 4 <= end and _U32.unpack_from(view, position)[0] == signature
+    if not 0 <= position <= end - 4:
+        return False
+    return bool(_U32.unpack_from(view, position)[0] == signature)
 
 
-def _salvage_start(view: memoryview, max_entries: int) -> int | None:
+class _Walk:
+    """Walks of a damaged central directory, with one budget for them all."""
+
+    def __init__(self, view: memoryview, end: int) -> None:
+        self.view = view
+        self.end = end
+        self.steps = _SALVAGE_STEPS
+
+    def entries(self, start: int, *, first_signed: bool) -> list[tuple[int, _CentralHeader]] | None:
+        """The entries from ``start`` when walking them ends exactly at ``end``, else None."""
+        found: list[tuple[int, _CentralHeader]] = []
+        offset = start
+        while offset < self.end and self.steps > 0:
+            self.steps -= 1
+            signed = _signature_at(self.view, offset, _CENTRAL_SIGNATURE, self.end)
+            if (not signed and (found or first_signed)) or offset + _CENTRAL.size > self.end:
+                return None
+            header = _CentralHeader._make(_CENTRAL.unpack_from(self.view, offset))
+            found.append((offset, header))
+            offset += _CENTRAL.size + header.name_size + header.extra_size + header.comment_size
+        return found if offset == self.end else None
+
+
+def _local_headers(
+    view: memoryview, entries: list[tuple[int, _CentralHeader]], directory: int, base: int
+) -> list[int]:
+    """Local headers that the entries point at, confirmed by signature or by name."""
+    confirmed = []
+    for offset, header in entries:
+        name_start = offset + _CENTRAL.size
+        name = bytes(view[name_start : name_start + header.name_size])
+        for local in {header.header_offset, base + header.header_offset}:
+            if not 0 <= local <= directory - _LOCAL.size:
+                continue
+            local_name = view[local + _LOCAL.size : local + _LOCAL.size + len(name)]
+            if _signature_at(view, local, _LOCAL_SIGNATURE, directory) or (
+                name and bytes(local_name) == name
+            ):
+                confirmed.append(local)
+    return confirmed
+
+
+def _salvage_start(view: memoryview) -> int | None:
     size = len(view)
     window_start = max(0, size - EOCD_SEARCH_SIZE)
-    found = bytes(view[window_start:]).rfind(_END_SIGNATURE_BYTES)
+    window = bytes(view[window_start:])
+    found = window.rfind(_END_SIGNATURE_BYTES)
     if found < 0:
         return None
     position = window_start + found
+    candidates = []
+    directory_end = position
+    declared: tuple[int, ...] = ()
     if position + _END.size > size:
         # Cut short by the end of the file: a signature there is no coincidence.
-        return position
-    candidates = []
-    fields = _END.unpack_from(view, position)
-    directory_size, directory_offset, comment_size = fields[5], fields[6], fields[7]
-    if position + _END.size + comment_size == size:
         candidates.append(position)
-    locator = position - _ZIP64_LOCATOR.size
-    if _signature_at(view, locator, _ZIP64_LOCATOR_SIGNATURE, position):
-        candidates.append(locator)
-        record = locator - _ZIP64_END.size
-        if _signature_at(view, record, _ZIP64_END_SIGNATURE, locator):
-            candidates.append(record)
-    for directory in (position - directory_size, directory_offset):
-        if not _signature_at(view, directory, _CENTRAL_SIGNATURE, position):
-            continue
+    else:
+        fields = _END.unpack_from(view, position)
+        directory_size, directory_offset, comment_size = fields[5], fields[6], fields[7]
+        if position + _END.size + comment_size == size:
+            candidates.append(position)
+        declared = (position - directory_size, directory_offset)
+        locator = position - _ZIP64_LOCATOR.size
+        if _signature_at(view, locator, _ZIP64_LOCATOR_SIGNATURE, position):
+            candidates.append(locator)
+            directory_end = locator
+            record = locator - _ZIP64_END.size
+            if _signature_at(view, record, _ZIP64_END_SIGNATURE, locator):
+                candidates.append(record)
+                directory_end = record
+    walk = _Walk(view, directory_end)
+    directory = None
+    entries: list[tuple[int, _CentralHeader]] = []
+    for start in declared:
+        walked = walk.entries(start, first_signed=False) if 0 <= start < directory_end else None
+        if walked is not None or _signature_at(view, start, _CENTRAL_SIGNATURE, directory_end):
+            directory, entries = start, walked or []
+            break
+    if directory is None:
+        signature = struct.pack("<I", _CENTRAL_SIGNATURE)
+        at = window.find(signature)
+        while at >= 0 and window_start + at < directory_end and walk.steps > 0:
+            walked = walk.entries(window_start + at, first_signed=True)
+            if walked is not None:
+                directory, entries = window_start + at, walked
+                break
+            at = window.find(signature, at + 1)
+    if directory is not None:
         candidates.append(directory)
-        base = directory - directory_offset
-        offset = directory
-        for _ in range(max_entries):
-            if not _signature_at(view, offset, _CENTRAL_SIGNATURE, position):
-                break
-            if offset + _CENTRAL.size > position:
-                break
-            header = _CentralHeader._make(_CENTRAL.unpack_from(view, offset))
-            for local in {header.header_offset, base + header.header_offset}:
-                if _signature_at(view, local, _LOCAL_SIGNATURE, directory):
-                    candidates.append(local)
-            offset += _CENTRAL.size + header.name_size + header.extra_size + header.comment_size
-        break
-    return min(candidates) if candidates else None
+        recorded = declared[1] if declared else directory
+        candidates += _local_headers(view, entries, directory, directory - recorded)
+    if not candidates:
+        return None
+    return min(candidates)
 
 
 @dataclass(frozen=True)

@@ -154,8 +154,15 @@ def _quoted(name: str | bytes | None) -> str:
     return f"'{printable(name)}'"
 
 
+#: Dimensions a message shows of a shape; a hostile model may claim thousands.
+_SHAPE_DIMENSIONS_SHOWN = 8
+
+
 def _shape_text(shape: Sequence[int]) -> str:
-    return "[" + ", ".join(str(d) for d in shape) + "]"
+    if len(shape) <= _SHAPE_DIMENSIONS_SHOWN:
+        return "[" + ", ".join(str(d) for d in shape) + "]"
+    shown = ", ".join(str(d) for d in shape[:_SHAPE_DIMENSIONS_SHOWN])
+    return f"[{shown}, … ({len(shape)} dimensions)]"
 
 
 def _plural(count: int, noun: str) -> str:
@@ -411,14 +418,18 @@ class _Checker:
                 f"shape {_shape_text(shape)} has {len(shape)} dimensions; expected 1 or 2",
                 (MEDIAPIPE,),
             )
-        for axis, size in enumerate(shape):
-            if size < 1:
-                self.add(
-                    "input-shape",
-                    where,
-                    f"dimension {axis} of shape {_shape_text(shape)} is {size}; "
-                    "every dimension should be at least 1",
-                )
+        # One problem for all the bad dimensions: one each would make the report
+        # grow with the square of a hostile shape's length.
+        bad = [(axis, size) for axis, size in enumerate(shape) if size < 1]
+        if bad:
+            axis, size = bad[0]
+            more = f" (and {_plural(len(bad) - 1, 'other dimension')} below 1)" if bad[1:] else ""
+            self.add(
+                "input-shape",
+                where,
+                f"dimension {axis} of shape {_shape_text(shape)} is {size}{more}; "
+                "every dimension should be at least 1",
+            )
 
     def check_output_tensors(self) -> None:
         outputs = self.model.outputs

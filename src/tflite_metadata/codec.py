@@ -108,10 +108,11 @@ def _decode_field(decl: schema.FieldDecl, table: Table) -> Any:
     if kind == "union":
         type_value = int(table.scalar(decl.id, "ubyte", 0, decl.name + "_type"))
         member = schema.UNIONS[decl.type].member(type_value)
-        sub = table.table(decl.id + 1, decl.name)
-        if member is None or sub is None:
+        if member is None:
+            # Like flatc's verifier and object API: a value of no known type is not read.
             return None
-        return _decode_table(schema.TABLES[member], sub)
+        sub = table.table(decl.id + 1, decl.name)
+        return None if sub is None else _decode_table(schema.TABLES[member], sub)
     if kind == "scalars":
         vector = table.vector(decl.id, SCALAR_STRUCTS[decl.type].size, decl.name)
         return None if vector is None else vector.scalars(decl.type)

@@ -15,7 +15,7 @@ from . import schema
 from .associated_files import ZipTail, find_zip
 from .errors import (
     AssociatedFileError,
-    MetadataError,
+    InputReadError,
     MetadataFormatError,
     MetadataValidationError,
 )
@@ -91,7 +91,7 @@ class MetadataDisplayer:
         Raises:
             MissingFileError: the file does not exist (also an ``IOError``).
             MetadataValidationError: the model has no metadata.
-            MetadataError: the file cannot be read (a folder, no permission…).
+            InputReadError: the file cannot be read (a folder, no permission…).
         """
         try:
             handle = open(model_file, "rb")  # noqa: SIM115 - the mapping outlives it
@@ -164,9 +164,9 @@ class MetadataDisplayer:
                 mapping.close()
 
 
-def _unreadable(path: PathLike, exc: Exception) -> MetadataError:
+def _unreadable(path: PathLike, exc: Exception) -> InputReadError:
     reason = getattr(exc, "strerror", None) or str(exc)
-    return MetadataError(f"cannot read the model file '{os.fspath(path)}': {reason}")
+    return InputReadError(f"cannot read the model file '{os.fspath(path)}': {reason}")
 
 
 def _find_zip_or_none(model_buffer: BufferLike) -> ZipTail | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "AssociatedFileError",
     "ConsumerCompatibilityWarning",
+    "InputReadError",
     "MetadataError",
     "MetadataFormatError",
     "MetadataValidationError",
@@ -49,6 +50,10 @@ class MissingFileError(MetadataError, FileNotFoundError):
     Also a :class:`FileNotFoundError` (an ``IOError``), which is what tflite-support
     raises in this case, so both kinds of ``except`` clause keep working.
     """
+
+
+class InputReadError(MetadataError):
+    """An input file exists but cannot be read (a folder, no permission, a bad path)."""
 
 
 class OutputWriteError(MetadataError):

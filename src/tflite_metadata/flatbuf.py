@@ -3,9 +3,15 @@
 Nothing here trusts the bytes it reads. Every offset is checked before it is
 dereferenced, every vector length is checked against the bytes that remain
 before anything is allocated, nesting depth is bounded, and a work budget
-bounds the number of objects one reader will visit, so that shared sub-objects
-(a vector whose entries all point at the same large table) cannot make the
-work grow faster than the input.
+bounds what one traversal visits and copies, so that shared sub-objects (a
+vector whose entries all point at the same large table or string) cannot make
+the work grow faster than the input.
+
+The budget is charged where work is done: one unit per table, vector or
+string visited, plus one per element decoded by :meth:`Vector.scalars` and
+one per 4 bytes of string copied. A reader that serves many independent
+requests (a long-lived view, random access driven by a caller) restores it
+with :meth:`FlatBufferReader.reset_budget`, or is made ``unlimited``.
 
 Failures raise the ``error`` class given to :class:`FlatBufferReader` (a
 :class:`~tflite_metadata.errors.MetadataError` subclass) with a message naming
@@ -64,14 +70,16 @@ class FlatBufferReader:
         data: the bytes of the buffer (any buffer-protocol object; not copied).
         what: a short name for messages, e.g. ``"model"`` or ``"metadata"``.
         error: the exception class raised on malformed data.
-        budget: the most objects (tables, vector elements, strings) this reader
-            visits; defaults to a bound proportional to the buffer size.
+        budget: how much work (see the module docstring) this reader does before
+            it refuses to go on; defaults to a bound proportional to the buffer size.
+        unlimited: no budget at all, for readers whose every access is requested
+            by a caller (the work is then the caller's, one bounded access at a time).
 
     Raises:
         MetadataError: (the ``error`` class) the buffer is too small to hold a root offset.
     """
 
-    __slots__ = ("_budget", "data", "error", "size", "what")
+    __slots__ = ("_budget", "_limit", "data", "error", "size", "what")
 
     def __init__(
         self,
@@ -80,6 +88,7 @@ class FlatBufferReader:
         what: str = "buffer",
         error: type[MetadataError] = MetadataError,
         budget: int | None = None,
+        unlimited: bool = False,
     ) -> None:
         view = memoryview(data)
         if view.ndim != 1 or view.itemsize != 1:
@@ -88,7 +97,11 @@ class FlatBufferReader:
         self.size = len(view)
         self.what = what
         self.error = error
-        self._budget = budget if budget is not None else 4096 + 4 * self.size
+        if unlimited:
+            self._limit: int | None = None
+        else:
+            self._limit = budget if budget is not None else 4096 + 4 * self.size
+        self._budget = self._limit if self._limit is not None else 0
         if self.size < 8:
             raise error(
                 f"{what}: {self.size} bytes is too small for a FlatBuffer "
@@ -102,13 +115,20 @@ class FlatBufferReader:
         return self.error(f"{self.what}: {message}")
 
     def spend(self, count: int, where: str) -> None:
-        """Charge ``count`` visited objects to the work budget."""
+        """Charge ``count`` units of work (objects visited, elements decoded) to the budget."""
+        if self._limit is None:
+            return
         self._budget -= count
         if self._budget < 0:
             raise self.fail(
                 f"{where}: the buffer references more objects than its size allows "
                 "(shared or cyclic offsets?); refusing to read further"
             )
+
+    def reset_budget(self) -> None:
+        """Give the reader its whole budget again, for a new, independent traversal."""
+        if self._limit is not None:
+            self._budget = self._limit
 
     def check_range(self, pos: int, length: int, where: str) -> None:
         """Raise unless ``[pos, pos+length)`` lies inside the buffer."""
@@ -256,7 +276,8 @@ def read_string(reader: FlatBufferReader, pos: int, where: str) -> bytes:
     """The bytes of the string whose length prefix is at ``pos``."""
     length = reader.u32(pos, f"{where} length")
     reader.check_range(pos + 4, length, where)
-    reader.spend(1, where)
+    # Charged by length: many offsets to one long string copy it many times.
+    reader.spend(1 + length // 4, where)
     return bytes(reader.data[pos + 4 : pos + 4 + length])
 
 
@@ -271,7 +292,9 @@ class Vector:
         length = reader.u32(pos, f"{where} length")
         # Checked before anything is allocated: a lying length fails here.
         reader.check_range(pos + 4, length * element_size, f"{where} ({length} elements)")
-        reader.spend(length, where)
+        # One unit: elements are charged when they are read (tables, strings,
+        # scalars), so that reading one element of a long vector stays cheap.
+        reader.spend(1, where)
         self.reader = reader
         self.start = pos + 4
         self.length = length
@@ -291,6 +314,7 @@ class Vector:
         st = SCALAR_STRUCTS[kind]
         if st.size != self.element_size:
             raise ValueError("element size mismatch")  # programming error, not data
+        self.reader.spend(self.length, self.where)
         fmt = f"<{self.length}{st.format[-1]}"
         values = list(struct.unpack_from(fmt, self.reader.data, self.start))
         if kind == "bool":

@@ -40,7 +40,7 @@ from typing import Any, Optional, Union
 
 from . import metadata_schema_py_generated as _fb
 from . import schema
-from .errors import AssociatedFileError, MetadataError, MetadataValidationError
+from .errors import AssociatedFileError, MetadataValidationError
 from .fileio import PathLike, read_file
 from .model_format import TensorType
 
@@ -98,13 +98,7 @@ def _basename(file_path: PathLike) -> str:
 
 def _read_path(file_path: PathLike) -> bytes:
     """Read a file named by the caller; missing files raise ``MissingFileError``."""
-    try:
-        return read_file(file_path)
-    except MetadataError:
-        raise
-    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL character
-        reason = getattr(exc, "strerror", None) or exc
-        raise AssociatedFileError(f"cannot read file '{os.fspath(file_path)}': {reason}") from exc
+    return read_file(file_path, error=AssociatedFileError)
 
 
 def _line_of(data: bytes, position: int) -> int:

@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterable
 from typing import IO, Any, Optional, Union
 
-from .errors import MetadataError, MetadataValidationError, OutputWriteError
+from .errors import MetadataValidationError, OutputWriteError
 from .fileio import PathLike, atomic_write, read_file
 from .flatbuf import BufferLike
 
@@ -184,14 +184,7 @@ def load_file(file_path: PathLike, mode: str = "rb") -> Union[str, bytes]:
         raise MetadataValidationError(
             f"mode should be 'rb' (bytes) or 'r'/'rt' (text), but got {mode!r}."
         )
-    try:
-        data = read_file(file_path)
-    except MetadataError:
-        raise
-    except OSError as exc:
-        raise AssociatedFileError(
-            f"cannot read file '{os.fspath(file_path)}': {exc.strerror or exc}"
-        ) from exc
+    data = read_file(file_path, error=AssociatedFileError)
     if "b" in mode:
         return data
     try:

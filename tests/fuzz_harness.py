@@ -1,0 +1,894 @@
+"""The machinery of the fuzz test: seeds, mutations, the entry points run, and a worker.
+
+Used by ``tests/test_fuzz.py`` (hypothesis picks the cases, a worker process runs
+them) and by ``fuzz/atheris_target.py`` (long coverage-guided runs outside CI).
+
+A *case* is a small JSON-able dict, so that a failure can be printed and replayed:
+
+* ``{"target": "model", "seed": name, "ops": [...]}``: the bytes of a seed model
+  (a model from the model builder or the shared test data, with or without
+  metadata and a zip of associated files), changed by the mutations ``ops``;
+* ``{"target": "metadata", "seed": name, "ops": [...]}``: the seed's metadata
+  buffer, mutated, populated into the seed's clean model;
+* ``{"target": "label" | "calibration", "seed": name, "content": hex}``: a label
+  or score calibration file, read by the writer and packed raw into a model
+  that records it, which is then read back;
+* ``{"target": "tiny", "content": hex}``: a tiny file taken as a model.
+
+Every entry point reading the input must either succeed or raise the package's
+:class:`~tflite_metadata.errors.MetadataError`; anything else escaping is an
+:class:`EscapeError`, a success that produces an unreadable model is an
+:class:`InvariantError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import os
+import signal
+import struct
+import sys
+import tempfile
+import threading
+import traceback
+import warnings
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from tflite_metadata import codec
+from tflite_metadata.check import check
+from tflite_metadata.cli import main as cli_main
+from tflite_metadata.display import MetadataDisplayer, convert_to_json
+from tflite_metadata.errors import MetadataError
+from tflite_metadata.flatbuf import FlatBufferReader
+from tflite_metadata.info import (
+    ClassificationTensorMd,
+    LabelFileMd,
+    ScoreCalibrationMd,
+)
+from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
+from tflite_metadata.model import ModelView
+from tflite_metadata.model_format import BufferField
+from tflite_metadata.populate import populate_buffer
+from tflite_metadata.populator import MetadataPopulator
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
+
+#: Shared models used as seeds when the test data is present (skipped when absent).
+SHARED_MODELS = (
+    "generated/small_audio.tflite",
+    "generated/small_audio_offset.tflite",
+    "generated/two_heads_small.tflite",
+    "tflite-support/yamnet_audio_classifier_with_metadata.tflite",
+    "tflite-support/model_without_metadata.tflite",
+)
+
+#: Builder models: name -> keyword arguments of ``build_audio_classifier``.
+BUILT_MODELS: dict[str, dict[str, Any]] = {
+    "built-default": {},
+    "built-tiny": {"input_samples": 16, "heads": (2,)},
+    "built-two-heads": {"input_samples": 64, "heads": (3, 4)},
+    "built-external": {"input_samples": 64, "heads": (5,), "external_buffers": True},
+    "built-uint8": {"input_samples": 64, "heads": (3,), "output_type": "uint8"},
+    "built-extra-fields": {"input_samples": 64, "heads": (3,), "extra_model_fields": True},
+}
+
+#: Seconds one case may take inside the worker before it counts as a hang.
+CASE_TIME_LIMIT = float(os.environ.get("TFLITE_METADATA_FUZZ_CASE_SECONDS", "20"))
+
+
+class EscapeError(Exception):
+    """An exception outside the package's family escaped from an entry point."""
+
+    def __init__(self, operation: str, exc: BaseException) -> None:
+        self.operation = operation
+        self.error_type = type(exc).__name__
+        self.details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        super().__init__(f"{operation}: {self.error_type}: {exc}")
+
+
+class InvariantError(Exception):
+    """An entry point succeeded but its result is wrong (say, an unreadable model)."""
+
+
+class Status(str):
+    """What an operation that succeeded reports about itself (say, an exit status)."""
+
+
+class CaseTimeout(BaseException):
+    """Raised by the per-case alarm; a BaseException so no ``except Exception`` eats it."""
+
+
+# -- seeds -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Seed:
+    """A model to mutate, what was read from it when clean, and metadata that fits it."""
+
+    name: str
+    data: bytes
+    #: Metadata that fits the model (the writer's), and the files it records.
+    metadata: bytes
+    files: dict[str, bytes]
+    #: Positions the package read from the clean model (any width), and those of
+    #: 32-bit reads (offsets and lengths), for mutations that hit the structure.
+    hot: list[int] = field(default_factory=list)
+    hot32: list[int] = field(default_factory=list)
+    #: The same for the standalone metadata buffer.
+    metadata_hot: list[int] = field(default_factory=list)
+    metadata_hot32: list[int] = field(default_factory=list)
+
+
+def _classes(model: bytes) -> list[int]:
+    return [t.shape[-1] if t.shape else 1 for t in ModelView(model).outputs()]
+
+
+def _writer_for(model: bytes) -> Any:
+    """A writer with labels (and, for one head, a score calibration) fitting ``model``."""
+    classes = _classes(model)
+    labels = [
+        LabelFileMd(f"labels{i}.txt", labels=[f"c{c}" for c in range(n)])
+        for i, n in enumerate(classes)
+    ]
+    if len(classes) == 1:
+        calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * classes[0])
+        return AudioWriter.create_for_inference(model, 16000, 1, labels, calibration)
+    heads = [ClassificationTensorMd(label_files=[label]) for label in labels]
+    return AudioWriter.create_from_metadata_info_for_multihead(model, output_md_list=heads)
+
+
+def _files_of(writer: Any) -> dict[str, bytes]:
+    return dict(writer._read_associated_files())
+
+
+@contextlib.contextmanager
+def _tracing() -> Iterator[dict[str, tuple[set[int], set[int]]]]:
+    """Record the positions every FlatBufferReader reads, keyed by what it reads."""
+    seen: dict[str, tuple[set[int], set[int]]] = {}
+    original = FlatBufferReader.unpack
+
+    def unpack(self: FlatBufferReader, st: struct.Struct, pos: int, where: str) -> Any:
+        positions = seen.setdefault(self.what, (set(), set()))
+        positions[0].add(pos)
+        if st.size == 4:
+            positions[1].add(pos)
+        return original(self, st, pos, where)
+
+    FlatBufferReader.unpack = unpack  # type: ignore[method-assign]
+    try:
+        yield seen
+    finally:
+        FlatBufferReader.unpack = original  # type: ignore[method-assign]
+
+
+def metadata_span(model: bytes) -> tuple[int, int] | None:
+    """Where the ``TFLITE_METADATA`` buffer's bytes lie inside ``model``, if inline."""
+    view = ModelView(model)
+    for entry in view.metadata_entries():
+        if entry.name == b"TFLITE_METADATA":
+            buffers = view.buffers_vector()
+            if buffers is None or not 0 <= entry.buffer < len(buffers):
+                return None
+            data = buffers.table(entry.buffer).vector(BufferField.DATA, 1, "data")
+            if data is None:
+                return None
+            return data.start, data.start + len(data)
+    return None
+
+
+def _make_seed(name: str, model: bytes, plain: bytes) -> Seed:
+    """A seed for ``model``; ``plain`` is the same model without our metadata."""
+    writer = _writer_for(plain)
+    metadata = bytes(writer._metadata_buffer)
+    files = _files_of(writer)
+    seed = Seed(name, model, metadata, files)
+    with _tracing() as seen, warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch:
+        warnings.simplefilter("ignore")
+        # Whatever fails here fails on the clean seed too; only the positions matter.
+        for operation in MODEL_OPERATIONS.values():
+            with contextlib.suppress(MetadataError):
+                operation(model, seed, Path(scratch))
+    model_positions = seen.get("model", (set(), set()))
+    hot, hot32 = set(model_positions[0]), set(model_positions[1])
+    seed.metadata_hot, seed.metadata_hot32 = _metadata_positions(metadata)
+    span = metadata_span(model)
+    if span is not None:
+        # The metadata inside the model is read through its own reader, from 0.
+        inside, inside32 = _metadata_positions(model[span[0] : span[1]])
+        hot |= {span[0] + p for p in inside}
+        hot32 |= {span[0] + p for p in inside32}
+    seed.hot = sorted(hot)
+    seed.hot32 = sorted(hot32)
+    return seed
+
+
+def _metadata_positions(metadata: bytes) -> tuple[list[int], list[int]]:
+    with _tracing() as seen:
+        with contextlib.suppress(MetadataError):
+            codec.decode(metadata)
+        with contextlib.suppress(MetadataError):
+            convert_to_json(metadata)
+    positions = seen.get("metadata", (set(), set()))
+    return sorted(positions[0]), sorted(positions[1])
+
+
+def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
+    """Every seed: builder models and the shared ones (when present), plain and populated."""
+    from tflite_metadata import model_builder
+
+    plain: dict[str, bytes] = {
+        name: bytes(model_builder.build_audio_classifier(**kwargs))
+        for name, kwargs in BUILT_MODELS.items()
+    }
+    if include_shared:
+        for relative in SHARED_MODELS:
+            path = TESTDATA / relative
+            if path.is_file():
+                plain["shared-" + Path(relative).stem] = path.read_bytes()
+    seeds = {}
+    for name, model in plain.items():
+        seeds[name] = _make_seed(name, model, model)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            populated = bytes(_writer_for(model).populate())
+        seeds[name + "+metadata"] = _make_seed(name + "+metadata", populated, model)
+    return seeds
+
+
+# -- crafted zips ------------------------------------------------------------------------------
+
+
+@dataclass
+class RawEntry:
+    """One zip entry, every field under the caller's control (for hostile archives)."""
+
+    name: bytes
+    data: bytes = b""
+    method: int = 0
+    flags: int = 0
+    crc32: int | None = None
+    compressed_size: int | None = None
+    size: int | None = None
+    local_name: bytes | None = None
+    #: Local header offset recorded in the central directory (relative to ``base``);
+    #: None: where the header really is.
+    header_offset: int | None = None
+    extra: bytes = b""
+
+
+def raw_zip(
+    entries: list[RawEntry],
+    base: int,
+    *,
+    entry_count: int | None = None,
+    directory_size: int | None = None,
+    directory_offset: int | None = None,
+    comment: bytes = b"",
+    comment_size: int | None = None,
+    relative: bool = False,
+) -> bytes:
+    """A zip to append at offset ``base`` of a file, with every field overridable.
+
+    Offsets are absolute (as tflite-support writes them) unless ``relative``.
+    ``uncompressed`` sizes default to ``len(data)`` for stored entries.
+    """
+    origin = 0 if relative else base
+    local = bytearray()
+    central = bytearray()
+    for entry in entries:
+        position = origin + len(local)
+        crc = zlib.crc32(entry.data) if entry.crc32 is None else entry.crc32
+        compressed = len(entry.data) if entry.compressed_size is None else entry.compressed_size
+        size = compressed if entry.size is None else entry.size
+        local_name = entry.name if entry.local_name is None else entry.local_name
+        local += struct.pack(
+            "<I5H3I2H",
+            0x04034B50,
+            20,
+            entry.flags,
+            entry.method,
+            0,
+            0x21,
+            crc & 0xFFFFFFFF,
+            compressed & 0xFFFFFFFF,
+            size & 0xFFFFFFFF,
+            len(local_name),
+            0,
+        )
+        local += local_name + entry.data
+        offset = position if entry.header_offset is None else entry.header_offset
+        central += struct.pack(
+            "<I6H3I5H2I",
+            0x02014B50,
+            0x031E,
+            20,
+            entry.flags,
+            entry.method,
+            0,
+            0x21,
+            crc & 0xFFFFFFFF,
+            compressed & 0xFFFFFFFF,
+            size & 0xFFFFFFFF,
+            len(entry.name),
+            len(entry.extra),
+            0,
+            0,
+            0,
+            0,
+            offset & 0xFFFFFFFF,
+        )
+        central += entry.name + entry.extra
+    count = len(entries) if entry_count is None else entry_count
+    end = struct.pack(
+        "<I4H2IH",
+        0x06054B50,
+        0,
+        0,
+        count & 0xFFFF,
+        count & 0xFFFF,
+        (len(central) if directory_size is None else directory_size) & 0xFFFFFFFF,
+        (origin + len(local) if directory_offset is None else directory_offset) & 0xFFFFFFFF,
+        (len(comment) if comment_size is None else comment_size) & 0xFFFF,
+    )
+    return bytes(local + central + end + comment)
+
+
+_BOMB_CACHE: dict[int, bytes] = {}
+
+
+def deflate_bomb(size: int = 4 << 20) -> RawEntry:
+    """A deflated entry that expands to ``size`` zero bytes (a ratio near 1000)."""
+    if size not in _BOMB_CACHE:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+        _BOMB_CACHE[size] = compressor.compress(bytes(size)) + compressor.flush()
+    data = _BOMB_CACHE[size]
+    return RawEntry(b"bomb.txt", data, method=8, crc32=zlib.crc32(bytes(size)), size=size)
+
+
+#: Entry names a hostile zip may carry; the first few are harmless.
+ZIP_NAMES = (
+    b"labels.txt",
+    b"labels0.txt",
+    b"score_calibration.txt",
+    b"../evil.txt",
+    b"/etc/evil",
+    b"C:evil.txt",
+    b"dir\\evil.txt",
+    b"a/../../evil",
+    b"a/b.txt",
+    b"\xff\xfe.txt",
+    b"",
+    b"x" * 300,
+)
+
+#: Lies a size or offset field may tell.
+LIES = (0, 1, -1, 0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 1 << 20)
+
+
+def zip_from_spec(spec: dict[str, Any], base: int) -> bytes:
+    """A hostile zip from a JSON-able description (see ``test_fuzz.zip_specs``)."""
+    entries = []
+    for item in spec.get("entries", []):
+        if item.get("bomb"):
+            entry = deflate_bomb()
+        else:
+            data = bytes.fromhex(item.get("data", ""))
+            entry = RawEntry(ZIP_NAMES[item.get("name", 0) % len(ZIP_NAMES)], data)
+            entry.method = item.get("method", 0)
+            if entry.method == 8:
+                compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+                entry.size = len(data)
+                entry.crc32 = zlib.crc32(data)
+                entry.data = compressor.compress(data) + compressor.flush()
+        entry.flags = item.get("flags", 0)
+        for key in ("crc32", "compressed_size", "size", "header_offset"):
+            lie = item.get(key)
+            if lie is not None:
+                current = getattr(entry, key)
+                if current is None:
+                    current = len(entry.data) if key != "crc32" else zlib.crc32(entry.data)
+                    if key == "header_offset":
+                        current = base
+                setattr(entry, key, (current + LIES[lie % len(LIES)]) & 0xFFFFFFFF)
+        entries.append(entry)
+    overrides: dict[str, Any] = {}
+    for key in ("entry_count", "directory_size", "directory_offset", "comment_size"):
+        if spec.get(key) is not None:
+            overrides[key] = LIES[spec[key] % len(LIES)] + (
+                len(entries) if key == "entry_count" else 0
+            )
+    data = raw_zip(entries, base, relative=bool(spec.get("relative")), **overrides)
+    cut = spec.get("cut")
+    if cut:
+        data = data[: len(data) - cut % max(1, len(data))]
+    return data
+
+
+# -- mutations ---------------------------------------------------------------------------------
+
+
+def _region(
+    data: bytes | bytearray, seed: Seed | None, region: str, wide: bool, metadata: bool
+) -> list[int] | range:
+    size = len(data)
+    if seed is not None and region == "hot":
+        if metadata:
+            positions = seed.metadata_hot32 if wide else seed.metadata_hot
+        else:
+            positions = seed.hot32 if wide else seed.hot
+        positions = [p for p in positions if p < size]
+        if positions:
+            return positions
+    if region == "head":
+        return range(min(size, 512))
+    if region == "tail":
+        return range(max(0, size - 4096), size)
+    return range(size)
+
+
+def _u32_value(kind: int, raw: int, pos: int, size: int) -> int:
+    values = (
+        0,  # an offset to itself
+        0xFFFFFFFF,
+        0x80000000,
+        0x7FFFFFFF,
+        size,  # one past the end
+        max(0, size - pos),  # exactly the end
+        max(0, size - pos - 4),
+        raw % 16,
+        raw & 0xFFFFFFFF,
+    )
+    return values[kind % len(values)] & 0xFFFFFFFF
+
+
+def mutate(data: bytes, ops: list[list[Any]], seed: Seed | None, metadata: bool = False) -> bytes:
+    """Apply ``ops`` in order. Each is ``[kind, ...]``:
+
+    * ``["truncate", region, index]``: cut the data at a position of ``region``;
+    * ``["flip", region, index, mask]``: XOR one byte;
+    * ``["u32", region, index, kind, raw]``: overwrite a 32-bit value (an offset or a
+      length, when ``region`` is ``"hot"``) with a hostile one;
+    * ``["u16", region, index, raw]``: overwrite a 16-bit value (vtable entries);
+    * ``["append", hex]``: garbage after the end;
+    * ``["zip", spec]``: a hostile zip after the end (see :func:`zip_from_spec`).
+
+    ``region`` is ``"hot"`` (a position the package reads on the clean input),
+    ``"head"``, ``"tail"`` or ``"any"``; ``index`` is taken modulo its size.
+    """
+    out = bytearray(data)
+    for op in ops:
+        kind = op[0]
+        if kind == "append":
+            out += bytes.fromhex(op[1])
+            continue
+        if kind == "zip":
+            out += zip_from_spec(op[1], len(out))
+            continue
+        wide = kind == "u32"
+        positions = _region(out, seed, op[1], wide, metadata)
+        if not len(positions):
+            continue
+        pos = positions[op[2] % len(positions)]
+        if kind == "truncate":
+            del out[pos:]
+        elif kind == "flip":
+            out[pos] ^= (op[3] % 255) + 1
+        elif kind == "u32" and pos + 4 <= len(out):
+            struct.pack_into("<I", out, pos, _u32_value(op[3], op[4], pos, len(out)))
+        elif kind == "u16" and pos + 2 <= len(out):
+            struct.pack_into("<H", out, pos, op[3] & 0xFFFF)
+    return bytes(out)
+
+
+# -- the entry points --------------------------------------------------------------------------
+
+
+def _expect_readable(
+    model: bytes | bytearray, files: dict[str, bytes], what: str, json: bool = True
+) -> None:
+    """A model we populated must read back: metadata, and every file we packed.
+
+    ``json``: whether the metadata's JSON must render too (not when the metadata
+    given to populate could not render already, say a string that is not UTF-8,
+    which populate keeps as tflite-support does).
+    """
+    try:
+        displayer = MetadataDisplayer.with_model_buffer(bytes(model))
+        codec.decode(displayer.get_metadata_buffer())
+        if json:
+            displayer.get_metadata_json()
+        packed = displayer.get_packed_associated_file_list()
+        for name, content in files.items():
+            if name not in packed:
+                raise InvariantError(f"{what}: {name!r} was not packed (packed: {packed})")
+            if displayer.get_associated_file_buffer(name) != content:
+                raise InvariantError(f"{what}: {name!r} reads back different bytes")
+        for name in packed:
+            displayer.get_associated_file_buffer(name)
+    except MetadataError as exc:
+        raise InvariantError(
+            f"{what} succeeded but its output cannot be read: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def op_writer(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The audio classifier writer: create_for_inference, populate, get_metadata_json."""
+    labels = LabelFileMd("labels.txt", labels=["a", "b", "c"])
+    calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0]] * 3)
+    writer = AudioWriter.create_for_inference(data, 16000, 1, [labels], calibration)
+    writer.get_metadata_json()
+    populated = writer.populate()
+    _expect_readable(
+        populated,
+        {"labels.txt": labels.read(), "score_calibration.txt": calibration.content},
+        "AudioClassifierWriter.populate",
+    )
+
+
+def op_populator(data: bytes, seed: Seed, workdir: Path) -> None:
+    """MetadataPopulator over a buffer, with metadata that fits the clean seed."""
+    populator = MetadataPopulator.with_model_buffer(data)
+    populator.get_packed_associated_file_list()
+    populator.load_metadata_buffer(seed.metadata)
+    populator.load_associated_file_buffers(seed.files)
+    populator.populate()
+    _expect_readable(populator.get_model_buffer(), seed.files, "MetadataPopulator.populate")
+
+
+def op_populator_keep(data: bytes, seed: Seed, workdir: Path) -> None:
+    """MetadataPopulator re-populating a model's own metadata and packed files."""
+    populator = MetadataPopulator.with_model_buffer(data)
+    populator.load_metadata_and_associated_files(data)
+    populator.populate()
+
+
+def op_displayer(data: bytes, seed: Seed, workdir: Path) -> None:
+    """MetadataDisplayer: JSON, and every packed file."""
+    displayer = MetadataDisplayer.with_model_buffer(data)
+    displayer.get_metadata_json()
+    for name in displayer.get_packed_associated_file_list():
+        displayer.get_associated_file_buffer(name)
+
+
+def op_check(data: bytes, seed: Seed, workdir: Path) -> None:
+    """check(), and the text of every problem."""
+    for problem in check(data):
+        str(problem)
+
+
+def op_cli(data: bytes, seed: Seed, workdir: Path) -> str:
+    """The command line: show, show --json, check, extract; never an internal error."""
+    path = workdir / "case.tflite"
+    path.write_bytes(data)
+    commands = (
+        ["show", str(path)],
+        ["show", "--json", str(path)],
+        ["check", str(path)],
+        ["extract", str(path), "-d", str(workdir / "extracted")],
+    )
+    statuses = []
+    for command in commands:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli_main(command)
+        text = err.getvalue()
+        if "internal error" in text or "Traceback" in text:
+            raise InvariantError(f"tflite-metadata {command[0]}: {text.strip()}")
+        if status not in (0, 1):
+            raise InvariantError(f"tflite-metadata {command[0]} exited {status}: {text}")
+        statuses.append(str(status))
+    return Status("exit " + ",".join(statuses))
+
+
+def op_populate_file(data: bytes, seed: Seed, workdir: Path) -> None:
+    """MetadataPopulator over a file: the streamed, atomic path."""
+    path = workdir / "populate.tflite"
+    path.write_bytes(data)
+    populator = MetadataPopulator.with_model_file(path)
+    populator.load_metadata_buffer(seed.metadata)
+    populator.load_associated_file_buffers(seed.files)
+    try:
+        populator.populate()
+    except MetadataError:
+        if path.read_bytes() != data:
+            raise InvariantError("a failed populate changed its input file") from None
+        raise
+    _expect_readable(path.read_bytes(), seed.files, "MetadataPopulator.populate (file)")
+
+
+#: Entry points run on every model case, in order.
+MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
+    "writer": op_writer,
+    "populator": op_populator,
+    "populator-keep": op_populator_keep,
+    "displayer": op_displayer,
+    "check": op_check,
+    "cli": op_cli,
+    "populate-file": op_populate_file,
+}
+
+
+def metadata_operations(metadata: bytes, seed: Seed, workdir: Path) -> dict[str, Callable[[], Any]]:
+    """The entry points that read a standalone metadata buffer."""
+    from tflite_metadata.version import min_parser_version
+    from tflite_metadata.writer import MetadataWriter
+
+    def populator() -> None:
+        target = MetadataPopulator.with_model_buffer(seed.data)
+        target.load_metadata_buffer(metadata)
+        target.load_associated_file_buffers(seed.files)
+        target.populate()
+        try:
+            convert_to_json(metadata)
+            renders = True
+        except MetadataError:
+            renders = False
+        _expect_readable(
+            target.get_model_buffer(), {}, "MetadataPopulator (mutated metadata)", renders
+        )
+
+    def writer() -> None:
+        target = MetadataWriter(
+            seed.data, metadata, [LabelFileMd(n, content=c) for n, c in seed.files.items()]
+        )
+        target.get_metadata_json()
+        target.populate()
+
+    return {
+        "decode": lambda: codec.decode(metadata),
+        "to_json": lambda: convert_to_json(metadata),
+        "min_parser_version": lambda: min_parser_version(metadata),
+        "populator": populator,
+        "writer": writer,
+    }
+
+
+def _packed_model(seed: Seed, name: str, content: bytes) -> bytes:
+    """The seed's clean model with its metadata, ``name`` packed raw as ``content``."""
+    files = dict(seed.files)
+    files[name] = content
+    return bytes(populate_buffer(seed.data, seed.metadata, files))
+
+
+def file_operations(
+    target: str, content: bytes, seed: Seed, workdir: Path
+) -> dict[str, Callable[[], Any]]:
+    """The entry points that read a label or score calibration file."""
+    path = workdir / ("labels.txt" if target == "label" else "calibration.txt")
+    path.write_bytes(content)
+    calibration_name = "score_calibration.txt"
+    label_names = [n for n in seed.files if n.startswith("labels")]
+
+    def read() -> None:
+        if target == "label":
+            LabelFileMd(path).read_labels()
+        else:
+            ScoreCalibrationMd(1, 0.2, path).parameters  # noqa: B018 - the reading is the test
+
+    def write() -> None:
+        if target == "label":
+            writer = AudioWriter.create_for_inference(seed.data, 16000, 1, [path])
+        else:
+            labels = LabelFileMd("labels.txt", labels=["a", "b", "c"])
+            writer = AudioWriter.create_for_inference(
+                seed.data, 16000, 1, [labels], ScoreCalibrationMd(1, 0.2, path)
+            )
+        writer.populate()
+
+    def packed() -> None:
+        name = label_names[0] if target == "label" and label_names else calibration_name
+        model = _packed_model(seed, name, content)
+        op_check(model, seed, workdir)
+        op_displayer(model, seed, workdir)
+        op_cli(model, seed, workdir)
+
+    return {"read": read, "write": write, "packed": packed}
+
+
+def op_cli_write(spec: bytes, seed: Seed, workdir: Path) -> str:
+    """``tflite-metadata write audio-classifier --spec``: one error line, never an internal error.
+
+    The spec may name ``labels.txt`` and ``calibration.txt``, which exist beside it.
+    """
+    classes = _classes(seed.data)[0] if _classes(seed.data) else 1
+    (workdir / "labels.txt").write_text("".join(f"class {i}\n" for i in range(classes)))
+    (workdir / "calibration.txt").write_text("1.0,2.0,3.0\n" * classes)
+    model = workdir / "model.tflite"
+    model.write_bytes(seed.data)
+    path = workdir / ("spec.toml" if spec.startswith(b"#toml") else "spec.json")
+    path.write_bytes(spec)
+    output = workdir / "out.tflite"
+    err = io.StringIO()
+    command = ["write", "audio-classifier", str(model), "-o", str(output), "--spec", str(path)]
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        status = cli_main(command)
+    text = err.getvalue()
+    if "internal error" in text or "Traceback" in text or status not in (0, 1, 2):
+        raise InvariantError(f"tflite-metadata write exited {status}: {text.strip()}")
+    if status == 0:
+        _expect_readable(output.read_bytes(), {}, "tflite-metadata write")
+    elif output.exists():
+        raise InvariantError("tflite-metadata write failed but left its output behind")
+    return Status(f"exit {status}")
+
+
+# -- running one case --------------------------------------------------------------------------
+
+
+def seed_of(case: dict[str, Any], seeds: dict[str, Seed]) -> Seed:
+    """The case's seed: named, or an index into the sorted names (taken modulo)."""
+    key = case.get("seed", 0)
+    if isinstance(key, str):
+        return seeds[key]
+    names = sorted(seeds)
+    return seeds[names[key % len(names)]]
+
+
+def case_input(case: dict[str, Any], seeds: dict[str, Seed]) -> bytes:
+    """The bytes a case feeds to the entry points."""
+    target = case["target"]
+    if "content" in case:
+        return bytes.fromhex(case["content"])
+    seed = seed_of(case, seeds)
+    if target == "metadata":
+        return mutate(seed.metadata, case["ops"], seed, metadata=True)
+    return mutate(seed.data, case["ops"], seed)
+
+
+def _call(name: str, function: Callable[[], Any], outcomes: dict[str, str]) -> None:
+    try:
+        returned = function()
+    except MetadataError as exc:
+        if not str(exc):
+            raise EscapeError(
+                name, AssertionError(f"{type(exc).__name__} without a message")
+            ) from exc
+        outcomes[name] = type(exc).__name__
+    except (CaseTimeout, InvariantError, EscapeError):
+        raise
+    except BaseException as exc:  # everything else is a bug, even KeyboardInterrupt-likes
+        raise EscapeError(name, exc) from exc
+    else:
+        # An operation may describe its success (say, the command line's exit status).
+        outcomes[name] = returned if isinstance(returned, Status) else "ok"
+
+
+def _crash(outcomes: dict[str, str]) -> None:
+    import faulthandler
+
+    sigsegv = getattr(faulthandler, "_sigsegv", None)  # a real segmentation fault
+    if sigsegv is not None:
+        sigsegv()
+    os.abort()
+
+
+def _spin(outcomes: dict[str, str]) -> None:
+    while True:
+        pass
+
+
+#: Cases that test the harness itself: a crash, an escape, a hang.
+SELF_TESTS: dict[str, Callable[[dict[str, str]], None]] = {
+    "crash": _crash,
+    "escape": lambda outcomes: _call("self-test", lambda: 1 // 0, outcomes),
+    "hang": _spin,
+}
+
+
+def run_case(case: dict[str, Any], seeds: dict[str, Seed], workdir: Path) -> dict[str, str]:
+    """Run every entry point on one case; return each one's outcome.
+
+    Raises:
+        EscapeError: a non-MetadataError exception escaped.
+        InvariantError: an entry point succeeded with a wrong result.
+    """
+    outcomes: dict[str, str] = {}
+    target = case["target"]
+    if target in SELF_TESTS:
+        SELF_TESTS[target](outcomes)
+        return outcomes
+    data = case_input(case, seeds)
+    seed = seed_of(case, seeds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if target in ("model", "tiny"):
+            for name, operation in MODEL_OPERATIONS.items():
+                _call(name, functools.partial(operation, data, seed, workdir), outcomes)
+        elif target == "metadata":
+            for name, function in metadata_operations(data, seed, workdir).items():
+                _call(name, function, outcomes)
+        elif target == "spec":
+            _call("cli-write", lambda: op_cli_write(data, seed, workdir), outcomes)
+        else:
+            for name, function in file_operations(target, data, seed, workdir).items():
+                _call(name, function, outcomes)
+    return outcomes
+
+
+# -- the worker process ------------------------------------------------------------------------
+
+
+def _alarm(signum: int, frame: Any) -> None:
+    raise CaseTimeout()
+
+
+def worker_main() -> None:
+    """Serve cases: one JSON case per stdin line, one JSON result per line on the real stdout.
+
+    Results: ``{"status": "ok", "outcomes": {...}}``, or ``"escape"``/``"invariant"``/
+    ``"timeout"`` with ``"message"``, ``"details"`` and ``"saved"`` (the input's path).
+    """
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the worker
+    failures = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp())
+    include_shared = os.environ.get("TFLITE_METADATA_FUZZ_SHARED", "1") != "0"
+    _limit_memory()
+    seeds = build_seeds(include_shared)
+    protocol.write(json.dumps({"status": "ready", "seeds": sorted(seeds)}) + "\n")
+    protocol.flush()
+    use_alarm = (
+        hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    )
+    if use_alarm:
+        signal.signal(signal.SIGALRM, _alarm)
+    for number, line in enumerate(sys.stdin, 1):
+        case = json.loads(line)
+        result: dict[str, Any]
+        with tempfile.TemporaryDirectory() as scratch:
+            try:
+                limit = min(CASE_TIME_LIMIT, float(case.get("limit", CASE_TIME_LIMIT)))
+                if use_alarm:
+                    signal.setitimer(signal.ITIMER_REAL, limit)
+                try:
+                    outcomes = run_case(case, seeds, Path(scratch))
+                finally:
+                    if use_alarm:
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                result = {"status": "ok", "outcomes": outcomes}
+            except EscapeError as exc:
+                result = {"status": "escape", "message": str(exc), "details": exc.details}
+            except InvariantError as exc:
+                result = {
+                    "status": "invariant",
+                    "message": str(exc),
+                    "details": traceback.format_exc(),
+                }
+            except CaseTimeout:
+                result = {
+                    "status": "timeout",
+                    "message": f"the case took more than {limit} s",
+                    "details": traceback.format_exc(),
+                }
+        if result["status"] != "ok" and target_of(case) not in SELF_TESTS:
+            saved = failures / f"case-{os.getpid()}-{number}.bin"
+            with contextlib.suppress(Exception):
+                saved.write_bytes(case_input(case, seeds))
+                result["saved"] = str(saved)
+        protocol.write(json.dumps(result) + "\n")
+        protocol.flush()
+
+
+def target_of(case: dict[str, Any]) -> str:
+    return str(case.get("target"))
+
+
+def _limit_memory() -> None:
+    """Cap the worker's address space: a lying length that allocates fails loudly, fast."""
+    limit = int(os.environ.get("TFLITE_METADATA_FUZZ_MEMORY_MB", "3072")) << 20
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+if __name__ == "__main__":
+    worker_main()
