@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from . import codec, schema
+from .associated_files import ZipTail, find_zip
 from .errors import AssociatedFileError, ConsumerCompatibilityWarning, MetadataError
 from .fileio import PathLike, map_file
 from .flatbuf import BufferLike
@@ -282,11 +283,10 @@ class _Model:
     inputs: list[_Tensor]
     outputs: list[_Tensor]
     metadata: bytes | None
-    zip_tail: Any
+    zip_tail: ZipTail | AssociatedFileError | None
 
 
 def _read_model(data: BufferLike) -> _Model:
-    from .associated_files import find_zip
     from .populate import open_model
 
     view = open_model(data)
@@ -301,6 +301,7 @@ def _read_model(data: BufferLike) -> _Model:
     inputs = tensors(view.inputs(0))
     outputs = tensors(view.outputs(0))
     metadata = view.metadata_buffer()
+    zip_tail: ZipTail | AssociatedFileError | None
     try:
         zip_tail = find_zip(data)
     except AssociatedFileError as exc:

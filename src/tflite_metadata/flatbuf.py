@@ -23,6 +23,8 @@ The reader works over any object that supports the buffer protocol: ``bytes``,
 
 from __future__ import annotations
 
+import builtins
+import mmap
 import struct
 from collections.abc import Iterator
 from typing import Union
@@ -31,7 +33,7 @@ from .errors import MetadataError
 
 __all__ = ["BufferLike", "FlatBufferReader", "Table", "Vector"]
 
-BufferLike = Union[bytes, bytearray, memoryview]
+BufferLike = Union[bytes, bytearray, memoryview, mmap.mmap]
 
 _U8 = struct.Struct("<B")
 _I8 = struct.Struct("<b")
@@ -332,7 +334,8 @@ class Vector:
         where = f"{self.where}[{index}]"
         return self.reader.table_at(self.reader.deref(pos, where), where, self.depth + 1)
 
-    def string(self, index: int) -> bytes:
+    # ``builtins.bytes``: inside this class, ``bytes`` is the method below.
+    def string(self, index: int) -> builtins.bytes:
         """Element ``index`` of a vector of strings, as raw bytes."""
         pos = self._element(index)
         where = f"{self.where}[{index}]"
@@ -343,7 +346,7 @@ class Vector:
         for index in range(self.length):
             yield self.table(index)
 
-    def strings(self) -> Iterator[bytes]:
+    def strings(self) -> Iterator[builtins.bytes]:
         """Every element of a vector of strings, in order."""
         for index in range(self.length):
             yield self.string(index)

@@ -56,7 +56,7 @@ from .writer_utils import get_input_tensor_names, get_output_tensor_names, get_o
 __all__ = ["AssociatedFileSource", "AudioClassifierWriter", "MetadataWriter", "ModelSource"]
 
 #: A model: its bytes (any buffer-protocol object) or the path of its file.
-ModelSource = Union[bytes, bytearray, memoryview, PathLike]
+ModelSource = Union[BufferLike, PathLike]
 #: An associated file to pack: a path, or an :class:`AssociatedFileMd` (possibly in memory).
 AssociatedFileSource = Union[PathLike, AssociatedFileMd]
 
