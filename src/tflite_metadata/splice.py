@@ -91,9 +91,9 @@ class SplicePlan:
     def to_bytearray(self, model: BufferLike, tail: BufferLike = b"") -> bytearray:
         """The spliced model followed by ``tail``, in a new ``bytearray``.
 
-        One allocation of the final size, and each byte of it written once:
+        One allocation of the final size, each byte of it written once:
         ``bytearray.join`` does not zero its result first, as ``bytearray(size)``
-        does, which on a large model costs as much again as the copy itself.
+        does. The cost is then that of one copy of the model into new memory.
         """
         source = memoryview(model).cast("B")
         pieces: list[BufferLike] = [
