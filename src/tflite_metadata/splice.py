@@ -140,7 +140,8 @@ class _Head:
 
     def __init__(self) -> None:
         self.data = bytearray()
-        self.fixups: list[tuple[int, _Target]] = []
+        #: Position of each reserved ``uoffset`` -> its target (None until it is known).
+        self.fixups: dict[int, _Target | None] = {}
 
     def align(self, alignment: int, remainder: int = 0) -> None:
         while len(self.data) % alignment != remainder:
@@ -151,11 +152,15 @@ class _Head:
         self.data += st.pack(value)
         return pos
 
-    def offset(self, target: _Target) -> int:
-        """Reserve a ``uoffset`` to ``target``, filled in by :meth:`resolve`."""
+    def offset(self, target: _Target | None = None) -> int:
+        """Reserve a ``uoffset`` to ``target`` (or to one set later with :meth:`point`)."""
         pos = self.put(_U32, 0)
-        self.fixups.append((pos, target))
+        self.fixups[pos] = target
         return pos
+
+    def point(self, pos: int, target: _Target) -> None:
+        """Aim the ``uoffset`` at ``pos`` (reserved, or a table's field) at ``target``."""
+        self.fixups[pos] = target
 
     def table(
         self, fields: list[tuple[int, int]], object_size: int, slots: int = 0
@@ -177,7 +182,9 @@ class _Head:
         return vtable, table
 
     def resolve(self, shift: int) -> None:
-        for pos, (where, target) in self.fixups:
+        for pos, fixup in self.fixups.items():
+            assert fixup is not None, f"the offset at {pos} was never aimed"
+            where, target = fixup
             absolute = target if where == "head" else shift + target
             if not 0 <= absolute - pos <= 0xFFFFFFFF:
                 # Only a model whose objects lie beyond 4 GiB gets here; a uoffset
@@ -242,8 +249,9 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
                 )
             replaced.add(entry.buffer)
 
-    patches: dict[int, Patch] = {}
-    external_offsets = []
+    # Position of each external Buffer.offset field -> its value (a Buffer table shared
+    # by several entries is patched once).
+    external: dict[int, int] = {}
     for index in range(buffer_count):
         info = model.buffer_info(index)
         if info.is_external:
@@ -252,9 +260,8 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
                     f"model: buffer {index} keeps {info.size} bytes at file offset "
                     f"{info.offset}, past the end of the model ({body_end} bytes)"
                 )
-            external_offsets.append(info.offset)
-            patches[info.offset_field_pos] = Patch(info.offset_field_pos, b"")  # filled below
-    alignment = _alignment(external_offsets)
+            external[info.offset_field_pos] = info.offset
+    alignment = _alignment(list(external.values()))
 
     head = _Head()
     head.put(_U32, 0)  # root offset, set once the table's position is known
@@ -275,19 +282,19 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
         old = root.field_pos(field_id, 4)
         if field_id in MODEL_OFFSET_FIELDS:
             target = old_target(old, f"Model field {ModelField(field_id).name.lower()}")
-            head.fixups.append((field_pos[field_id], ("model", target)))
+            head.point(field_pos[field_id], ("model", target))
         else:
             head.data[field_pos[field_id] : field_pos[field_id] + 4] = reader.data[old : old + 4]
 
     # Model.buffers: the old Buffer tables, the metadata's Buffer in place of the old one.
     head.align(4)
-    head.fixups.append((field_pos[ModelField.BUFFERS], ("head", len(head.data))))
+    head.point(field_pos[ModelField.BUFFERS], ("head", len(head.data)))
     new_index = min(replaced) if replaced else buffer_count
     head.put(_U32, max(buffer_count, new_index + 1))
     new_buffer_refs = []
     for index in range(max(buffer_count, new_index + 1)):
         if index in replaced or index == new_index:
-            new_buffer_refs.append(head.offset(("head", 0)))  # set below
+            new_buffer_refs.append(head.offset())  # aimed at the new Buffer below
         else:
             assert buffers is not None
             element = buffers.start + 4 * index
@@ -297,35 +304,33 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
     old_metadata = root.field_pos(ModelField.METADATA, 4)
     new_entry_ref = None
     if replaced:
-        head.fixups.append(
-            (field_pos[ModelField.METADATA], ("model", old_target(old_metadata, "metadata")))
-        )
+        head.point(field_pos[ModelField.METADATA], ("model", old_target(old_metadata, "metadata")))
     else:
         entries = model.metadata_entries()
         head.align(4)
-        head.fixups.append((field_pos[ModelField.METADATA], ("head", len(head.data))))
+        head.point(field_pos[ModelField.METADATA], ("head", len(head.data)))
         head.put(_U32, len(entries) + 1)
         for entry in entries:
             head.offset(("model", entry.table_pos))
-        new_entry_ref = head.offset(("head", 0))  # set below
+        new_entry_ref = head.offset()  # aimed at the new Metadata table below
 
     if new_entry_ref is not None:
         _, metadata_table = head.table([(0, 4), (1, 8)], 12)
-        name_ref = head.offset(("head", 0))
+        name_ref = head.offset()
         head.put(_U32, new_index)
-        _retarget(head, new_entry_ref, metadata_table)
+        head.point(new_entry_ref, ("head", metadata_table))
         head.align(4)
-        _retarget(head, name_ref, len(head.data))
+        head.point(name_ref, ("head", len(head.data)))
         name = METADATA_NAME.encode()
         head.put(_U32, len(name))
         head.data += name + b"\0"
 
     _, buffer_table = head.table([(0, 4)], 8)
-    data_ref = head.offset(("head", 0))
+    data_ref = head.offset()
     for ref in new_buffer_refs:
-        _retarget(head, ref, buffer_table)
+        head.point(ref, ("head", buffer_table))
     head.align(16, 12)  # Buffer.data is force_align 16: the bytes start on 16
-    _retarget(head, data_ref, len(head.data))
+    head.point(data_ref, ("head", len(head.data)))
     head.put(_U32, len(metadata))
     head.data += metadata
 
@@ -334,18 +339,10 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
     head.resolve(shift)
     _reach_back(head, vtable, table, root, reach_back, shift, inline_size)
 
-    for pos in list(patches):
-        offset = int(_U64.unpack_from(reader.data, pos)[0])
-        patches[pos] = Patch(pos, _U64.pack(offset + shift))
-    return SplicePlan(bytes(head.data), body_end, tuple(patches[p] for p in sorted(patches)))
-
-
-def _retarget(head: _Head, ref: int, target: int) -> None:
-    for position, (pos, _) in enumerate(head.fixups):
-        if pos == ref:
-            head.fixups[position] = (pos, ("head", target))
-            return
-    raise AssertionError(f"no offset reserved at {ref}")  # pragma: no cover
+    patches = tuple(
+        Patch(pos, _U64.pack(offset + shift)) for pos, offset in sorted(external.items())
+    )
+    return SplicePlan(bytes(head.data), body_end, patches)
 
 
 def _reach_back(
