@@ -45,10 +45,10 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, NamedTuple, Protocol, Union
+from typing import NamedTuple, Protocol, Union
 
 from .errors import AssociatedFileError, MetadataError, OutputWriteError
-from .fileio import PathLike, atomic_write
+from .fileio import PathLike, atomic_output
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -1181,13 +1181,6 @@ def _make_folders(directory: Path, name: str) -> None:
             )
 
 
-def _writer(content: bytes) -> Callable[[IO[bytes]], None]:
-    def write(stream: IO[bytes]) -> None:
-        stream.write(content)
-
-    return write
-
-
 def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     """Write every associated file of ``tail`` into ``directory``.
 
@@ -1241,7 +1234,8 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
         content = tail.read(name)
         _make_folders(folder, name)
         target = safe_member_path(folder, name)
-        atomic_write(target, _writer(content))
+        with atomic_output(target) as stream:
+            stream.write(content)
         written.append(target)
     return written
 

@@ -44,7 +44,6 @@ from .errors import MetadataError, MetadataValidationError
 from .fileio import (
     PathLike,
     atomic_output,
-    atomic_write,
     map_file,
     map_output,
     open_mapped,
@@ -94,15 +93,6 @@ def _out(text: str = "") -> None:
 
 def _err(text: str) -> None:
     _write_line(sys.stderr, text)
-
-
-def _bytes_writer(data: bytes) -> Callable[[IO[bytes]], None]:
-    """A writer for :func:`~tflite_metadata.fileio.atomic_write` that writes ``data``."""
-
-    def write(stream: IO[bytes]) -> None:
-        stream.write(data)
-
-    return write
 
 
 def _problem_line(problem: Problem) -> str:
@@ -633,38 +623,26 @@ def _show_command(args: argparse.Namespace) -> int:
 
 
 def _extract_command(args: argparse.Namespace) -> int:
-    from .associated_files import find_zip, safe_member_path
+    from .associated_files import ExtractRefusedError, extract_all, find_zip
+    from .populate import open_model
 
-    directory = Path(args.directory)
     with map_file(args.model) as data:
-        from .populate import open_model
-
         open_model(data)
         tail = find_zip(data)
-        names = tail.names() if tail is not None else []
-        refused = []
-        targets = []
-        for name in names:
-            try:
-                targets.append((name, safe_member_path(directory, name)))
-            except MetadataError as exc:
-                refused.append(f"refused {printable(repr(name))}: {printable(str(exc))}")
-        if refused:
-            for line in refused:
-                _err(f"problem: {line}")
-            raise CommandError(
-                f"nothing was extracted: {len(refused)} of {len(names)} associated file names "
-                "would write outside the folder"
-            )
-        if tail is None or not names:
+        if tail is None or not tail.names():
             _out("the model has no associated files")
             return 0
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, target in targets:
-            content = tail.read(name)
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(target, _bytes_writer(content))
-            _out(f"{printable(os.fspath(target))} ({len(content)} bytes)")
+        try:
+            written = extract_all(tail, args.directory)
+        except ExtractRefusedError as exc:
+            for name, reason in exc.refusals:
+                _err(f"problem: refused {printable(repr(name))}: {printable(reason)}")
+            raise CommandError(
+                f"nothing was extracted: {len(exc.refusals)} of {len(tail.names())} associated "
+                "file names would write outside the folder"
+            ) from exc
+    for target in written:
+        _out(f"{printable(os.fspath(target))} ({target.stat().st_size} bytes)")
     return 0
 
 

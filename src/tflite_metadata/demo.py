@@ -20,9 +20,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Optional
+from typing import Optional
 
-from .fileio import PathLike, atomic_write
+from .fileio import PathLike, atomic_output
 
 __all__ = [
     "CHANNELS",
@@ -55,15 +55,6 @@ INPUT_SAMPLES = 16000
 SAMPLE_FILE = Path(__file__).resolve().parent / "data" / "sample_audio_classifier.tflite"
 #: Where ``tflite-metadata demo`` writes its result unless told otherwise.
 DEFAULT_OUTPUT = "tflite_metadata_demo.tflite"
-
-
-def _bytes_writer(data: bytes) -> Callable[[IO[bytes]], None]:
-    """A writer for :func:`~tflite_metadata.fileio.atomic_write` that writes ``data``."""
-
-    def write(stream: IO[bytes]) -> None:
-        stream.write(data)
-
-    return write
 
 
 def build_sample() -> bytes:
@@ -121,7 +112,8 @@ def write_demo(output: PathLike = DEFAULT_OUTPUT) -> DemoResult:
         label_file_paths=[LabelFileMd(labels=list(LABELS))],
     )
     model = bytes(writer.populate())
-    atomic_write(output, _bytes_writer(model))
+    with atomic_output(output) as stream:
+        stream.write(model)
     return DemoResult(Path(output), model, len(LABELS), SAMPLE_RATE, CHANNELS)
 
 
@@ -133,7 +125,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     data = build_sample()
     SAMPLE_FILE.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(SAMPLE_FILE, _bytes_writer(data))
+    with atomic_output(SAMPLE_FILE) as stream:
+        stream.write(data)
     sys.stdout.write(f"wrote {SAMPLE_FILE} ({len(data)} bytes)\n")
     return 0
 
