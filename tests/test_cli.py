@@ -144,6 +144,30 @@ def test_python_dash_m(model: Path) -> None:
     assert "[no-metadata]" in result.stdout
 
 
+def test_reading_commands_do_not_import_flatbuffers(tmp_path: Path) -> None:
+    """``show``, ``check`` and ``extract`` start fast: the ``flatbuffers`` package (which
+    imports numpy when numpy is installed) is only needed to build a buffer."""
+    populated = tmp_path / "populated.tflite"
+    assert main(["demo", "-o", str(populated)]) == 0
+    script = (
+        "import sys\n"
+        "from tflite_metadata.cli import main\n"
+        "model, folder = sys.argv[1:]\n"
+        "commands = [['show', model], ['check', model], ['extract', model, '-d', folder]]\n"
+        "statuses = [main(argv) for argv in commands]\n"
+        "assert statuses == [0, 0, 0], statuses\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('flatbuffers', 'numpy'))\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(populated), str(tmp_path / "files")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "files").is_dir()
+
+
 def test_the_installed_console_script(tmp_path: Path) -> None:
     folder = Path(sys.executable).parent
     script = folder / ("tflite-metadata.exe" if os.name == "nt" else "tflite-metadata")

@@ -21,14 +21,18 @@ vectors are lists, as flatc's object API gives them without numpy.
 from __future__ import annotations
 
 import struct
-from typing import Any, Callable, ClassVar
-
-import flatbuffers
-import flatbuffers.table
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from . import schema
 from .errors import MetadataFormatError, MetadataValidationError
 from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
+
+if TYPE_CHECKING:
+    import flatbuffers
+
+# ``flatbuffers`` is imported where a buffer is built, not here: importing it
+# imports numpy when numpy is installed (~0.1 s), which reading metadata
+# (``show``, ``check``, ``extract``) never needs.
 
 __all__ = [
     "MetadataObject",
@@ -232,6 +236,8 @@ def encode(obj: Any, file_identifier: bytes | None = schema.FILE_IDENTIFIER) -> 
     Raises:
         MetadataValidationError: an attribute holds a value of the wrong type or range.
     """
+    import flatbuffers
+
     builder = flatbuffers.Builder(0)
     try:
         root = obj.Pack(builder)
@@ -359,6 +365,8 @@ def _accessors(decl: schema.FieldDecl) -> dict[str, Callable[..., Any]]:
             sub = self._tab.table(fid + 1, decl.name)
             if sub is None:
                 return None
+            import flatbuffers.table
+
             return flatbuffers.table.Table(sub.reader.data, sub.pos)
 
         methods[name + "Type"] = lambda self: self._tab.scalar(fid, "ubyte", 0, decl.name)
