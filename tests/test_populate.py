@@ -366,6 +366,30 @@ def test_reference_reads_what_we_populate(name: str) -> None:
 
 
 @pytest.mark.reference
+@pytest.mark.parametrize("name", ["float32", "two-heads"])
+def test_populator_with_model_buffer_as_the_reference(name: str) -> None:
+    """Same calls, same kind of result (``bytes``), same metadata and files read back."""
+    from tflite_metadata import metadata as ours_module
+
+    ref = reference_metadata()
+    model = interop_model(name)
+    metadata, files = metadata_for(model)
+    results = []
+    for module in (ours_module, ref):
+        populator = module.MetadataPopulator.with_model_buffer(model)
+        populator.load_metadata_buffer(metadata)
+        populator.load_associated_file_buffers(files)
+        populator.populate()
+        results.append(populator.get_model_buffer())
+    ours, theirs = results
+    assert type(ours) is type(theirs) is bytes
+    for data in (ours, theirs):
+        displayer = ref.MetadataDisplayer.with_model_buffer(data)
+        assert displayer.get_metadata_json() == to_json(metadata)
+        assert {n: displayer.get_associated_file_buffer(n) for n in files} == files
+
+
+@pytest.mark.reference
 # Not the external-buffer model: tflite-support destroys it (see test_consumers).
 @pytest.mark.parametrize("name", [*(n for n in BUILT if n != "external"), *INTEROP_SHARED])
 def test_we_read_what_the_reference_populates(name: str) -> None:

@@ -278,7 +278,7 @@ def populate_buffer(
     model: BufferLike,
     metadata: BufferLike | None,
     files: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
-) -> bytearray:
+) -> bytes:
     """Return a copy of ``model`` with ``metadata`` and ``files`` in it.
 
     Args:
@@ -295,7 +295,7 @@ def populate_buffer(
     plan, _ = _plan(model, metadata, dict(collect_files(files)))
     splice = plan.splice
     zip_bytes = build_zip(plan.files, splice.output_size) if plan.zip_needed else b""
-    return splice.to_bytearray(model, zip_bytes)
+    return splice.to_bytes(model, zip_bytes)
 
 
 def populate_file(

@@ -52,7 +52,7 @@ class MetadataPopulator:
             ModelFormatError: the file is not a TFLite model.
         """
         self._model_file: PathLike | None = model_file
-        self._model_buffer: bytes | bytearray | None = None
+        self._model_buffer: bytes | None = None
         with map_file(model_file) as data:
             open_model(data)
         self._metadata_buf: bytes | None = None
@@ -85,7 +85,7 @@ class MetadataPopulator:
 
     # -- reading state -----------------------------------------------------------
 
-    def get_model_buffer(self) -> bytes | bytearray:
+    def get_model_buffer(self) -> bytes:
         """The model, with whatever has been populated so far."""
         if self._model_buffer is not None:
             return self._model_buffer
@@ -172,8 +172,6 @@ class MetadataPopulator:
         """
         files = dict(self._associated_files)
         if self._model_buffer is not None:
-            # Kept as the bytearray populate returns: a bytes() copy would cost a third
-            # model-sized allocation at the peak.
             self._model_buffer = populate_buffer(self._model_buffer, self._metadata_buf, files)
             return
         assert self._model_file is not None

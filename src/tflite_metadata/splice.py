@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from ._memory import concatenate
 from .errors import ModelFormatError
 from .fileio import copy_range
 from .flatbuf import BufferLike, Table
@@ -88,12 +89,12 @@ class SplicePlan:
         if self.body_end > position:
             yield (position, self.body_end)
 
-    def to_bytearray(self, model: BufferLike, tail: BufferLike = b"") -> bytearray:
-        """The spliced model followed by ``tail``, in a new ``bytearray``.
+    def to_bytes(self, model: BufferLike, tail: BufferLike = b"") -> bytes:
+        """The spliced model followed by ``tail``, in a new ``bytes`` object.
 
-        One allocation of the final size, each byte of it written once:
-        ``bytearray.join`` does not zero its result first, as ``bytearray(size)``
-        does. The cost is then that of one copy of the model into new memory.
+        One allocation of the final size, each byte of it written once (see
+        :func:`~tflite_metadata._memory.concatenate`): the cost is that of one
+        copy of the model into new memory.
         """
         source = memoryview(model).cast("B")
         pieces: list[BufferLike] = [
@@ -101,7 +102,7 @@ class SplicePlan:
             for segment in self.segments()
         ]
         pieces.append(tail)
-        return bytearray().join(pieces)
+        return concatenate(pieces)
 
     def write_to(
         self, model: BufferLike, stream: IO[bytes], source: IO[bytes] | None = None
@@ -217,7 +218,7 @@ def plan_splice(model: ModelView, metadata: bytes, body_end: int) -> SplicePlan:
             of associated files, which the caller replaces, or the model's size).
 
     Returns:
-        The plan; :meth:`SplicePlan.to_bytearray` and :meth:`SplicePlan.write_to` make the
+        The plan; :meth:`SplicePlan.to_bytes` and :meth:`SplicePlan.write_to` make the
         output.
 
     Raises:

@@ -39,6 +39,7 @@ from typing import IO, Any, Optional, Union, cast
 
 from . import codec
 from . import metadata_schema_py_generated as _fb
+from .check import check, warn_for_problems
 from .errors import AssociatedFileError, MetadataValidationError
 from .fileio import PathLike, read_file
 from .flatbuf import BufferLike
@@ -51,6 +52,9 @@ from .info import (
     ScoreCalibrationMd,
     TensorMd,
 )
+from .json_format import to_json
+from .model import ModelView
+from .populate import populate_buffer, populate_to
 from .writer_utils import get_input_tensor_names, get_output_tensor_names, get_output_tensor_types
 
 __all__ = ["AssociatedFileSource", "AudioClassifierWriter", "MetadataWriter", "ModelSource"]
@@ -186,7 +190,7 @@ class MetadataWriter:
                     f"but got {type(source).__name__} ({source!r})."
                 )
         self._associated_files: list[AssociatedFileSource] = files
-        self._populated_model_buffer: Optional[bytearray] = None
+        self._populated_model_buffer: Optional[bytes] = None
 
     @classmethod
     def create_from_metadata_info(
@@ -295,7 +299,7 @@ class MetadataWriter:
         model_metadata.subgraphMetadata = [subgraph_metadata]
         return cls(model, codec.encode(model_metadata), associated_files)
 
-    def populate(self) -> bytearray:
+    def populate(self) -> bytes:
         """Populate the metadata and associated files into (a copy of) the model.
 
         The result is computed once; later calls return the same buffer. As
@@ -317,14 +321,10 @@ class MetadataWriter:
         """
         if self._populated_model_buffer is not None:
             return self._populated_model_buffer
-        from .populate import populate_buffer
-
         populated = populate_buffer(self._model_buffer, *self._metadata_and_files())
         self._populated_model_buffer = populated
         # tflite-support writes models its consumers then refuse; keep writing
         # them, but say why (ConsumerCompatibilityWarning, at the caller's line).
-        from .check import check, warn_for_problems
-
         warn_for_problems(check(populated), stacklevel=2)
         return populated
 
@@ -343,8 +343,6 @@ class MetadataWriter:
         Raises:
             As :meth:`populate`; ``OSError`` when writing fails.
         """
-        from .populate import populate_to
-
         return populate_to(stream, self._model_buffer, *self._metadata_and_files(), source=source)
 
     def _metadata_and_files(self) -> tuple[BufferLike, dict[str, bytes]]:
@@ -385,8 +383,6 @@ class MetadataWriter:
             MetadataValidationError: the writer has no metadata.
             MetadataFormatError: the metadata buffer is malformed.
         """
-        from .json_format import to_json
-
         if self._metadata_buffer is None:
             raise MetadataValidationError("The writer has no metadata buffer to convert to JSON.")
         return to_json(self._metadata_buffer)
@@ -400,9 +396,6 @@ class MetadataWriter:
         Raises:
             As :meth:`populate`.
         """
-        from .json_format import to_json
-        from .model import ModelView
-
         metadata = ModelView(self.populate()).metadata_buffer()
         if metadata is None:  # pragma: no cover - populate always writes metadata
             raise MetadataValidationError("The populated model has no metadata.")
