@@ -134,10 +134,19 @@ def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
     """Yield a stream whose bytes replace ``path`` when the ``with`` block completes.
 
     The data goes to a temporary file beside ``path``, which replaces ``path``
-    only once the block has exited without an exception and the data is flushed
-    to disk; on any failure the temporary file is removed and ``path`` is left as
-    it was. Inputs read inside the block are closed before the rename, which
-    some platforms need to replace a file that was open.
+    only once the block has exited without an exception; on any failure the
+    temporary file is removed and ``path`` is left as it was. Inputs read inside
+    the block are closed before the rename, which some platforms need to replace
+    a file that was open.
+
+    When ``path`` exists already (an in-place populate replaces its own input),
+    the new data is flushed to disk (``fsync``) before the rename, so that even
+    a power cut leaves the old file or the new one there, never neither. A new
+    file is renamed into place as soon as it is written, as ``cp`` leaves its
+    copy: every process sees it whole at once, but a power cut before the
+    kernel writes it back may leave it incomplete (the input is untouched).
+    Waiting for the disk would cost more than the copy: on the benchmark
+    machine, 1 GB took 0.32-0.35 s to copy and 0.71-0.80 s to copy and sync.
 
     Raises:
         OutputWriteError: the folder is not writable, the disk is full, … (the
@@ -145,6 +154,7 @@ def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
+    replacing = target.exists()
     try:
         fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
@@ -152,9 +162,15 @@ def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
     try:
         # Readable too, so that the output can be checked before it replaces anything.
         with os.fdopen(fd, "w+b") as stream:
-            yield stream
-            stream.flush()
-            os.fsync(stream.fileno())
+            if replacing:
+                _SYNCED_OUTPUTS.add(fd)
+            try:
+                yield stream
+                stream.flush()
+                if replacing:
+                    os.fsync(fd)
+            finally:
+                _SYNCED_OUTPUTS.discard(fd)
         if target.exists():
             # Keep the permission bits of the file being replaced.
             os.chmod(temp_name, target.stat().st_mode & 0o7777)
@@ -175,6 +191,10 @@ def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
         raise
 
 
+#: The open outputs of :func:`atomic_output` that are fsynced before they replace
+#: a file: :func:`copy_range` starts the disk's writes early for them.
+_SYNCED_OUTPUTS: set[int] = set()
+
 #: Bytes per read when a range is copied through this process's memory.
 _COPY_BUFFER = 1 << 20
 
@@ -186,10 +206,12 @@ def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> No
     platform allows, so they never pass through this process's memory; elsewhere
     they go through a small buffer. Either way memory stays bounded.
 
-    The kernel copies go in pieces of :data:`_KERNEL_COPY_PIECE`, and the disk
-    write of each piece is started as soon as it is copied, so that the disk
-    works while the next pieces are copied and the ``fsync`` of
-    :func:`atomic_output` finds little left to write. Each piece ends on a
+    The kernel copies go in pieces of :data:`_KERNEL_COPY_PIECE`. Into an output
+    that :func:`atomic_output` will fsync, the disk write of each piece is
+    started as soon as it is copied, so that the disk works while the next
+    pieces are copied and the ``fsync`` finds little left to write (measured,
+    1 GB: 0.51-0.54 s instead of 0.71-0.80 s); into any other file that would
+    only slow the copy (0.41-0.43 s instead of 0.32-0.35 s). Each piece ends on a
     multiple of the piece size in ``target``, so that every piece but the first
     starts there: the kernel then fills the target's page cache in whole large
     blocks. Measured on Linux 6.18 (ext4), 1 GB copied behind a 4096-byte
@@ -201,6 +223,7 @@ def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> No
     """
     target.flush()
     source_fd, target_fd = source.fileno(), target.fileno()
+    writeback = target_fd in _SYNCED_OUTPUTS
     position = start
     for kernel_copy in (_copy_file_range, _sendfile):
         while position < end:
@@ -216,7 +239,7 @@ def copy_range(source: IO[bytes], target: IO[bytes], start: int, end: int) -> No
                 break
             if copied == 0:
                 break
-            if written_at is not None:
+            if writeback and written_at is not None:
                 _start_writeback(target_fd, written_at, copied)
             position += copied
         if position >= end:
