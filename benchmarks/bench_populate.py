@@ -5,20 +5,21 @@ tflite-support)::
 
     .venvs/reference/bin/python benchmarks/bench_populate.py            # ~4 MB .. 1 GB
     .venvs/reference/bin/python benchmarks/bench_populate.py --huge     # + 2.5 GiB external
-    .venvs/reference/bin/python benchmarks/bench_populate.py --sizes 400M --runs 3 --json
+    .venvs/reference/bin/python benchmarks/bench_populate.py --sizes 400M --runs 3 --json samples.json
 
 Models come from :mod:`tflite_metadata.model_builder` (audio classifiers padded
 with constant data to the size asked; ``--huge`` adds one of 2.5 GiB whose data
 lies after the FlatBuffer, at 64-bit offsets). For each model, each operation
 runs ``--runs`` times in a child process of its own, so that its peak resident
 memory is its own; the runs of all operations are interleaved, each round in
-an order rotated by one, so that a slow moment of the machine, or the memory a
-previous child has just freed, hits them alike. Before every run the outputs of the
-previous one are deleted, dirty pages are flushed (``sync``) and the input is
-read once, so that every run starts equally warm: the page cache cannot be
-dropped without root. What a run replaces in place (``with_model_file``, and
-its floor, ``cp`` + ``sync`` over an existing file) is a copy of the model made
-a round ahead, when the previous such run ended.
+a new order (shuffled, from a fixed seed), so that a slow moment of the
+machine, or what the run before left behind (memory just freed, writes still
+going to disk), hits them alike. Before every run the outputs of the previous
+one are deleted, dirty pages are flushed (``sync``), the machine is left alone
+for ``--settle`` seconds and the input is read once, so that every run starts
+equally warm: the page cache cannot be dropped without root. What a run
+replaces in place (``with_model_file``, and its floor, ``cp`` + ``sync`` over an
+existing file) is a copy of the model made at the end of the round before.
 
 What is timed:
 
@@ -37,7 +38,7 @@ of an installed package, whose bytecode is compiled at install time.
 
 Output: one markdown table (medians, ratios between medians of this same
 invocation, the targets and whether they are met) and the machine it ran on;
-``--json`` prints every sample instead.
+``--json PATH`` also writes every sample to PATH.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import datetime
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -71,6 +73,8 @@ DEFAULT_SIZES = "4M,100M,400M,1G"
 HUGE_SIZE = "2.5Gi"
 #: tflite-support needs about six times the model in memory and ~35 s per GB.
 DEFAULT_MAX_REFERENCE_SIZE = "400M"
+#: The seed of the rounds' orders: the same orders on every invocation.
+ORDER_SEED = 4
 _UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "KI": 2**10, "MI": 2**20, "GI": 2**30}
 _READ_CHUNK = 1 << 20
 
@@ -175,6 +179,8 @@ class Setup:
     metadata: Path
     env: dict[str, str]
     gnu_time: Optional[str]
+    #: Seconds of quiet before each run, after its ``sync``.
+    settle: float = 0.0
 
 
 # -- sizes and formatting ---------------------------------------------------------------------
@@ -312,9 +318,9 @@ def in_place_copy(setup: Setup, operation: Operation) -> Path:
 def prepare_in_place(setup: Setup, model: Model, operation: Operation) -> None:
     """Copy the model for the next run of ``operation``, which replaces the copy.
 
-    Made right after the previous run, a round ahead, so that the disk has
-    written it back by the time it is used: a copy made just before would still
-    be in the disk's hands (on a virtual machine, the host's) and slow the run.
+    Made at the end of the round before, so that the disk has written it back by
+    the time it is used: a copy made just before would still be in the disk's
+    hands (on a virtual machine, the host's) and slow the run.
     """
     if operation.key in IN_PLACE:
         shutil.copyfile(model.path, in_place_copy(setup, operation))
@@ -333,6 +339,7 @@ def run_once(setup: Setup, model: Model, operation: Operation) -> dict[str, floa
     if operation.key == "show":
         source = model.populated
     os.sync()
+    time.sleep(setup.settle)
     warm(source)
     python = setup.reference_python if operation.reference else setup.python
     assert python is not None
@@ -444,15 +451,19 @@ def benchmark_model(
         for operation in operations:
             run_once(setup, model, operation)
             prepare_in_place(setup, model, operation)
+    order = list(operations)
+    shuffle = random.Random(ORDER_SEED).shuffle
     for round_index in range(runs):
-        # Each round starts one operation later: what runs before a child (and the
-        # memory it just freed) changes its time, so no operation always follows the same one.
-        shift = round_index % len(operations)
-        for operation in operations[shift:] + operations[:shift]:
+        # What runs before a child (the memory it just freed, the writes it left to
+        # the disk) changes its time: each round has a new order, so that no
+        # operation always follows the same one (a rotation would keep neighbours).
+        shuffle(order)
+        for operation in order:
             progress(f"  {model.label}: round {round_index + 1}/{runs}: {operation.key}")
             sample = run_once(setup, model, operation)
             model.samples.setdefault(operation.key, []).append(sample)
-            if round_index + 1 < runs:
+        if round_index + 1 < runs:
+            for operation in operations:
                 prepare_in_place(setup, model, operation)
     for operation in operations:
         if operation.key in IN_PLACE:
@@ -665,7 +676,7 @@ def work_folder(requested: Optional[str]) -> Iterator[Path]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the benchmark; print the table (or ``--json``). Returns the exit status."""
+    """Run the benchmark; print the table (and write ``--json``). Returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
@@ -674,6 +685,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "binary)",
     )
     parser.add_argument("--runs", type=int, default=5, help="measured runs per operation")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=0.5,
+        help="seconds of quiet before each run, after its sync (default 0.5)",
+    )
     parser.add_argument(
         "--huge",
         action="store_true",
@@ -687,7 +704,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f"{DEFAULT_MAX_REFERENCE_SIZE}; it takes ~6x the model in memory)",
     )
     parser.add_argument("--workdir", help="make the work folder inside this one (removed after)")
-    parser.add_argument("--json", action="store_true", help="print every sample as JSON")
+    parser.add_argument(
+        "--json", metavar="PATH", help="also write every sample, and the rows, to PATH as JSON"
+    )
     parser.add_argument(
         "--python", default=sys.executable, help="the Python that runs tflite-metadata"
     )
@@ -713,7 +732,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         labels = workdir / "labels.txt"
         labels.write_text("\n".join(LABELS) + "\n")
         setup = Setup(
-            workdir, args.python, reference, labels, workdir / "metadata.bin", env, find_gnu_time()
+            workdir,
+            args.python,
+            reference,
+            labels,
+            workdir / "metadata.bin",
+            env,
+            find_gnu_time(),
+            args.settle,
         )
         info = machine_info(setup)
         if reference is None:
@@ -760,9 +786,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 for model in models
             ],
         }
-        print(json.dumps(document, indent=2, ensure_ascii=False))
-    else:
-        print(markdown(models, info, args.runs))
+        Path(args.json).write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(markdown(models, info, args.runs))
     return 0
 
 
