@@ -5,7 +5,7 @@ tflite-support)::
 
     .venvs/reference/bin/python benchmarks/bench_populate.py            # ~4 MB .. 1 GB
     .venvs/reference/bin/python benchmarks/bench_populate.py --huge     # + 2.5 GiB external
-    .venvs/reference/bin/python benchmarks/bench_populate.py --sizes 400M --runs 3 --json samples.json
+    .venvs/reference/bin/python benchmarks/bench_populate.py --sizes 400M --json out.json
 
 Models come from :mod:`tflite_metadata.model_builder` (audio classifiers padded
 with constant data to the size asked; ``--huge`` adds one of 2.5 GiB whose data
