@@ -15,13 +15,15 @@ for the faults to matter. Elsewhere, or when anything about it does not hold,
 it is ``b"".join``; the bytes are the same either way.
 
 Measured there (400 MB, one fresh process per run): a writer's ``populate()``
-took 0.33-0.38 s with ``b"".join`` and 0.22-0.32 s with the range faulted in
-first by one thread (8 runs each); the allocation and faulting alone took
-0.18-0.22 s with one thread and 0.10-0.11 s with two, the copy after it
-0.03-0.04 s (6 runs each). Transparent huge pages (``MADV_HUGEPAGE``) were
-tried too and are not used: 0.12 s at best, but from 0.21 to 1.22 s across 8
-runs, because that VM gives free huge-page-sized blocks back to its host,
-which must then fault them in again.
+took 0.33-0.38 s with ``b"".join``, 0.22-0.32 s with the range faulted in
+first by one thread (8 runs each), 0.13-0.16 s by two (6 runs); the
+allocation and faulting alone took 0.18-0.22 s with one thread and 0.10-0.11 s
+with two, the copy after it 0.03-0.04 s (6 runs each).
+
+Transparent huge pages (``MADV_HUGEPAGE``) were tried too and are not used:
+0.12 s at best, but from 0.21 to 1.22 s across 8 runs, because that VM gives
+free huge-page-sized blocks back to its host, which must then fault them in
+again.
 """
 
 from __future__ import annotations
