@@ -39,8 +39,10 @@ __all__ = [
     "MetadataReader",
     "decode",
     "encode",
+    "metadata_root",
     "object_class",
     "reader_class",
+    "require_identifier",
 ]
 
 #: Builder method that stores a scalar slot, per schema scalar type.
@@ -161,6 +163,18 @@ def decode(buf: BufferLike, *, check_identifier: bool = True) -> Any:
     Raises:
         MetadataFormatError: the buffer is not a well-formed metadata FlatBuffer.
     """
+    return _decode_table(
+        schema.TABLES[schema.ROOT_TABLE], metadata_root(buf, check_identifier=check_identifier)
+    )
+
+
+def metadata_root(buf: BufferLike, *, check_identifier: bool = True) -> Table:
+    """The root ``ModelMetadata`` table of a metadata buffer, with a fresh work budget.
+
+    Raises:
+        MetadataFormatError: the buffer does not carry the ``M001`` identifier
+            (when ``check_identifier``) or its root offset is malformed.
+    """
     reader = _reader(buf)
     if check_identifier and reader.identifier() != schema.FILE_IDENTIFIER:
         raise MetadataFormatError(
@@ -168,8 +182,21 @@ def decode(buf: BufferLike, *, check_identifier: bool = True) -> Any:
             f"valid TFLite Metadata (expected {schema.FILE_IDENTIFIER!r}, "
             f"found {reader.identifier()!r})."
         )
-    root = reader.root(schema.ROOT_TABLE)
-    return _decode_table(schema.TABLES[schema.ROOT_TABLE], root)
+    return reader.root(schema.ROOT_TABLE)
+
+
+def require_identifier(buf: BufferLike) -> None:
+    """Refuse a buffer without the ``M001`` identifier, in tflite-support's words.
+
+    Raises:
+        MetadataFormatError: the identifier is missing.
+    """
+    view = memoryview(buf)
+    if len(view) < 8 or bytes(view[4:8]) != schema.FILE_IDENTIFIER:
+        raise MetadataFormatError(
+            "The metadata buffer does not have the expected identifier, and may not be a "
+            "valid TFLite Metadata."
+        )
 
 
 # -- encoding -------------------------------------------------------------------

@@ -13,10 +13,10 @@ from typing import Any
 
 from . import schema
 from .associated_files import ZipTail, find_zip
+from .codec import require_identifier
 from .errors import (
     AssociatedFileError,
     InputReadError,
-    MetadataFormatError,
     MetadataValidationError,
 )
 from .fileio import PathLike, read_file
@@ -46,15 +46,6 @@ def convert_to_json(metadata_buffer: BufferLike) -> str:
     return to_json(metadata_buffer)
 
 
-def _check_metadata_identifier(metadata_buffer: BufferLike) -> None:
-    view = memoryview(metadata_buffer)
-    if len(view) < 8 or bytes(view[4:8]) != schema.FILE_IDENTIFIER:
-        raise MetadataFormatError(
-            "The metadata buffer does not have the expected identifier, and may not be a "
-            "valid TFLite Metadata."
-        )
-
-
 class MetadataDisplayer:
     """Displays metadata and associated file info in human-readable format.
 
@@ -77,7 +68,7 @@ class MetadataDisplayer:
             ModelFormatError / MetadataFormatError: wrong identifiers.
         """
         open_model(model_buffer)
-        _check_metadata_identifier(metadata_buffer)
+        require_identifier(metadata_buffer)
         self._model_buffer = model_buffer
         self._metadata_buffer = bytes(metadata_buffer)
         self._associated_file_list = list(associated_file_list)

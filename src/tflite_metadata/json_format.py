@@ -44,8 +44,9 @@ import math
 import re
 
 from . import schema
+from .codec import metadata_root
 from .errors import MetadataFormatError
-from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
+from .flatbuf import SCALAR_STRUCTS, BufferLike, Table
 
 __all__ = ["escape_string", "format_float", "to_json"]
 
@@ -99,14 +100,7 @@ def to_json(buffer: BufferLike) -> str:
           "name": "demo"
         }
     """
-    reader = FlatBufferReader(buffer, what="metadata", error=MetadataFormatError)
-    if reader.identifier() != schema.FILE_IDENTIFIER:
-        raise MetadataFormatError(
-            "The metadata buffer does not have the expected identifier, and may not be a "
-            f"valid TFLite Metadata (expected {schema.FILE_IDENTIFIER!r}, "
-            f"found {reader.identifier()!r})."
-        )
-    root = reader.root(schema.ROOT_TABLE)
+    root = metadata_root(buffer)
     printer = _Printer()
     printer.table(schema.TABLES[schema.ROOT_TABLE], root, 0)
     printer.parts.append("\n")

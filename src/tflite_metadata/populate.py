@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import codec, schema
+from . import codec
 from .associated_files import ZipTail, build_zip, find_zip, salvage_zip_start, write_zip
 from .errors import (
     AssociatedFileError,
@@ -135,12 +135,7 @@ def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata
     """
     if not len(memoryview(metadata)):
         raise MetadataValidationError("The metadata to be populated is empty.")
-    view = memoryview(metadata)
-    if len(view) < 8 or bytes(view[4:8]) != schema.FILE_IDENTIFIER:
-        raise MetadataFormatError(
-            "The metadata buffer does not have the expected identifier, and may not be a "
-            "valid TFLite Metadata."
-        )
+    codec.require_identifier(metadata)
     decoded = codec.decode(metadata)
     subgraphs = decoded.subgraphMetadata or []
     if len(subgraphs) != 1:

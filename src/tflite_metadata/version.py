@@ -25,7 +25,7 @@ schema reaches is bounds-checked, and a malformed buffer raises
 from __future__ import annotations
 
 from . import schema
-from .errors import MetadataFormatError
+from .codec import metadata_root
 from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
 
 __all__ = ["DEFAULT_VERSION", "min_parser_version"]
@@ -65,14 +65,7 @@ def min_parser_version(buffer: BufferLike) -> str:
         >>> min_parser_version(codec.encode(codec.object_class("ModelMetadata")()))
         '1.0.0'
     """
-    reader = FlatBufferReader(buffer, what="metadata", error=MetadataFormatError)
-    if reader.identifier() != schema.FILE_IDENTIFIER:
-        raise MetadataFormatError(
-            "The metadata buffer does not have the expected identifier, and may not be a "
-            f"valid TFLite Metadata (expected {schema.FILE_IDENTIFIER!r}, "
-            f"found {reader.identifier()!r})."
-        )
-    root = reader.root(schema.ROOT_TABLE)
+    root = metadata_root(buffer)
     found = _Versions()
     found.visit(schema.TABLES[schema.ROOT_TABLE], root, counting=True)
     return ".".join(str(part) for part in found.version)
