@@ -295,6 +295,24 @@ def cli_command(python: str, *arguments: object) -> list[str]:
     return [*prefix, *(str(a) for a in arguments)]
 
 
+def write_command(setup: Setup, python: str, source: Path, out: Path) -> list[str]:
+    """``tflite-metadata write audio-classifier SOURCE -o OUT`` with the benchmark's labels."""
+    return cli_command(
+        python,
+        "write",
+        "audio-classifier",
+        source,
+        "-o",
+        out,
+        "--sample-rate",
+        SAMPLE_RATE,
+        "--channels",
+        CHANNELS,
+        "--labels",
+        setup.labels,
+    )
+
+
 def warm(path: Path) -> None:
     """Read ``path`` once, so that the run after finds it in the page cache."""
     buffer = bytearray(_READ_CHUNK)
@@ -349,20 +367,7 @@ def run_once(setup: Setup, model: Model, operation: Operation) -> dict[str, floa
         # What a durable copy costs: ours fsyncs its output before it replaces a file.
         command = ["sh", "-c", 'cp "$1" "$2" && sync "$2"', "sh", str(source), str(out)]
     elif operation.key == "write":
-        command = cli_command(
-            python,
-            "write",
-            "audio-classifier",
-            source,
-            "-o",
-            out,
-            "--sample-rate",
-            SAMPLE_RATE,
-            "--channels",
-            CHANNELS,
-            "--labels",
-            setup.labels,
-        )
+        command = write_command(setup, python, source, out)
     elif operation.key == "show":
         command = cli_command(python, "show", source)
     else:
@@ -408,23 +413,7 @@ def make_model(setup: Setup, model: Model) -> None:
         child_command(setup.python, "build", model.path, model.requested, int(model.external)),
     )
     model.size = model.path.stat().st_size
-    run_measured(
-        setup,
-        cli_command(
-            setup.python,
-            "write",
-            "audio-classifier",
-            model.path,
-            "-o",
-            model.populated,
-            "--sample-rate",
-            SAMPLE_RATE,
-            "--channels",
-            CHANNELS,
-            "--labels",
-            setup.labels,
-        ),
-    )
+    run_measured(setup, write_command(setup, setup.python, model.path, model.populated))
 
 
 def benchmark_model(
