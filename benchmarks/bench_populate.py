@@ -7,7 +7,7 @@ tflite-support)::
     .venvs/reference/bin/python benchmarks/bench_populate.py --huge     # + 2.5 GiB external
     .venvs/reference/bin/python benchmarks/bench_populate.py --sizes 400M --json out.json
 
-Models come from :mod:`tflite_metadata.model_builder` (audio classifiers padded
+Models come from :mod:`tflite_metadata._model_builder` (audio classifiers padded
 with constant data to the size asked; ``--huge`` adds one of 2.5 GiB whose data
 lies after the FlatBuffer, at 64-bit offsets). For each model, each operation
 runs ``--runs`` times in a child process of its own, so that its peak resident
@@ -799,7 +799,7 @@ def child(arguments: Sequence[str]) -> None:
 
 
 def _child_build(path: Path, size: int, external: bool) -> None:
-    from tflite_metadata import model_builder
+    from tflite_metadata import _model_builder as model_builder
 
     if external:
         model_builder.write_audio_classifier(path, weight_bytes=size)
@@ -809,8 +809,8 @@ def _child_build(path: Path, size: int, external: bool) -> None:
 
 def _child_metadata(labels: Path, target: Path) -> None:
     from tflite_metadata import metadata
+    from tflite_metadata._model_builder import build_audio_classifier
     from tflite_metadata.metadata_writers import audio_classifier
-    from tflite_metadata.model_builder import build_audio_classifier
 
     writer = audio_classifier.MetadataWriter.create_for_inference(
         build_audio_classifier(), SAMPLE_RATE, CHANNELS, [str(labels)]

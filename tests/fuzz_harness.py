@@ -41,22 +41,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from tflite_metadata import codec
 from tflite_metadata.check import check
 from tflite_metadata.cli import main as cli_main
-from tflite_metadata.display import MetadataDisplayer, convert_to_json
 from tflite_metadata.errors import MetadataError
-from tflite_metadata.flatbuf import FlatBufferReader
-from tflite_metadata.info import (
+from tflite_metadata.format import codec
+from tflite_metadata.format.flatbuf import FlatBufferReader
+from tflite_metadata.format.model_schema import BufferField
+from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
+from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
+from tflite_metadata.model.populate import populate_buffer
+from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.reader import ModelView
+from tflite_metadata.tasks.info import (
     ClassificationTensorMd,
     LabelFileMd,
     ScoreCalibrationMd,
 )
-from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
-from tflite_metadata.model import ModelView
-from tflite_metadata.model_format import BufferField
-from tflite_metadata.populate import populate_buffer
-from tflite_metadata.populator import MetadataPopulator
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
@@ -221,7 +221,7 @@ def _metadata_positions(metadata: bytes) -> tuple[list[int], list[int]]:
 
 def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
     """Every seed: builder models and the shared ones (when present), plain and populated."""
-    from tflite_metadata import model_builder
+    from tflite_metadata import _model_builder as model_builder
 
     plain: dict[str, bytes] = {
         name: bytes(model_builder.build_audio_classifier(**kwargs))
@@ -617,8 +617,8 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
 
 def metadata_operations(metadata: bytes, seed: Seed, workdir: Path) -> dict[str, Callable[[], Any]]:
     """The entry points that read a standalone metadata buffer."""
-    from tflite_metadata.version import min_parser_version
-    from tflite_metadata.writer import MetadataWriter
+    from tflite_metadata.format.version import min_parser_version
+    from tflite_metadata.tasks.writer import MetadataWriter
 
     def populator() -> None:
         target = MetadataPopulator.with_model_buffer(seed.data)

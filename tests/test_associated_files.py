@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata.associated_files: the zip appended after a model.
+"""Tests of tflite_metadata.archive.associated_files: the zip appended after a model.
 
 Round trips against Python's zipfile (it reads what we write; we read what it
 writes, with absolute and relative offsets, stored and deflated, Zip64), the
@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
-from tflite_metadata.associated_files import (
+from tflite_metadata.archive.associated_files import (
     EOCD_SEARCH_SIZE,
     ExtractRefusedError,
     FileContent,

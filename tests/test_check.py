@@ -21,9 +21,8 @@ import pytest
 
 import consumer_env
 from tflite_metadata import check as check_module
-from tflite_metadata import info, writer, writer_utils
 from tflite_metadata import metadata_schema_py_generated as fb
-from tflite_metadata.associated_files import find_zip
+from tflite_metadata.archive.associated_files import find_zip
 from tflite_metadata.check import (
     MEDIAPIPE,
     TASK_LIBRARY,
@@ -39,6 +38,7 @@ from tflite_metadata.errors import (
     MissingFileError,
     ModelFormatError,
 )
+from tflite_metadata.tasks import info, writer, writer_utils
 
 LOG = fb.ScoreTransformationType.LOG
 BOTH = (TASK_LIBRARY, MEDIAPIPE)
@@ -50,7 +50,7 @@ CLASSES = 7
 
 def build(**kwargs: Any) -> bytes:
     """A model without metadata from the project's model builder."""
-    from tflite_metadata import model_builder as builder
+    from tflite_metadata import _model_builder as builder
 
     kwargs.setdefault("heads", [CLASSES])
     return bytes(builder.build_audio_classifier(**kwargs))
@@ -239,7 +239,7 @@ def test_no_metadata(model: bytes) -> None:
 
 
 def test_metadata_with_a_wrong_identifier(good: bytes) -> None:
-    from tflite_metadata.model import ModelView
+    from tflite_metadata.model.reader import ModelView
 
     metadata = bytes(ModelView(good).metadata_buffer())
     at = good.find(metadata)

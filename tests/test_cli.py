@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 
 import consumer_env
-from tflite_metadata import __version__, writer_utils
+from tflite_metadata import __version__
 from tflite_metadata.check import check, printable
 from tflite_metadata.cli import main
-from tflite_metadata.display import MetadataDisplayer
+from tflite_metadata.model.display import MetadataDisplayer
+from tflite_metadata.tasks import writer_utils
 
 CLASSES = 7
 
@@ -31,7 +32,7 @@ CLASSES = 7
 
 
 def build(**kwargs: Any) -> bytes:
-    from tflite_metadata import model_builder as builder
+    from tflite_metadata import _model_builder as builder
 
     kwargs.setdefault("heads", [CLASSES])
     return bytes(builder.build_audio_classifier(**kwargs))
@@ -228,9 +229,9 @@ def test_write(
 def test_write_matches_the_python_api(
     capsys: pytest.CaptureFixture[str], model: Path, labels: Path, tmp_path: Path
 ) -> None:
-    from tflite_metadata import info
     from tflite_metadata import metadata_schema_py_generated as fb
-    from tflite_metadata.writer import AudioClassifierWriter
+    from tflite_metadata.tasks import info
+    from tflite_metadata.tasks.writer import AudioClassifierWriter
 
     calibration = tmp_path / "calibration.txt"
     calibration.write_text("\n".join(["1.0,2.0,0.5"] * classes_of(model.read_bytes())))
@@ -585,8 +586,8 @@ def test_show_a_model_without_metadata(capsys: pytest.CaptureFixture[str], model
 def test_show_escapes_names_read_from_the_model(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from tflite_metadata import info
-    from tflite_metadata.writer import AudioClassifierWriter
+    from tflite_metadata.tasks import info
+    from tflite_metadata.tasks.writer import AudioClassifierWriter
 
     model = build()
     count = classes_of(model)

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 
 import consumer_env
-from tflite_metadata import model_builder
-from tflite_metadata.model import ModelView
+from tflite_metadata import _model_builder as model_builder
+from tflite_metadata.model.reader import ModelView
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SAMPLE_RATE = 16000

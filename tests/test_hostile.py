@@ -33,9 +33,10 @@ import pytest
 
 import fuzz_harness
 from fuzz_harness import RawEntry, deflate_bomb, raw_zip
-from tflite_metadata import codec, fileio, model_builder
+from tflite_metadata import _model_builder as model_builder
+from tflite_metadata import fileio
 from tflite_metadata import metadata_schema_py_generated as fb
-from tflite_metadata.associated_files import (
+from tflite_metadata.archive.associated_files import (
     ExtractRefusedError,
     extract_all,
     find_zip,
@@ -44,7 +45,6 @@ from tflite_metadata.associated_files import (
 )
 from tflite_metadata.check import check
 from tflite_metadata.cli import load_spec, main
-from tflite_metadata.display import MetadataDisplayer, convert_to_json
 from tflite_metadata.errors import (
     AssociatedFileError,
     ConsumerCompatibilityWarning,
@@ -55,20 +55,22 @@ from tflite_metadata.errors import (
     ModelFormatError,
     OutputWriteError,
 )
-from tflite_metadata.flatbuf import MAX_DEPTH, FlatBufferReader, Table
-from tflite_metadata.info import LabelFileMd, ScoreCalibrationMd
-from tflite_metadata.model import ModelView
-from tflite_metadata.model_format import (
+from tflite_metadata.format import codec
+from tflite_metadata.format.flatbuf import MAX_DEPTH, FlatBufferReader, Table
+from tflite_metadata.format.model_schema import (
     BufferField,
     MetadataField,
     ModelField,
     SubGraphField,
     TensorField,
 )
-from tflite_metadata.populate import populate_buffer, populate_file
-from tflite_metadata.populator import MetadataPopulator
-from tflite_metadata.version import min_parser_version
-from tflite_metadata.writer import AudioClassifierWriter
+from tflite_metadata.format.version import min_parser_version
+from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
+from tflite_metadata.model.populate import populate_buffer, populate_file
+from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.reader import ModelView
+from tflite_metadata.tasks.info import LabelFileMd, ScoreCalibrationMd
+from tflite_metadata.tasks.writer import AudioClassifierWriter
 
 LABELS = b"cat\ndog\nbird\n"
 
@@ -722,9 +724,7 @@ def run_write(tmp_path: Path, spec_text: str, suffix: str = ".json") -> tuple[in
 
 
 # TOML specs need tomllib (Python 3.11+); older Pythons refuse them with their own message.
-@pytest.mark.parametrize(
-    "suffix", [".json", *([".toml"] if sys.version_info >= (3, 11) else [])]
-)
+@pytest.mark.parametrize("suffix", [".json", *([".toml"] if sys.version_info >= (3, 11) else [])])
 def test_deep_nesting_in_a_spec(suffix: str, tmp_path: Path) -> None:
     """Attacks the spec parser's recursion: 100,000 nested arrays (RecursionError)."""
     text = "[" * 100_000 if suffix == ".json" else "a = " + "[" * 100_000
@@ -861,7 +861,7 @@ def test_disk_full_while_writing_the_zip(tmp_path: Path, monkeypatch: pytest.Mon
         out.write(data.getvalue()[: len(data.getvalue()) // 2])
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("tflite_metadata.populate.write_zip", half_then_full)
+    monkeypatch.setattr("tflite_metadata.model.populate.write_zip", half_then_full)
     with pytest.raises(OutputWriteError, match="No space left on device"):
         populate_file(
             source, tmp_path / "out.tflite", metadata_for(small_model()), {"labels.txt": LABELS}

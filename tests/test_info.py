@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata.info (metadata_writers.metadata_info).
+"""Tests of tflite_metadata.tasks.info (metadata_writers.metadata_info).
 
 Three kinds: unit tests of every class, method and message; tests of the
 in-memory extensions (labels, calibration parameters, raw content); and
@@ -17,7 +17,6 @@ import flatbuffers
 import pytest
 
 import consumer_env
-from tflite_metadata import codec, info
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.errors import (
     AssociatedFileError,
@@ -25,8 +24,10 @@ from tflite_metadata.errors import (
     MetadataValidationError,
     MissingFileError,
 )
+from tflite_metadata.format import codec
+from tflite_metadata.format.model_schema import TensorType
 from tflite_metadata.metadata_writers import metadata_info as compat_info
-from tflite_metadata.model_format import TensorType
+from tflite_metadata.tasks import info
 
 LOG = fb.ScoreTransformationType.LOG
 LABEL_DESCRIPTION = "Labels for categories that the model can recognize."

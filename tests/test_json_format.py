@@ -26,11 +26,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
-from tflite_metadata import codec, schema
 from tflite_metadata.errors import MetadataFormatError
-from tflite_metadata.flatbuf import FlatBufferReader
-from tflite_metadata.json_format import escape_string, format_float, to_json
-from tflite_metadata.version import min_parser_version
+from tflite_metadata.format import codec
+from tflite_metadata.format import metadata_schema as schema
+from tflite_metadata.format.flatbuf import FlatBufferReader
+from tflite_metadata.format.json_format import escape_string, format_float, to_json
+from tflite_metadata.format.version import min_parser_version
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 YAMNET = TESTDATA / "tflite-support" / "yamnet_audio_classifier_with_metadata.tflite"

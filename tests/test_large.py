@@ -2,7 +2,7 @@
 
 The model keeps its weights after the FlatBuffer (the converter's buffer-offset
 mode), the real ones beyond 2 GiB, so their ``Buffer.offset`` needs more than
-31 bits. It is populated twice, by :func:`~tflite_metadata.populate.populate_file`
+31 bits. It is populated twice, by :func:`~tflite_metadata.model.populate.populate_file`
 and by ``tflite-metadata write``, without ever being read into memory. Each
 output must hold every external buffer at its old offset plus one common
 shift, with the same bytes there (checked on samples: the files are not read
@@ -28,13 +28,13 @@ from typing import Any
 import pytest
 
 import consumer_env
+from tflite_metadata._model_builder import build_audio_classifier, write_audio_classifier
 from tflite_metadata.cli import main
-from tflite_metadata.display import MetadataDisplayer
 from tflite_metadata.fileio import map_file
 from tflite_metadata.metadata_writers import audio_classifier
-from tflite_metadata.model import BufferInfo, ModelView
-from tflite_metadata.model_builder import build_audio_classifier, write_audio_classifier
-from tflite_metadata.populate import populate_file
+from tflite_metadata.model.display import MetadataDisplayer
+from tflite_metadata.model.populate import populate_file
+from tflite_metadata.model.reader import BufferInfo, ModelView
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata._memory: joining buffers into one large ``bytes``.
+"""Tests of tflite_metadata.model._memory: joining buffers into one large ``bytes``.
 
 The fast path (a ``calloc``-ed ``bytes`` faulted in by ``madvise`` and filled
 through a view) must give exactly ``b"".join``, for any pieces; the size from
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tflite_metadata import _memory
+from tflite_metadata.model import _memory
 
 FAST_PATH = sys.implementation.name == "cpython" and sys.platform.startswith("linux")
 

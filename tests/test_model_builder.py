@@ -1,8 +1,8 @@
-"""Tests of tflite_metadata.model_builder: the models are well formed, and LiteRT runs them.
+"""Tests of tflite_metadata._model_builder: the models are well formed, and LiteRT runs them.
 
 Structure is read back with the package's bounds-checked FlatBuffer reader
-(:mod:`tflite_metadata.flatbuf`) and the field ids of
-:mod:`tflite_metadata.model_format`, independently of the builder's code.
+(:mod:`tflite_metadata.format.flatbuf`) and the field ids of
+:mod:`tflite_metadata.format.model_schema`, independently of the builder's code.
 The LiteRT interpreter (``tests/consumers/litert_runner.py``, in the MediaPipe
 environment) must load every model and compute, for the float models, what a
 pure-Python fully-connected layer and softmax compute from the weights stored
@@ -23,9 +23,9 @@ from typing import Any, Optional
 import pytest
 
 import consumer_env
-from tflite_metadata import model_builder
-from tflite_metadata.flatbuf import FlatBufferReader, Table
-from tflite_metadata.model_format import (
+from tflite_metadata import _model_builder as model_builder
+from tflite_metadata.format.flatbuf import FlatBufferReader, Table
+from tflite_metadata.format.model_schema import (
     BUFFER_LOCATION_NAME,
     BUFFER_LOCATION_OUTSIDE,
     EXTERNAL_DATA_ALIGNMENT,
@@ -718,7 +718,7 @@ def test_litert_refuses_external_data_past_the_end(litert_run: dict[str, Any]) -
 
 _WRITE_AND_MEASURE = """
 import json, resource, sys
-from tflite_metadata.model_builder import write_audio_classifier
+from tflite_metadata._model_builder import write_audio_classifier
 size = write_audio_classifier(sys.argv[1], weight_bytes=int(sys.argv[2]), seed=5)
 try:
     # This process's own peak. Linux carries ru_maxrss over exec from the process

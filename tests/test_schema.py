@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
-from tflite_metadata import codec, schema
 from tflite_metadata import metadata_schema_py_generated as ours
 from tflite_metadata.errors import MetadataFormatError
+from tflite_metadata.format import codec
+from tflite_metadata.format import metadata_schema as schema
 
 pytestmark = pytest.mark.reference
 

@@ -27,10 +27,10 @@ from test_json_format import (
     shared_string_bomb,
     table_strategy,
 )
-from tflite_metadata import schema
 from tflite_metadata.errors import MetadataFormatError
-from tflite_metadata.flatbuf import FlatBufferReader
-from tflite_metadata.version import DEFAULT_VERSION, min_parser_version
+from tflite_metadata.format import metadata_schema as schema
+from tflite_metadata.format.flatbuf import FlatBufferReader
+from tflite_metadata.format.version import DEFAULT_VERSION, min_parser_version
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata.writer and tflite_metadata.writer_utils.
+"""Tests of tflite_metadata.tasks.writer and tflite_metadata.tasks.writer_utils.
 
 Unit tests of every writer path and message; golden tests against
 tflite-support's own expected JSON (/work/shared/testdata); differential tests:
@@ -18,7 +18,6 @@ from typing import Any, Callable
 import pytest
 
 import consumer_env
-from tflite_metadata import codec, info, writer, writer_utils
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.errors import (
     AssociatedFileError,
@@ -27,18 +26,18 @@ from tflite_metadata.errors import (
     MissingFileError,
     OutputWriteError,
 )
+from tflite_metadata.format import codec
 from tflite_metadata.metadata_writers import audio_classifier as compat_audio
 from tflite_metadata.metadata_writers import metadata_info as compat_info
 from tflite_metadata.metadata_writers import metadata_writer as compat_writer
 from tflite_metadata.metadata_writers import writer_utils as compat_utils
+from tflite_metadata.tasks import info, writer, writer_utils
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 LOG = fb.ScoreTransformationType.LOG
 
 
 # -- the reference --------------------------------------
-
-
 
 
 def reference() -> Any:
@@ -81,7 +80,7 @@ SHARED_MODELS = [
 
 def build(**kwargs: Any) -> bytes:
     """A model from the project's model builder (skips until it exists)."""
-    from tflite_metadata import model_builder
+    from tflite_metadata import _model_builder as model_builder
 
     return bytes(model_builder.build_audio_classifier(**kwargs))
 
@@ -160,7 +159,8 @@ def test_compat_package_imports_its_modules() -> None:
 
 
 def test_schema_py_generated_tensor_type_is_the_model_formats() -> None:
-    from tflite_metadata import model_format, schema_py_generated
+    from tflite_metadata import schema_py_generated
+    from tflite_metadata.format import model_schema as model_format
 
     assert schema_py_generated.TensorType is model_format.TensorType
 
@@ -520,7 +520,7 @@ def test_get_metadata_json_without_metadata() -> None:
 def test_populate_packs_files_from_paths_and_memory(
     small_model: bytes, files: dict[str, Path]
 ) -> None:
-    from tflite_metadata.associated_files import find_zip
+    from tflite_metadata.archive.associated_files import find_zip
 
     metadata_writer = writer.AudioClassifierWriter.create_for_inference(
         small_model,

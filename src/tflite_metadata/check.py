@@ -42,13 +42,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
-from . import codec, schema
-from .associated_files import ZipTail, find_zip
+from .archive.associated_files import ZipTail, find_zip
 from .errors import AssociatedFileError, ConsumerCompatibilityWarning, MetadataError
 from .fileio import PathLike, map_file
-from .flatbuf import BufferLike
-from .model import TensorInfo
-from .model_format import tensor_type_name
+from .format import codec
+from .format import metadata_schema as schema
+from .format.flatbuf import BufferLike
+from .format.model_schema import tensor_type_name
+from .model.reader import TensorInfo
 
 __all__ = [
     "MEDIAPIPE",
@@ -287,15 +288,13 @@ class _Model:
 
 
 def _read_model(data: BufferLike) -> _Model:
-    from .populate import open_model
+    from .model.populate import open_model
 
     view = open_model(data)
 
     def tensors(infos: Iterable[TensorInfo]) -> list[_Tensor]:
         # Numbered by position among the inputs (outputs), as the consumers number heads.
-        return [
-            _Tensor(position, t.name, t.type, t.shape) for position, t in enumerate(infos)
-        ]
+        return [_Tensor(position, t.name, t.type, t.shape) for position, t in enumerate(infos)]
 
     subgraph_count = view.subgraph_count
     inputs = tensors(view.inputs(0))
@@ -708,7 +707,7 @@ class _Checker:
             )
 
     def check_recorded_files(self, metadata: Any) -> None:
-        from .populate import recorded_file_names
+        from .model.populate import recorded_file_names
 
         try:
             names = recorded_file_names(metadata)

@@ -63,7 +63,7 @@ def build_sample() -> bytes:
     Returns:
         The model's bytes; identical, byte for byte, to the bundled sample.
     """
-    from .model_builder import build_audio_classifier
+    from ._model_builder import build_audio_classifier
 
     return bytes(build_audio_classifier(input_samples=INPUT_SAMPLES, heads=[len(LABELS)]))
 
@@ -102,8 +102,8 @@ def write_demo(output: PathLike = DEFAULT_OUTPUT) -> DemoResult:
     Raises:
         MetadataError: (a subclass) the output cannot be written.
     """
-    from .info import LabelFileMd
-    from .writer import AudioClassifierWriter
+    from .tasks.info import LabelFileMd
+    from .tasks.writer import AudioClassifierWriter
 
     writer = AudioClassifierWriter.create_for_inference(
         sample_model(),

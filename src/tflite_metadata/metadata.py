@@ -6,7 +6,7 @@ A thin layer: the logic lives in :mod:`tflite_metadata.populator`,
 
 from __future__ import annotations
 
-from .display import MetadataDisplayer, convert_to_json, get_metadata_buffer
-from .populator import MetadataPopulator
+from .model.display import MetadataDisplayer, convert_to_json, get_metadata_buffer
+from .model.populator import MetadataPopulator
 
 __all__ = ["MetadataDisplayer", "MetadataPopulator", "convert_to_json", "get_metadata_buffer"]

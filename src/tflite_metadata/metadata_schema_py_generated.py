@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._compat_schema import export_metadata_schema
+from .format.flatc_module import export_metadata_schema
 
 __all__ = export_metadata_schema(globals())
 

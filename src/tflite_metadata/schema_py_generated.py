@@ -12,6 +12,6 @@ flatc's generated readers.
 
 from __future__ import annotations
 
-from .model_format import TensorType
+from .format.model_schema import TensorType
 
 __all__ = ["TensorType"]

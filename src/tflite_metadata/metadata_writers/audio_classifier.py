@@ -5,6 +5,6 @@ A re-export of :class:`tflite_metadata.writer.AudioClassifierWriter` as ``Metada
 
 from __future__ import annotations
 
-from ..writer import AudioClassifierWriter as MetadataWriter
+from ..tasks.writer import AudioClassifierWriter as MetadataWriter
 
 __all__ = ["MetadataWriter"]

@@ -5,7 +5,7 @@ A re-export of :mod:`tflite_metadata.info` (the audio classifier's classes).
 
 from __future__ import annotations
 
-from ..info import (
+from ..tasks.info import (
     AssociatedFileMd,
     CategoryTensorMd,
     ClassificationTensorMd,

@@ -5,6 +5,6 @@ A re-export of :class:`tflite_metadata.writer.MetadataWriter`.
 
 from __future__ import annotations
 
-from ..writer import MetadataWriter
+from ..tasks.writer import MetadataWriter
 
 __all__ = ["MetadataWriter"]

@@ -5,7 +5,7 @@ A re-export of :mod:`tflite_metadata.writer_utils`.
 
 from __future__ import annotations
 
-from ..writer_utils import (
+from ..tasks.writer_utils import (
     compute_flat_size,
     get_input_tensor_names,
     get_input_tensor_shape,

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import ModelFormatError
-from .flatbuf import BufferLike, FlatBufferReader, Table, Vector
-from .model_format import (
+from ..errors import ModelFormatError
+from ..format.flatbuf import BufferLike, FlatBufferReader, Table, Vector
+from ..format.model_schema import (
     FILE_IDENTIFIER,
     METADATA_NAME,
     BufferField,

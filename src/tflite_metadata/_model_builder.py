@@ -66,7 +66,7 @@ from typing import IO, Optional
 import flatbuffers
 
 from .fileio import PathLike, atomic_output
-from .model_format import (
+from .format.model_schema import (
     BUFFER_LOCATION_NAME,
     BUFFER_LOCATION_OUTSIDE,
     EXTERNAL_DATA_ALIGNMENT,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from . import schema
-from .associated_files import find_zip
-from .errors import MetadataValidationError
-from .fileio import PathLike, map_file, read_file
-from .flatbuf import BufferLike
+from ..archive.associated_files import find_zip
+from ..errors import MetadataValidationError
+from ..fileio import PathLike, map_file, read_file
+from ..format import metadata_schema as schema
+from ..format.flatbuf import BufferLike
 from .populate import (
     PreparedMetadata,
     collect_files,
@@ -176,4 +176,3 @@ class MetadataPopulator:
             return
         assert self._model_file is not None
         populate_file(self._model_file, self._model_file, self._metadata_buf, files)
-

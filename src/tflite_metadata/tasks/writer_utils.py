@@ -15,9 +15,9 @@ import os
 from collections.abc import Iterable
 from typing import IO, Any, Optional, Union
 
-from .errors import MetadataValidationError, OutputWriteError
-from .fileio import PathLike, atomic_write, read_file
-from .flatbuf import BufferLike
+from ..errors import MetadataValidationError, OutputWriteError
+from ..fileio import PathLike, atomic_write, read_file
+from ..format.flatbuf import BufferLike
 
 __all__ = [
     "compute_flat_size",
@@ -66,7 +66,7 @@ def compute_flat_size(tensor_shape: Optional[Iterable[int]]) -> int:
 def _tensors(model_buffer: BufferLike, output: bool) -> list[Any]:
     # Imported here so that this module (and the writers) import without the
     # model reader; it is needed only when a model is actually read.
-    from .model import ModelView
+    from ..model.reader import ModelView
 
     view = ModelView(model_buffer)
     return list(view.outputs(0) if output else view.inputs(0))
@@ -178,7 +178,7 @@ def load_file(file_path: PathLike, mode: str = "rb") -> Union[str, bytes]:
         AssociatedFileError: the file cannot be read, or is not UTF-8 in text mode.
         MetadataValidationError: ``mode`` is not a read mode.
     """
-    from .errors import AssociatedFileError
+    from ..errors import AssociatedFileError
 
     if mode not in ("rb", "r", "rt", "br", "tr"):
         raise MetadataValidationError(
@@ -263,7 +263,7 @@ def get_tokenizer_associated_files(tokenizer_options: Any) -> list[Optional[str]
     Returns:
         The vocabulary file names, then (SentencePiece) the model file names.
     """
-    from . import metadata_schema_py_generated as _fb
+    from .. import metadata_schema_py_generated as _fb
 
     if not tokenizer_options:
         return []

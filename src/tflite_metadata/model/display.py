@@ -11,17 +11,17 @@ import mmap
 import os
 from typing import Any
 
-from . import schema
-from .associated_files import ZipTail, find_zip
-from .codec import require_identifier
-from .errors import (
+from ..archive.associated_files import ZipTail, find_zip
+from ..errors import (
     AssociatedFileError,
     InputReadError,
     MetadataValidationError,
 )
-from .fileio import PathLike, read_file
-from .flatbuf import BufferLike
-from .json_format import to_json
+from ..fileio import PathLike, read_file
+from ..format import metadata_schema as schema
+from ..format.codec import require_identifier
+from ..format.flatbuf import BufferLike
+from ..format.json_format import to_json
 from .populate import open_model
 
 __all__ = ["MetadataDisplayer", "convert_to_json", "get_metadata_buffer"]

@@ -23,8 +23,8 @@ from __future__ import annotations
 import struct
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from . import schema
-from .errors import MetadataFormatError, MetadataValidationError
+from ..errors import MetadataFormatError, MetadataValidationError
+from . import metadata_schema as schema
 from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
 
 if TYPE_CHECKING:

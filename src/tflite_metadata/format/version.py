@@ -24,7 +24,7 @@ schema reaches is bounds-checked, and a malformed buffer raises
 
 from __future__ import annotations
 
-from . import schema
+from . import metadata_schema as schema
 from .codec import metadata_root
 from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
 

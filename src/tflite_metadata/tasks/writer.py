@@ -37,12 +37,15 @@ import os
 from collections.abc import Sequence
 from typing import IO, Any, Optional, Union, cast
 
-from . import codec
-from . import metadata_schema_py_generated as _fb
-from .check import check, warn_for_problems
-from .errors import AssociatedFileError, MetadataValidationError
-from .fileio import PathLike, read_file
-from .flatbuf import BufferLike
+from .. import metadata_schema_py_generated as _fb
+from ..check import check, warn_for_problems
+from ..errors import AssociatedFileError, MetadataValidationError
+from ..fileio import PathLike, read_file
+from ..format import codec
+from ..format.flatbuf import BufferLike
+from ..format.json_format import to_json
+from ..model.populate import populate_buffer, populate_to
+from ..model.reader import ModelView
 from .info import (
     AssociatedFileMd,
     ClassificationTensorMd,
@@ -52,9 +55,6 @@ from .info import (
     ScoreCalibrationMd,
     TensorMd,
 )
-from .json_format import to_json
-from .model import ModelView
-from .populate import populate_buffer, populate_to
 from .writer_utils import get_input_tensor_names, get_output_tensor_names, get_output_tensor_types
 
 __all__ = ["AssociatedFileSource", "AudioClassifierWriter", "MetadataWriter", "ModelSource"]

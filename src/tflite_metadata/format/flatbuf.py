@@ -29,7 +29,7 @@ import struct
 from collections.abc import Iterator
 from typing import Union
 
-from .errors import MetadataError
+from ..errors import MetadataError
 
 __all__ = ["BufferLike", "FlatBufferReader", "Table", "Vector"]
 

@@ -29,19 +29,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 
-from . import codec
-from .associated_files import ZipTail, build_zip, find_zip, salvage_zip_start, write_zip
-from .errors import (
+from ..archive.associated_files import ZipTail, build_zip, find_zip, salvage_zip_start, write_zip
+from ..errors import (
     AssociatedFileError,
     MetadataFormatError,
     MetadataValidationError,
     ModelFormatError,
 )
-from .fileio import PathLike, atomic_output, open_mapped
-from .flatbuf import BufferLike
-from .model import ModelView
+from ..fileio import PathLike, atomic_output, open_mapped
+from ..format import codec
+from ..format.flatbuf import BufferLike
+from ..format.version import min_parser_version
+from .reader import ModelView
 from .splice import SplicePlan, plan_splice
-from .version import min_parser_version
 
 __all__ = [
     "PreparedMetadata",

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, Callable, NoReturn, Optional
 
-from . import __version__, schema
-from .check import (
+from .. import __version__
+from ..check import (
     MEDIAPIPE,
     TASK_LIBRARY,
     Problem,
@@ -40,8 +40,8 @@ from .check import (
     label_counts,
     printable,
 )
-from .errors import MetadataError, MetadataValidationError
-from .fileio import (
+from ..errors import MetadataError, MetadataValidationError
+from ..fileio import (
     PathLike,
     atomic_output,
     map_file,
@@ -49,8 +49,9 @@ from .fileio import (
     open_mapped,
     read_file,
 )
-from .flatbuf import BufferLike
-from .model_format import tensor_type_name
+from ..format import metadata_schema as schema
+from ..format.flatbuf import BufferLike
+from ..format.model_schema import tensor_type_name
 
 __all__ = ["main"]
 
@@ -254,7 +255,7 @@ def _transformation(value: Any, where: str, spec: _Spec) -> int:
 
 
 def _label_file_md(entry: Any, where: str, spec: _Spec, base: Path | None) -> Any:
-    from .info import LabelFileMd
+    from ..tasks.info import LabelFileMd
 
     if isinstance(entry, str):
         return LabelFileMd(_resolve(base, entry))
@@ -276,7 +277,7 @@ def _label_file_md(entry: Any, where: str, spec: _Spec, base: Path | None) -> An
 
 
 def _calibration_md(entry: Any, where: str, spec: _Spec, base: Path | None) -> Any:
-    from .info import ScoreCalibrationMd
+    from ..tasks.info import ScoreCalibrationMd
 
     table = spec.table(entry, where, _CALIBRATION_KEYS)
     file = spec.text(table, "file", where)
@@ -302,10 +303,10 @@ def _build_writer(
     model: BufferLike, document: dict[str, Any], source: str, base: Path | None
 ) -> Any:
     """An ``AudioClassifierWriter`` for ``model`` from a validated spec document."""
-    from . import writer as writer_module
-    from .info import ClassificationTensorMd, GeneralMd, InputAudioTensorMd
-    from .writer import AudioClassifierWriter
-    from .writer_utils import get_output_tensor_names, get_output_tensor_types
+    from ..tasks import writer as writer_module
+    from ..tasks.info import ClassificationTensorMd, GeneralMd, InputAudioTensorMd
+    from ..tasks.writer import AudioClassifierWriter
+    from ..tasks.writer_utils import get_output_tensor_names, get_output_tensor_types
 
     spec = _Spec(source)
     document = spec.table(document, "spec", _SPEC_KEYS)
@@ -536,7 +537,7 @@ def _document_from_arguments(args: argparse.Namespace) -> tuple[dict[str, Any], 
 
 def _write_audio_classifier(args: argparse.Namespace) -> int:
     document, source, base = _document_from_arguments(args)
-    from .populate import open_model
+    from ..model.populate import open_model
 
     output = os.fspath(args.output)
     # The model is mapped and streamed, never loaded; the result is checked in its
@@ -573,7 +574,7 @@ def _write_audio_classifier(args: argparse.Namespace) -> int:
 
 def _packed_files(data: Any) -> list[tuple[str, int]]:
     """``(name, size)`` of each packed associated file, in zip order."""
-    from .associated_files import find_zip
+    from ..archive.associated_files import find_zip
 
     tail = find_zip(data)
     if tail is None:
@@ -608,7 +609,7 @@ def _check_command(args: argparse.Namespace) -> int:
 
 def _show_command(args: argparse.Namespace) -> int:
     if args.json:
-        from .display import MetadataDisplayer
+        from ..model.display import MetadataDisplayer
 
         displayer = MetadataDisplayer.with_model_file(args.model)
         text = displayer.get_metadata_json()
@@ -623,8 +624,8 @@ def _show_command(args: argparse.Namespace) -> int:
 
 
 def _extract_command(args: argparse.Namespace) -> int:
-    from .associated_files import ExtractRefusedError, extract_all, find_zip
-    from .populate import open_model
+    from ..archive.associated_files import ExtractRefusedError, extract_all, find_zip
+    from ..model.populate import open_model
 
     with map_file(args.model) as data:
         open_model(data)
@@ -647,7 +648,7 @@ def _extract_command(args: argparse.Namespace) -> int:
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from . import demo
+    from .. import demo
 
     output = Path(args.output) if args.output is not None else Path(demo.DEFAULT_OUTPUT)
     result = demo.write_demo(output)
@@ -694,8 +695,8 @@ def summarize(data: Any) -> list[str]:
         ModelFormatError: the model cannot be read.
         MetadataFormatError: its metadata is malformed.
     """
-    from . import codec
-    from .populate import open_model
+    from ..format import codec
+    from ..model.populate import open_model
 
     view = open_model(data)
     files = dict(_packed_files(data))
@@ -760,7 +761,7 @@ def _audio_text(tensor_md: Any) -> str:
 
 
 def _output_details(tensor_md: Any, data: Any) -> list[str]:
-    from .associated_files import find_zip
+    from ..archive.associated_files import find_zip
 
     if tensor_md is None:
         return []

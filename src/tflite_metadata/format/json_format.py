@@ -43,9 +43,9 @@ from __future__ import annotations
 import math
 import re
 
-from . import schema
+from ..errors import MetadataFormatError
+from . import metadata_schema as schema
 from .codec import metadata_root
-from .errors import MetadataFormatError
 from .flatbuf import SCALAR_STRUCTS, BufferLike, Table
 
 __all__ = ["escape_string", "format_float", "to_json"]

@@ -38,11 +38,11 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import Any, Optional, Union
 
-from . import metadata_schema_py_generated as _fb
-from . import schema
-from .errors import AssociatedFileError, MetadataValidationError
-from .fileio import PathLike, read_file
-from .model_format import TensorType
+from .. import metadata_schema_py_generated as _fb
+from ..errors import AssociatedFileError, MetadataValidationError
+from ..fileio import PathLike, read_file
+from ..format import metadata_schema as schema
+from ..format.model_schema import TensorType
 
 __all__ = [
     "AssociatedFileMd",

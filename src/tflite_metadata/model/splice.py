@@ -33,12 +33,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from ..errors import ModelFormatError
+from ..fileio import copy_range
+from ..format.flatbuf import BufferLike, Table
+from ..format.model_schema import FILE_IDENTIFIER, METADATA_NAME, MODEL_OFFSET_FIELDS, ModelField
 from ._memory import concatenate
-from .errors import ModelFormatError
-from .fileio import copy_range
-from .flatbuf import BufferLike, Table
-from .model import ModelView
-from .model_format import FILE_IDENTIFIER, METADATA_NAME, MODEL_OFFSET_FIELDS, ModelField
+from .reader import ModelView
 
 __all__ = ["SplicePlan", "plan_splice"]
 

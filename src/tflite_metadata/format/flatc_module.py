@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 import flatbuffers
 
-from . import codec, schema
+from . import codec
+from . import metadata_schema as schema
 
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any, Callable, Optional
 
-from .flatbuf import BufferLike
+from ..format.flatbuf import BufferLike
 
 __all__ = ["concatenate"]
 

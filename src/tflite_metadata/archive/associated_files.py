@@ -47,8 +47,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple, Protocol, Union
 
-from .errors import AssociatedFileError, MetadataError, OutputWriteError
-from .fileio import PathLike, atomic_output
+from ..errors import AssociatedFileError, MetadataError, OutputWriteError
+from ..fileio import PathLike, atomic_output
 
 __all__ = [
     "DEFAULT_LIMITS",
