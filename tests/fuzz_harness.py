@@ -48,15 +48,15 @@ from tflite_metadata.format import codec
 from tflite_metadata.format.flatbuf import FlatBufferReader
 from tflite_metadata.format.model_schema import BufferField
 from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
-from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
-from tflite_metadata.model.populate import populate_buffer
-from tflite_metadata.model.populator import MetadataPopulator
-from tflite_metadata.model.reader import ModelView
-from tflite_metadata.tasks.info import (
+from tflite_metadata.metadata_writers.metadata_info import (
     ClassificationTensorMd,
     LabelFileMd,
     ScoreCalibrationMd,
 )
+from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
+from tflite_metadata.model.populate import populate_buffer
+from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.reader import ModelView
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
@@ -618,7 +618,7 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
 def metadata_operations(metadata: bytes, seed: Seed, workdir: Path) -> dict[str, Callable[[], Any]]:
     """The entry points that read a standalone metadata buffer."""
     from tflite_metadata.format.version import min_parser_version
-    from tflite_metadata.tasks.writer import MetadataWriter
+    from tflite_metadata.tasks.base import MetadataWriter
 
     def populator() -> None:
         target = MetadataPopulator.with_model_buffer(seed.data)

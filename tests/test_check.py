@@ -38,7 +38,8 @@ from tflite_metadata.errors import (
     MissingFileError,
     ModelFormatError,
 )
-from tflite_metadata.tasks import info, writer, writer_utils
+from tflite_metadata.metadata_writers import metadata_info as info
+from tflite_metadata.tasks import audio_classifier, base, writer_utils
 
 LOG = fb.ScoreTransformationType.LOG
 BOTH = (TASK_LIBRARY, MEDIAPIPE)
@@ -115,7 +116,7 @@ def write(
         score_calibration_md=calibration_md,
     )
     input_md = info.InputAudioTensorMd("audio_clip", None, sample_rate, channels)
-    metadata_writer = writer.MetadataWriter.create_from_metadata_info(
+    metadata_writer = base.MetadataWriter.create_from_metadata_info(
         model, info.GeneralMd(name="test"), [input_md], [output_md], associated_files=files
     )
     with warnings.catch_warnings():
@@ -136,7 +137,7 @@ def write_objects(model: bytes, change: Any) -> bytes:
     ).create_metadata()
     change(output_md)
     input_md = info.InputAudioTensorMd("audio_clip", None, 16000, 1).create_metadata()
-    metadata_writer = writer.MetadataWriter.create_from_metadata(
+    metadata_writer = base.MetadataWriter.create_from_metadata(
         model,
         info.GeneralMd(name="test").create_metadata(),
         [input_md],
@@ -191,7 +192,7 @@ def test_a_well_formed_model_has_no_problems(good: bytes) -> None:
 
 def test_the_writers_default_output_has_no_problems(model: bytes, classes: int) -> None:
     labels = [f"class {i}" for i in range(classes)]
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         model,
         16000,
         1,
@@ -326,8 +327,10 @@ def test_two_heads(tmp_path: Path) -> None:
         )
         for i, fb_type in enumerate(writer_utils.get_output_tensor_types(model))
     ]
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info_for_multihead(
-        model, None, info.InputAudioTensorMd("audio", None, 16000, 1), heads
+    metadata_writer = (
+        audio_classifier.AudioClassifierWriter.create_from_metadata_info_for_multihead(
+            model, None, info.InputAudioTensorMd("audio", None, 16000, 1), heads
+        )
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConsumerCompatibilityWarning)

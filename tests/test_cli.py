@@ -230,8 +230,8 @@ def test_write_matches_the_python_api(
     capsys: pytest.CaptureFixture[str], model: Path, labels: Path, tmp_path: Path
 ) -> None:
     from tflite_metadata import metadata_schema_py_generated as fb
-    from tflite_metadata.tasks import info
-    from tflite_metadata.tasks.writer import AudioClassifierWriter
+    from tflite_metadata.metadata_writers import metadata_info as info
+    from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 
     calibration = tmp_path / "calibration.txt"
     calibration.write_text("\n".join(["1.0,2.0,0.5"] * classes_of(model.read_bytes())))
@@ -586,8 +586,8 @@ def test_show_a_model_without_metadata(capsys: pytest.CaptureFixture[str], model
 def test_show_escapes_names_read_from_the_model(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from tflite_metadata.tasks import info
-    from tflite_metadata.tasks.writer import AudioClassifierWriter
+    from tflite_metadata.metadata_writers import metadata_info as info
+    from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 
     model = build()
     count = classes_of(model)

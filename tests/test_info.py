@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata.tasks.info (metadata_writers.metadata_info).
+"""Tests of the descriptions in tflite_metadata.tasks (metadata_writers.metadata_info).
 
 Three kinds: unit tests of every class, method and message; tests of the
 in-memory extensions (labels, calibration parameters, raw content); and
@@ -27,7 +27,7 @@ from tflite_metadata.errors import (
 from tflite_metadata.format import codec
 from tflite_metadata.format.model_schema import TensorType
 from tflite_metadata.metadata_writers import metadata_info as compat_info
-from tflite_metadata.tasks import info
+from tflite_metadata.metadata_writers import metadata_info as info
 
 LOG = fb.ScoreTransformationType.LOG
 LABEL_DESCRIPTION = "Labels for categories that the model can recognize."

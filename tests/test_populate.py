@@ -28,11 +28,11 @@ from tflite_metadata.errors import (
 )
 from tflite_metadata.format.json_format import to_json
 from tflite_metadata.format.model_schema import BufferField, ModelField
+from tflite_metadata.metadata_writers.metadata_info import LabelFileMd
 from tflite_metadata.model.populate import populate_buffer, populate_file, prepare_metadata
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.model.splice import HEAD_ALIGNMENT, plan_splice
-from tflite_metadata.tasks.info import LabelFileMd
-from tflite_metadata.tasks.writer import AudioClassifierWriter
+from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
@@ -58,7 +58,7 @@ def metadata_for(model: bytes, prefix: str = "class") -> tuple[bytes, dict[str, 
     if len(classes) == 1:
         writer = AudioClassifierWriter.create_for_inference(model, 16000, 1, label_files)
     else:
-        from tflite_metadata.tasks import info
+        from tflite_metadata.metadata_writers import metadata_info as info
 
         heads = [info.ClassificationTensorMd(label_files=[f]) for f in label_files]
         writer = AudioClassifierWriter.create_from_metadata_info_for_multihead(

@@ -1,4 +1,4 @@
-"""Tests of tflite_metadata.tasks.writer and tflite_metadata.tasks.writer_utils.
+"""Tests of tflite_metadata.tasks.base, .audio_classifier and tflite_metadata.tasks.writer_utils.
 
 Unit tests of every writer path and message; golden tests against
 tflite-support's own expected JSON (/work/shared/testdata); differential tests:
@@ -29,9 +29,10 @@ from tflite_metadata.errors import (
 from tflite_metadata.format import codec
 from tflite_metadata.metadata_writers import audio_classifier as compat_audio
 from tflite_metadata.metadata_writers import metadata_info as compat_info
+from tflite_metadata.metadata_writers import metadata_info as info
 from tflite_metadata.metadata_writers import metadata_writer as compat_writer
 from tflite_metadata.metadata_writers import writer_utils as compat_utils
-from tflite_metadata.tasks import info, writer, writer_utils
+from tflite_metadata.tasks import audio_classifier, base, writer_utils
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 LOG = fb.ScoreTransformationType.LOG
@@ -134,7 +135,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
     return paths
 
 
-def decoded(metadata_writer: writer.MetadataWriter) -> Any:
+def decoded(metadata_writer: base.MetadataWriter) -> Any:
     return codec.decode(metadata_writer._metadata_buffer)
 
 
@@ -142,8 +143,8 @@ def decoded(metadata_writer: writer.MetadataWriter) -> Any:
 
 
 def test_compat_modules_reexport_the_core() -> None:
-    assert compat_audio.MetadataWriter is writer.AudioClassifierWriter
-    assert compat_writer.MetadataWriter is writer.MetadataWriter
+    assert compat_audio.MetadataWriter is audio_classifier.AudioClassifierWriter
+    assert compat_writer.MetadataWriter is base.MetadataWriter
     assert issubclass(compat_audio.MetadataWriter, compat_writer.MetadataWriter)
     for name in compat_utils.__all__:
         assert getattr(compat_utils, name) is getattr(writer_utils, name)
@@ -332,21 +333,21 @@ def test_get_tokenizer_associated_files() -> None:
 
 def test_writer_init_keeps_its_arguments() -> None:
     sources: list[Any] = ["a/labels.txt", info.LabelFileMd(labels=["x"])]
-    metadata_writer = writer.MetadataWriter(b"model", b"metadata", sources)
+    metadata_writer = base.MetadataWriter(b"model", b"metadata", sources)
     sources.append("other.txt")
     assert metadata_writer._model_buffer == b"model"
     assert metadata_writer._metadata_buffer == b"metadata"
     assert len(metadata_writer._associated_files) == 2
     assert metadata_writer._populated_model_buffer is None
-    assert writer.MetadataWriter(bytearray(b"m"))._associated_files == []
+    assert base.MetadataWriter(bytearray(b"m"))._associated_files == []
 
 
 def test_writer_init_reads_a_model_path(tmp_path: Path) -> None:
     path = tmp_path / "m.tflite"
     path.write_bytes(b"model bytes")
-    assert writer.MetadataWriter(path)._model_buffer == b"model bytes"
+    assert base.MetadataWriter(path)._model_buffer == b"model bytes"
     with pytest.raises(MissingFileError):
-        writer.MetadataWriter(tmp_path / "missing.tflite")
+        base.MetadataWriter(tmp_path / "missing.tflite")
 
 
 @pytest.mark.parametrize(
@@ -369,15 +370,15 @@ def test_writer_init_reads_a_model_path(tmp_path: Path) -> None:
 )
 def test_writer_init_errors(model: Any, files: Any, message: str) -> None:
     with pytest.raises(MetadataValidationError, match=re.escape(message)):
-        writer.MetadataWriter(model, None, files)
+        base.MetadataWriter(model, None, files)
 
 
 # -- MetadataWriter.create_from_metadata ---------------------------------------------------
 
 
 def test_create_from_metadata_defaults(two_heads: bytes) -> None:
-    metadata_writer = writer.MetadataWriter.create_from_metadata(two_heads)
-    assert type(metadata_writer) is writer.MetadataWriter
+    metadata_writer = base.MetadataWriter.create_from_metadata(two_heads)
+    assert type(metadata_writer) is base.MetadataWriter
     metadata = decoded(metadata_writer)
     subgraph = metadata.subgraphMetadata[0]
     assert [t.name for t in subgraph.inputTensorMetadata] == [b"serving_default_waveform:0"]
@@ -397,7 +398,7 @@ def test_create_from_metadata_does_not_modify_its_arguments(small_model: bytes) 
     output_metadata[0].name = "scores"
     unit = info.ScoreCalibrationMd(LOG, 0.1, parameters=[]).create_metadata()
     inputs, outputs = list(input_metadata), list(output_metadata)
-    metadata_writer = writer.MetadataWriter.create_from_metadata(
+    metadata_writer = base.MetadataWriter.create_from_metadata(
         small_model, model_metadata, inputs, outputs, None, [unit], [unit]
     )
     assert model_metadata.subgraphMetadata is None
@@ -416,7 +417,7 @@ def test_create_from_metadata_encode_error(small_model: bytes) -> None:
     model_metadata = fb.ModelMetadataT()
     model_metadata.name = 5
     with pytest.raises(MetadataValidationError, match="cannot encode ModelMetadataT"):
-        writer.MetadataWriter.create_from_metadata(small_model, model_metadata)
+        base.MetadataWriter.create_from_metadata(small_model, model_metadata)
 
 
 @pytest.mark.parametrize(
@@ -437,7 +438,7 @@ def test_create_from_metadata_wrong_objects(
     small_model: bytes, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(MetadataValidationError, match=re.escape(message)):
-        writer.MetadataWriter.create_from_metadata(small_model, **kwargs)
+        base.MetadataWriter.create_from_metadata(small_model, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -452,7 +453,7 @@ def test_create_from_metadata_info_wrong_objects(
     small_model: bytes, kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(MetadataValidationError, match=re.escape(message)):
-        writer.MetadataWriter.create_from_metadata_info(small_model, **kwargs)
+        base.MetadataWriter.create_from_metadata_info(small_model, **kwargs)
 
 
 # -- MetadataWriter.create_from_metadata_info ----------------------------------------------
@@ -462,16 +463,14 @@ def test_create_from_metadata_info_orders_by_tensor_name(two_heads: bytes) -> No
     first = info.TensorMd(name="head for :0", tensor_name="StatefulPartitionedCall_1:0")
     second = info.TensorMd(name="head for :1", tensor_name="StatefulPartitionedCall_1:1")
     output_md = [first, second]
-    metadata_writer = writer.MetadataWriter.create_from_metadata_info(
-        two_heads, output_md=output_md
-    )
+    metadata_writer = base.MetadataWriter.create_from_metadata_info(two_heads, output_md=output_md)
     outputs = decoded(metadata_writer).subgraphMetadata[0].outputTensorMetadata
     assert [t.name for t in outputs] == [b"head for :1", b"head for :0"]
     assert output_md == [first, second]
 
 
 def test_create_from_metadata_info_keeps_order_without_tensor_names(two_heads: bytes) -> None:
-    metadata_writer = writer.MetadataWriter.create_from_metadata_info(
+    metadata_writer = base.MetadataWriter.create_from_metadata_info(
         two_heads, info.GeneralMd("g"), [info.TensorMd()], [info.TensorMd("x"), info.TensorMd()]
     )
     metadata = decoded(metadata_writer)
@@ -486,7 +485,7 @@ def test_create_from_metadata_info_name_mismatch(two_heads: bytes) -> None:
         info.TensorMd(tensor_name="StatefulPartitionedCall_1:0"),
     ]
     with pytest.raises(MetadataValidationError) as error:
-        writer.MetadataWriter.create_from_metadata_info(two_heads, output_md=output_md)
+        base.MetadataWriter.create_from_metadata_info(two_heads, output_md=output_md)
     assert str(error.value) == (
         "The tensor names from arguments (['a', 'StatefulPartitionedCall_1:0']) do not match "
         "the tensor names read from the model (['StatefulPartitionedCall_1:1', "
@@ -501,7 +500,7 @@ def test_create_from_metadata_info_some_names_missing(two_heads: bytes) -> None:
         info.TensorMd(tensor_name="StatefulPartitionedCall_1:0"),
     ]
     with pytest.raises(MetadataValidationError, match=r"the items at \[0\] have none"):
-        writer.MetadataWriter.create_from_metadata_info(two_heads, output_md=output_md)
+        base.MetadataWriter.create_from_metadata_info(two_heads, output_md=output_md)
 
 
 # -- MetadataWriter.populate and JSON ------------------------------------------------------
@@ -509,12 +508,12 @@ def test_create_from_metadata_info_some_names_missing(two_heads: bytes) -> None:
 
 def test_populate_without_metadata(small_model: bytes) -> None:
     with pytest.raises(MetadataValidationError, match=r"^The metadata to be populated is empty\.$"):
-        writer.MetadataWriter(small_model).populate()
+        base.MetadataWriter(small_model).populate()
 
 
 def test_get_metadata_json_without_metadata() -> None:
     with pytest.raises(MetadataValidationError, match="no metadata buffer"):
-        writer.MetadataWriter(b"model").get_metadata_json()
+        base.MetadataWriter(b"model").get_metadata_json()
 
 
 def test_populate_packs_files_from_paths_and_memory(
@@ -522,7 +521,7 @@ def test_populate_packs_files_from_paths_and_memory(
 ) -> None:
     from tflite_metadata.archive.associated_files import find_zip
 
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model,
         16000,
         1,
@@ -541,7 +540,7 @@ def test_populate_packs_files_from_paths_and_memory(
 
 
 def test_populate_missing_label_file(small_model: bytes, tmp_path: Path) -> None:
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 1, [tmp_path / "missing.txt"]
     )
     with pytest.raises(MissingFileError, match=r"missing\.txt', does not exist"):
@@ -551,7 +550,7 @@ def test_populate_missing_label_file(small_model: bytes, tmp_path: Path) -> None
 def test_populate_non_utf8_label_file(small_model: bytes, tmp_path: Path) -> None:
     bad = tmp_path / "labels.txt"
     bad.write_bytes(b"ok\nnot \xff ok\n")
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 1, [bad]
     )
     with pytest.raises(
@@ -563,7 +562,7 @@ def test_populate_non_utf8_label_file(small_model: bytes, tmp_path: Path) -> Non
 def test_populate_same_name_different_content(small_model: bytes, tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "labels.txt").write_text("x\n")
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 1, [tmp_path / "a" / "labels.txt", info.LabelFileMd(labels=["y"])]
     )
     with pytest.raises(AssociatedFileError, match=r"File, 'labels\.txt', is given twice"):
@@ -575,22 +574,26 @@ def test_populate_same_file_twice_is_fine(two_heads: bytes, files: dict[str, Pat
         info.ClassificationTensorMd("h1", label_files=[info.LabelFileMd(files["labels"])]),
         info.ClassificationTensorMd("h2", label_files=[info.LabelFileMd(files["labels"])]),
     ]
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info_for_multihead(
-        two_heads, output_md_list=heads
+    metadata_writer = (
+        audio_classifier.AudioClassifierWriter.create_from_metadata_info_for_multihead(
+            two_heads, output_md_list=heads
+        )
     )
     assert len(metadata_writer.populate()) > len(two_heads)
 
 
 def test_populate_leaves_the_model_untouched(small_model: bytes, files: dict[str, Path]) -> None:
     model = bytearray(small_model)
-    writer.AudioClassifierWriter.create_for_inference(model, 16000, 1, [files["labels"]]).populate()
+    audio_classifier.AudioClassifierWriter.create_for_inference(
+        model, 16000, 1, [files["labels"]]
+    ).populate()
     assert model == small_model
 
 
 def test_populate_warns_about_what_consumers_refuse(small_model: bytes) -> None:
     from tflite_metadata.errors import ConsumerCompatibilityWarning
 
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 1, [info.LabelFileMd(labels=["a", "b", "c"])]
     )
     with pytest.warns(ConsumerCompatibilityWarning, match="labels") as caught:
@@ -602,7 +605,7 @@ def test_populate_warns_about_what_consumers_refuse(small_model: bytes) -> None:
 def test_populate_does_not_warn_for_a_good_model(small_model: bytes) -> None:
     import warnings
 
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model,
         16000,
         1,
@@ -615,7 +618,7 @@ def test_populate_does_not_warn_for_a_good_model(small_model: bytes) -> None:
 
 
 def test_get_populated_metadata_json(small_model: bytes, files: dict[str, Path]) -> None:
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 1, [files["labels"]]
     )
     populated_json = metadata_writer.get_populated_metadata_json()
@@ -631,7 +634,7 @@ def test_get_populated_metadata_json(small_model: bytes, files: dict[str, Path])
 def test_create_for_inference_positivity(small_model: bytes, argument: str, value: int) -> None:
     kwargs = {"sample_rate": 16000, "channels": 1, argument: value}
     with pytest.raises(MetadataValidationError) as error:
-        writer.AudioClassifierWriter.create_for_inference(
+        audio_classifier.AudioClassifierWriter.create_for_inference(
             small_model, label_file_paths=[], **kwargs
         )
     assert str(error.value) == f"{argument} should be positive, but got {value}."
@@ -640,20 +643,22 @@ def test_create_for_inference_positivity(small_model: bytes, argument: str, valu
 @pytest.mark.parametrize("value", ["16000", None, True, [1]])
 def test_create_for_inference_non_numbers(value: Any) -> None:
     with pytest.raises(MetadataValidationError, match="sample_rate should be a positive integer"):
-        writer.AudioClassifierWriter.create_for_inference(b"model", value, 1, [])
+        audio_classifier.AudioClassifierWriter.create_for_inference(b"model", value, 1, [])
 
 
 def test_create_for_inference_single_path_is_refused(small_model: bytes) -> None:
     with pytest.raises(MetadataValidationError, match="got a single path; wrap it in a list"):
-        writer.AudioClassifierWriter.create_for_inference(small_model, 16000, 1, "labels.txt")
+        audio_classifier.AudioClassifierWriter.create_for_inference(
+            small_model, 16000, 1, "labels.txt"
+        )
 
 
 def test_create_for_inference_metadata(small_model: bytes, files: dict[str, Path]) -> None:
     label_paths = [str(files["labels"])]
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 16000, 2, label_paths, info.ScoreCalibrationMd(LOG, 0.2, files["calibration"])
     )
-    assert type(metadata_writer) is writer.AudioClassifierWriter
+    assert type(metadata_writer) is audio_classifier.AudioClassifierWriter
     assert label_paths == [str(files["labels"])]
     metadata = decoded(metadata_writer)
     assert metadata.name == b"AudioClassifier"
@@ -680,7 +685,7 @@ def test_create_for_inference_metadata(small_model: bytes, files: dict[str, Path
     assert [f.name for f in output.associatedFiles] == [b"labels.txt", b"score_calibration.txt"]
     assert output.processUnits[0].options.scoreTransformation == LOG
     sources = metadata_writer._associated_files
-    assert [writer._associated_file_name(s) for s in sources] == [
+    assert [base._associated_file_name(s) for s in sources] == [
         "labels.txt",
         "score_calibration.txt",
     ]
@@ -691,7 +696,7 @@ def test_create_for_inference_metadata(small_model: bytes, files: dict[str, Path
     [("built-uint8", [0.0], [255.0]), ("built-float32", [0.0], [1.0]), ("built-int8", None, None)],
 )
 def test_create_for_inference_stats_follow_output_type(model: str, low: Any, high: Any) -> None:
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         load_model(model), 8000, 1, []
     )
     output = decoded(metadata_writer).subgraphMetadata[0].outputTensorMetadata[0]
@@ -700,8 +705,8 @@ def test_create_for_inference_stats_follow_output_type(model: str, low: Any, hig
 
 
 def test_create_from_metadata_info_defaults(small_model: bytes) -> None:
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info(small_model)
-    assert type(metadata_writer) is writer.AudioClassifierWriter
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_from_metadata_info(small_model)
+    assert type(metadata_writer) is audio_classifier.AudioClassifierWriter
     subgraph = decoded(metadata_writer).subgraphMetadata[0]
     audio = subgraph.inputTensorMetadata[0]
     assert audio.content.contentProperties.sampleRate == 0
@@ -713,8 +718,8 @@ def test_create_from_metadata_info_defaults(small_model: bytes) -> None:
 
 
 def test_multihead_defaults(two_heads: bytes) -> None:
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info_for_multihead(
-        two_heads
+    metadata_writer = (
+        audio_classifier.AudioClassifierWriter.create_from_metadata_info_for_multihead(two_heads)
     )
     subgraph = decoded(metadata_writer).subgraphMetadata[0]
     assert [t.name for t in subgraph.outputTensorMetadata] == [
@@ -740,14 +745,16 @@ def test_multihead_reorders_and_keeps_caller_lists(
         tensor_name="StatefulPartitionedCall_1:1",
     )
     heads = [head_10, head_5]
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info_for_multihead(
-        two_heads, output_md_list=heads
+    metadata_writer = (
+        audio_classifier.AudioClassifierWriter.create_from_metadata_info_for_multihead(
+            two_heads, output_md_list=heads
+        )
     )
     assert heads == [head_10, head_5] and len(labels_5) == 1
     outputs = decoded(metadata_writer).subgraphMetadata[0].outputTensorMetadata
     assert [t.name for t in outputs] == [b"head5", b"head10"]
     # Associated files in the order of the list given, as tflite-support.
-    assert [writer._associated_file_name(s) for s in metadata_writer._associated_files] == [
+    assert [base._associated_file_name(s) for s in metadata_writer._associated_files] == [
         "labels.txt",
         "five.txt",
         "calibration_head2.txt",
@@ -759,14 +766,14 @@ def test_multihead_name_mismatch(two_heads: bytes) -> None:
     with pytest.raises(
         MetadataValidationError, match=r"^The tensor names from arguments \(\['Identity'\]\)"
     ):
-        writer.AudioClassifierWriter.create_from_metadata_info_for_multihead(
+        audio_classifier.AudioClassifierWriter.create_from_metadata_info_for_multihead(
             two_heads, output_md_list=heads
         )
 
 
 def test_create_for_inference_bad_model() -> None:
     with pytest.raises(MetadataError):
-        writer.AudioClassifierWriter.create_for_inference(b"\x00" * 64, 16000, 1, [])
+        audio_classifier.AudioClassifierWriter.create_for_inference(b"\x00" * 64, 16000, 1, [])
 
 
 # -- golden: tflite-support's expected JSON ---------------------------------------------------
@@ -777,7 +784,7 @@ def test_golden_create_for_inference(tmp_path: Path) -> None:
     expected = read_testdata("tflite-support/yamnet_wavin_quantized_mel_relu6.json").decode()
     calibration = tmp_path / "score_calibration.txt"
     calibration.write_bytes(b"1.0,2.0,3.0,4.0")
-    metadata_writer = writer.AudioClassifierWriter.create_for_inference(
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_for_inference(
         model,
         2,
         1,
@@ -792,7 +799,7 @@ def test_golden_default() -> None:
     expected = read_testdata(
         "tflite-support/yamnet_wavin_quantized_mel_relu6_default.json"
     ).decode()
-    metadata_writer = writer.AudioClassifierWriter.create_from_metadata_info(model)
+    metadata_writer = audio_classifier.AudioClassifierWriter.create_from_metadata_info(model)
     assert metadata_writer.get_metadata_json() == expected
 
 
@@ -959,7 +966,7 @@ def test_reference_metadata_json(
 def test_reference_writer_with_our_metadata_buffer(small_model: bytes) -> None:
     """The base class constructed directly, with a buffer and files, as tflite-support's."""
     ref = reference()
-    buffer = writer.AudioClassifierWriter.create_for_inference(
+    buffer = audio_classifier.AudioClassifierWriter.create_for_inference(
         small_model, 8000, 1, []
     )._metadata_buffer
     ours = compat_writer.MetadataWriter(small_model, buffer, ["labels.txt"])

@@ -102,8 +102,8 @@ def write_demo(output: PathLike = DEFAULT_OUTPUT) -> DemoResult:
     Raises:
         MetadataError: (a subclass) the output cannot be written.
     """
-    from .tasks.info import LabelFileMd
-    from .tasks.writer import AudioClassifierWriter
+    from .tasks.audio_classifier import AudioClassifierWriter
+    from .tasks.base import LabelFileMd
 
     writer = AudioClassifierWriter.create_for_inference(
         sample_model(),

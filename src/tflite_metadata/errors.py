@@ -21,6 +21,7 @@ __all__ = [
     "MissingFileError",
     "ModelFormatError",
     "OutputWriteError",
+    "UsageError",
 ]
 
 
@@ -66,3 +67,7 @@ class ConsumerCompatibilityWarning(UserWarning):
     The Python API keeps tflite-support's permissive behaviour and only warns;
     the command line refuses such models unless ``--no-check`` is given.
     """
+
+
+class UsageError(Exception):
+    """A command line (or spec file) lacks what the task needs: exit status 2, not a bug."""

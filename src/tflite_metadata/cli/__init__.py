@@ -40,18 +40,16 @@ from ..check import (
     label_counts,
     printable,
 )
-from ..errors import MetadataError, MetadataValidationError
+from ..errors import MetadataError, UsageError
 from ..fileio import (
-    PathLike,
     atomic_output,
     map_file,
     map_output,
     open_mapped,
-    read_file,
 )
 from ..format import metadata_schema as schema
-from ..format.flatbuf import BufferLike
 from ..format.model_schema import tensor_type_name
+from ..tasks import TASKS, Task, load_task
 
 __all__ = ["main"]
 
@@ -59,10 +57,6 @@ PROG = "tflite-metadata"
 
 #: Score transformations by name, as the schema declares them.
 _TRANSFORMATIONS = dict(schema.ENUMS["ScoreTransformationType"].values)
-
-
-class UsageError(Exception):
-    """The command line is wrong (exit status 2)."""
 
 
 class CommandError(Exception):
@@ -100,392 +94,16 @@ def _problem_line(problem: Problem) -> str:
     return f"{problem} ({', '.join(problem.consumers)}) [{problem.code}]"
 
 
-# -- the spec of an audio classifier -------------------------------------------------------
-
-_GENERAL_KEYS = ("name", "version", "description", "author", "license")
-_SPEC_KEYS = frozenset((*_GENERAL_KEYS, "input", "outputs"))
-_INPUT_KEYS = frozenset(("name", "description", "sample_rate", "channels"))
-_OUTPUT_KEYS = frozenset(("name", "description", "tensor_name", "labels", "score_calibration"))
-_LABEL_KEYS = frozenset(("file", "labels", "name", "locale"))
-_CALIBRATION_KEYS = frozenset(("file", "parameters", "name", "transformation", "default_score"))
+# -- commands --------------------------------------------------------------------------------
 
 
-class _Spec:
-    """Validates a spec document, naming the offending key in every message."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, where: str, message: str) -> NoReturn:
-        raise MetadataValidationError(f"{self.source}: {where}: {message}")
-
-    def table(self, value: Any, where: str, keys: frozenset[str]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(where, f"expected a table (object), found {_json_type(value)}")
-        unknown = sorted(set(value) - keys)
-        if unknown:
-            self.fail(
-                where,
-                f"unknown key {unknown[0]!r}; expected one of {', '.join(sorted(keys))}",
-            )
-        return value
-
-    def text(self, table: dict[str, Any], key: str, where: str) -> Optional[str]:
-        value = table.get(key)
-        if value is not None and not isinstance(value, str):
-            self.fail(f"{where}.{key}", f"expected a string, found {_json_type(value)}")
-        return value
-
-    def count(self, table: dict[str, Any], key: str, where: str) -> Optional[int]:
-        value = table.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{where}.{key}", f"expected an integer, found {_json_type(value)}")
-        if not 0 <= value <= 2**32 - 1:
-            self.fail(f"{where}.{key}", f"expected an integer from 0 to 4294967295, found {value}")
-        return value
-
-    def number(self, table: dict[str, Any], key: str, where: str) -> Optional[float]:
-        value = table.get(key)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.fail(f"{where}.{key}", f"expected a number, found {_json_type(value)}")
-        try:
-            return float(value)
-        except OverflowError:  # an integer beyond the range of a float
-            digits = len(str(abs(value)))
-            self.fail(f"{where}.{key}", f"expected a number, found an integer of {digits} digits")
-
-    def items(self, table: dict[str, Any], key: str, where: str) -> list[Any]:
-        value = table.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail(f"{where}.{key}", f"expected an array, found {_json_type(value)}")
-        return value
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return f"the number {value!r}"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
-
-
-def load_spec(path: PathLike) -> dict[str, Any]:
-    """Read a spec file: JSON, or TOML (``.toml``, Python 3.11 or newer).
-
-    Raises:
-        MetadataValidationError: the file is not valid JSON/TOML.
-        MissingFileError: the file does not exist.
-    """
-    data = read_file(path)
-    name = os.fspath(path)
-    if name.lower().endswith(".toml"):
-        try:
-            import tomllib  # type: ignore[import-not-found,unused-ignore]
-        except ImportError:
-            raise MetadataValidationError(
-                f"{name}: reading TOML needs Python 3.11 or newer; write the spec as JSON "
-                "instead (same keys)"
-            ) from None
-        try:
-            document = tomllib.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise MetadataValidationError(f"{name}: not valid TOML: {exc}") from None
-        except RecursionError:
-            raise MetadataValidationError(
-                f"{name}: not a usable TOML spec: its arrays or tables nest too deeply"
-            ) from None
-        except ValueError as exc:  # an integer with too many digits
-            raise MetadataValidationError(f"{name}: not a usable TOML spec: {exc}") from None
-    else:
-        try:
-            document = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise MetadataValidationError(f"{name}: not UTF-8 text: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise MetadataValidationError(
-                f"{name}: not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-            ) from None
-        except RecursionError:
-            raise MetadataValidationError(
-                f"{name}: not a usable JSON spec: its arrays or tables nest too deeply"
-            ) from None
-        except ValueError as exc:  # an integer with too many digits
-            raise MetadataValidationError(f"{name}: not a usable JSON spec: {exc}") from None
-    if not isinstance(document, dict):
-        raise MetadataValidationError(
-            f"{name}: expected a table (JSON object) at the top, found {_json_type(document)}"
-        )
-    return document
-
-
-def _resolve(base: Path | None, file: str) -> str:
-    """A path from a spec is relative to the spec's folder."""
-    if base is None or os.path.isabs(file):
-        return file
-    return os.fspath(base / file)
-
-
-def _transformation(value: Any, where: str, spec: _Spec) -> int:
-    if isinstance(value, str):
-        key = value.strip().upper()
-        if key in _TRANSFORMATIONS:
-            return int(_TRANSFORMATIONS[key])
-    elif (
-        isinstance(value, int)
-        and not isinstance(value, bool)
-        and value in _TRANSFORMATIONS.values()
-    ):
-        return value
-    choices = ", ".join(_TRANSFORMATIONS)
-    spec.fail(where, f"expected one of {choices}, found {value!r}")
-
-
-def _label_file_md(entry: Any, where: str, spec: _Spec, base: Path | None) -> Any:
-    from ..tasks.info import LabelFileMd
-
-    if isinstance(entry, str):
-        return LabelFileMd(_resolve(base, entry))
-    table = spec.table(entry, where, _LABEL_KEYS)
-    file = spec.text(table, "file", where)
-    locale = spec.text(table, "locale", where)
-    name = spec.text(table, "name", where)
-    if ("labels" in table) == (file is not None):
-        spec.fail(where, "give either 'file' (a label file) or 'labels' (a list of labels)")
-    if file is not None:
-        if name is not None:
-            spec.fail(where, "'name' goes with 'labels'; a label file keeps its own name")
-        return LabelFileMd(_resolve(base, file), locale)
-    labels = spec.items(table, "labels", where)
-    for index, label in enumerate(labels):
-        if not isinstance(label, str):
-            spec.fail(f"{where}.labels[{index}]", f"expected a string, found {_json_type(label)}")
-    return LabelFileMd(name, locale, labels=labels)
-
-
-def _calibration_md(entry: Any, where: str, spec: _Spec, base: Path | None) -> Any:
-    from ..tasks.info import ScoreCalibrationMd
-
-    table = spec.table(entry, where, _CALIBRATION_KEYS)
-    file = spec.text(table, "file", where)
-    name = spec.text(table, "name", where)
-    transformation = _transformation(
-        table.get("transformation", "IDENTITY"), f"{where}.transformation", spec
-    )
-    default_score = spec.number(table, "default_score", where)
-    default_score = 0.0 if default_score is None else default_score
-    if ("parameters" in table) == (file is not None):
-        spec.fail(
-            where, "give either 'file' (a calibration file) or 'parameters' (rows of numbers)"
-        )
-    if file is not None:
-        if name is not None:
-            spec.fail(where, "'name' goes with 'parameters'; a calibration file keeps its own name")
-        return ScoreCalibrationMd(transformation, default_score, _resolve(base, file))
-    parameters = spec.items(table, "parameters", where)
-    return ScoreCalibrationMd(transformation, default_score, name, parameters=parameters)
-
-
-def _build_writer(
-    model: BufferLike, document: dict[str, Any], source: str, base: Path | None
-) -> Any:
-    """An ``AudioClassifierWriter`` for ``model`` from a validated spec document."""
-    from ..tasks import writer as writer_module
-    from ..tasks.info import ClassificationTensorMd, GeneralMd, InputAudioTensorMd
-    from ..tasks.writer import AudioClassifierWriter
-    from ..tasks.writer_utils import get_output_tensor_names, get_output_tensor_types
-
-    spec = _Spec(source)
-    document = spec.table(document, "spec", _SPEC_KEYS)
-
-    def text_or(table: dict[str, Any], key: str, where: str, default: Optional[str]) -> Any:
-        return spec.text(table, key, where) if key in table else default
-
-    # Unset fields take the defaults of tflite-support's audio classifier writer.
-    general = GeneralMd(
-        name=text_or(document, "name", "spec", writer_module._AUDIO_MODEL_NAME),
-        version=spec.text(document, "version", "spec"),
-        description=text_or(
-            document, "description", "spec", writer_module._AUDIO_MODEL_DESCRIPTION
-        ),
-        author=spec.text(document, "author", "spec"),
-        licenses=spec.text(document, "license", "spec"),
-    )
-    input_table = spec.table(document.get("input", {}), "input", _INPUT_KEYS)
-    sample_rate = spec.count(input_table, "sample_rate", "input")
-    channels = spec.count(input_table, "channels", "input")
-    if sample_rate is None or channels is None:
-        raise UsageError(
-            "the sample rate and channel count are required: give --sample-rate and "
-            "--channels (or input.sample_rate and input.channels in the spec)"
-        )
-    input_md = InputAudioTensorMd(
-        text_or(input_table, "name", "input", writer_module._AUDIO_INPUT_NAME),
-        text_or(input_table, "description", "input", writer_module._AUDIO_INPUT_DESCRIPTION),
-        sample_rate,
-        channels,
-    )
-
-    output_names = get_output_tensor_names(model)
-    output_types = get_output_tensor_types(model)
-    heads = [
-        spec.table(head, f"outputs[{index}]", _OUTPUT_KEYS)
-        for index, head in enumerate(spec.items(document, "outputs", "spec"))
-    ]
-    if not heads:
-        heads = [{} for _ in output_names]
-    if len(heads) != len(output_names):
-        described = (
-            "1 classification head is"
-            if len(heads) == 1
-            else (f"{len(heads)} classification heads are")
-        )
-        raise MetadataValidationError(
-            f"the model has {len(output_names)} outputs ({', '.join(map(repr, output_names))}) "
-            f"but {described} described; describe one per output "
-            "(--head, or 'outputs' in a spec file)"
-        )
-    single = len(output_names) == 1
-    output_mds = []
-    for index, head in enumerate(heads):
-        where = f"outputs[{index}]"
-        table = head
-        tensor_name = spec.text(table, "tensor_name", where)
-        if tensor_name is None:
-            position = index
-        elif tensor_name in output_names:
-            position = output_names.index(tensor_name)
-        else:
-            spec.fail(
-                f"{where}.tensor_name",
-                f"the model has no output named {tensor_name!r}; its outputs are "
-                f"{', '.join(map(repr, output_names))}",
-            )
-        # One head: tflite-support's names. Several: the model's tensor names,
-        # which the writer fills in, so MediaPipe's head names stay distinct.
-        default_name = writer_module._AUDIO_OUTPUT_NAME if single else None
-        default_description = writer_module._AUDIO_OUTPUT_DESCRIPTION if single else None
-        labels = [
-            _label_file_md(entry, f"{where}.labels[{i}]", spec, base)
-            for i, entry in enumerate(spec.items(table, "labels", where))
-        ]
-        calibration = None
-        if table.get("score_calibration") is not None:
-            calibration = _calibration_md(
-                table["score_calibration"], f"{where}.score_calibration", spec, base
-            )
-        output_mds.append(
-            ClassificationTensorMd(
-                name=text_or(table, "name", where, default_name),
-                description=text_or(table, "description", where, default_description),
-                label_files=labels,
-                tensor_type=output_types[position],
-                score_calibration_md=calibration,
-                tensor_name=tensor_name,
-            )
-        )
-    return AudioClassifierWriter.create_from_metadata_info_for_multihead(
-        model, general, input_md, output_mds
-    )
-
-
-# -- command-line options into a spec ------------------------------------------------------
-
-
-class _HeadOption(argparse.Action):
-    """An option describing the current classification head (``--head`` starts a new one)."""
-
-    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
-        self.field = kwargs.pop("field")
-        super().__init__(option_strings, dest, **kwargs)
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: Optional[str] = None,
-    ) -> None:
-        heads: Optional[list[dict[str, Any]]] = getattr(namespace, self.dest, None)
-        if heads is None:
-            heads = []
-            setattr(namespace, self.dest, heads)
-        if self.field == "head":
-            heads.append({} if values is None else {"tensor_name": values})
-            return
-        if not heads:
-            heads.append({})
-        head = heads[-1]
-        number = len(heads) - 1
-        if self.field == "labels":
-            head.setdefault("labels", []).append({"file": values})
-        elif self.field == "locale":
-            labels = head.get("labels")
-            if not labels:
-                parser.error(f"{option_string} gives the locale of the --labels before it")
-            if "locale" in labels[-1]:
-                parser.error(f"{option_string} given twice for --labels {labels[-1]['file']}")
-            labels[-1]["locale"] = values
-        elif self.field in ("file", "transformation", "default_score"):
-            calibration = head.setdefault("score_calibration", {})
-            if self.field in calibration:
-                parser.error(
-                    f"{option_string} given twice for head {number}; start another head with --head"
-                )
-            calibration[self.field] = values
-        else:
-            if self.field in head:
-                parser.error(
-                    f"{option_string} given twice for head {number}; start another head with --head"
-                )
-            head[self.field] = values
-
-
-def _count_argument(text: str) -> int:
-    try:
-        value = int(text, 10)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
-    if not 0 <= value <= 2**32 - 1:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 4294967295, found {value}")
-    return value
-
-
-def _score_argument(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a finite number, found {text!r}")
-    return value
-
-
-def _transformation_argument(text: str) -> str:
-    key = text.strip().upper()
-    if key not in _TRANSFORMATIONS:
-        raise argparse.ArgumentTypeError(
-            f"expected one of {', '.join(_TRANSFORMATIONS)}, found {text!r}"
-        )
-    return key
-
-
-def _document_from_arguments(args: argparse.Namespace) -> tuple[dict[str, Any], str, Path | None]:
+def _document_from_arguments(
+    args: argparse.Namespace, task: Task
+) -> tuple[dict[str, Any], str, Path | None]:
     """The spec document: the spec file's, with the command-line options over it."""
     if args.spec is not None:
+        from ..tasks.spec import load_spec
+
         document = load_spec(args.spec)
         source = os.fspath(args.spec)
         base: Path | None = Path(args.spec).parent
@@ -501,43 +119,16 @@ def _document_from_arguments(args: argparse.Namespace) -> tuple[dict[str, Any], 
         value = getattr(args, option)
         if value is not None:
             document[key] = value
-    input_table = document.get("input")
-    if input_table is None:
-        input_table = document["input"] = {}
-    if isinstance(input_table, dict):
-        for option, key in (
-            ("sample_rate", "sample_rate"),
-            ("channels", "channels"),
-            ("input_name", "name"),
-            ("input_description", "description"),
-        ):
-            value = getattr(args, option)
-            if value is not None:
-                input_table[key] = value
-    heads = args.heads or []
-    for number, head in enumerate(heads):
-        calibration = head.get("score_calibration")
-        if calibration is not None and "file" not in calibration:
-            raise UsageError(
-                f"head {number}: --score-transformation and --default-score describe a "
-                "score calibration; give its file with --score-calibration"
-            )
-    if heads:
-        if document.get("outputs"):
-            raise UsageError(
-                "the classification heads are described twice: in the spec's 'outputs' and "
-                "with --head/--labels/--score-calibration options; use one or the other"
-            )
-        document["outputs"] = heads
+    task.merge_arguments(args, document)
     return document, source, base
 
 
-# -- commands --------------------------------------------------------------------------------
+def _write_command(args: argparse.Namespace) -> int:
+    from ..tasks.spec import Spec
 
-
-def _write_audio_classifier(args: argparse.Namespace) -> int:
-    document, source, base = _document_from_arguments(args)
-    from ..model.populate import open_model
+    task = load_task(args.kind)
+    document, source, base = _document_from_arguments(args, task)
+    from ..model.reader import open_model
 
     output = os.fspath(args.output)
     # The model is mapped and streamed, never loaded; the result is checked in its
@@ -546,11 +137,11 @@ def _write_audio_classifier(args: argparse.Namespace) -> int:
         warnings.simplefilter("always")
         with open_mapped(args.model) as (handle, model):
             open_model(model)  # a junk input fails here, with tflite-support's message
-            writer = _build_writer(model, document, source, base)
+            writer = task.build_writer(model, document, Spec(source), base)
             size = writer.populate_to(stream, source=handle)
             del writer, model  # release the mapping before it is closed
         with map_output(stream) as populated:
-            problems = check(populated)
+            problems = check(populated, task=task.name)
             files = _packed_files(populated)
             del populated
         for message in caught:
@@ -583,7 +174,7 @@ def _packed_files(data: Any) -> list[tuple[str, int]]:
 
 
 def _check_command(args: argparse.Namespace) -> int:
-    problems = check(args.model)
+    problems = check(args.model, task=args.task)
     if args.json:
         _out(
             json.dumps(
@@ -625,7 +216,7 @@ def _show_command(args: argparse.Namespace) -> int:
 
 def _extract_command(args: argparse.Namespace) -> int:
     from ..archive.associated_files import ExtractRefusedError, extract_all, find_zip
-    from ..model.populate import open_model
+    from ..model.reader import open_model
 
     with map_file(args.model) as data:
         open_model(data)
@@ -696,7 +287,7 @@ def summarize(data: Any) -> list[str]:
         MetadataFormatError: its metadata is malformed.
     """
     from ..format import codec
-    from ..model.populate import open_model
+    from ..model.reader import open_model
 
     view = open_model(data)
     files = dict(_packed_files(data))
@@ -817,6 +408,53 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
 # -- the parser --------------------------------------------------------------------------------
 
 
+class _TaskParsers(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """``write KIND``: KIND's options come from its task module, imported only when chosen.
+
+    So that ``tflite-metadata show`` (or ``write audio-classifier``) imports no other
+    task's module, however many tasks there are.
+    """
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
+        name = values[0] if values else None
+        kind = self._name_parser_map.get(name) if isinstance(name, str) else None
+        if kind is not None and not getattr(kind, "task_arguments_added", False):
+            _add_write_arguments(kind, load_task(str(name)))
+            kind.task_arguments_added = True
+        super().__call__(parser, namespace, values, option_string)
+
+
+def _add_write_arguments(parser: argparse.ArgumentParser, task: Task) -> None:
+    """The options of ``write KIND``: those of every task, then the task's own."""
+    parser.description = task.description
+    parser.epilog = task.spec_help
+    parser.add_argument("model", metavar="MODEL", help="the .tflite model")
+    parser.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="the output model (may be MODEL)"
+    )
+    parser.add_argument(
+        "--spec", metavar="FILE", help="a JSON (or, with Python 3.11+, TOML) spec; see below"
+    )
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="write OUT even if the consumers would refuse it (the problems are still printed)",
+    )
+    group = parser.add_argument_group("general information")
+    group.add_argument("--model-name", metavar="TEXT", help=f"default: {task.model_name}")
+    group.add_argument("--model-version", metavar="TEXT")
+    group.add_argument("--description", metavar="TEXT")
+    group.add_argument("--author", metavar="TEXT")
+    group.add_argument("--license", metavar="TEXT")
+    task.add_arguments(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``tflite-metadata``."""
     common = _Parser(add_help=False)
@@ -846,90 +484,18 @@ def build_parser() -> argparse.ArgumentParser:
         "write",
         parents=[common],
         help="write metadata into a model",
-        description="Write metadata and associated files into a model.",
+        description="Write metadata and associated files into a model. KIND is its task.",
     )
-    kinds = write.add_subparsers(dest="kind", metavar="KIND")
+    kinds = write.add_subparsers(dest="kind", metavar="KIND", action=_TaskParsers)
     kinds.required = True
-    audio = kinds.add_parser(
-        "audio-classifier",
-        parents=[common],
-        help="an audio classifier (Task Library / MediaPipe AudioClassifier)",
-        description=(
-            "Write audio classifier metadata into MODEL, as tflite-support's "
-            "audio_classifier.MetadataWriter does, and save the result as OUT. OUT is checked "
-            "against the rules of the Task Library and MediaPipe audio classifiers first, and "
-            "not written if they would refuse it (unless --no-check). Options describe one "
-            "classification head; for a model with several outputs, start each head with "
-            "--head, or describe everything in a spec file (--spec)."
-        ),
-        epilog=_SPEC_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    audio.add_argument("model", metavar="MODEL", help="the .tflite model")
-    audio.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="the output model (may be MODEL)"
-    )
-    audio.add_argument(
-        "--spec", metavar="FILE", help="a JSON (or, with Python 3.11+, TOML) spec; see below"
-    )
-    audio.add_argument(
-        "--no-check",
-        action="store_true",
-        help="write OUT even if the consumers would refuse it (the problems are still printed)",
-    )
-    group = audio.add_argument_group("audio input")
-    group.add_argument("--sample-rate", type=_count_argument, metavar="HZ")
-    group.add_argument("--channels", type=_count_argument, metavar="N")
-    group.add_argument("--input-name", metavar="TEXT", help="default: audio_clip")
-    group.add_argument("--input-description", metavar="TEXT")
-    group = audio.add_argument_group("general information")
-    group.add_argument("--model-name", metavar="TEXT", help="default: AudioClassifier")
-    group.add_argument("--model-version", metavar="TEXT")
-    group.add_argument("--description", metavar="TEXT")
-    group.add_argument("--author", metavar="TEXT")
-    group.add_argument("--license", metavar="TEXT")
-    group = audio.add_argument_group(
-        "classification heads",
-        "Each option applies to the current head; --head starts a new one.",
-    )
-    head_options: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
-        (
-            ("--head",),
-            "head",
-            {
-                "nargs": "?",
-                "metavar": "TENSOR",
-                "help": "start the next head; TENSOR names its output tensor in the model",
-            },
-        ),
-        (
-            ("--labels",),
-            "labels",
-            {"metavar": "FILE", "help": "a label file, one label a line (repeatable)"},
-        ),
-        (("--locale",), "locale", {"metavar": "LOCALE", "help": "the locale of the last --labels"}),
-        (("--score-calibration",), "file", {"metavar": "FILE", "help": "score calibration file"}),
-        (
-            ("--score-transformation",),
-            "transformation",
-            {
-                "type": _transformation_argument,
-                "metavar": "|".join(_TRANSFORMATIONS),
-                "help": "applied before calibration (default: IDENTITY)",
-            },
-        ),
-        (
-            ("--default-score",),
-            "default_score",
-            {"type": _score_argument, "metavar": "X", "help": "default: 0.0"},
-        ),
-        (("--output-name",), "name", {"metavar": "TEXT", "help": "default: probability"}),
-        (("--output-description",), "description", {"metavar": "TEXT"}),
-    ]
-    for flags, field, options in head_options:
-        group.add_argument(*flags, dest="heads", action=_HeadOption, field=field, **options)
-    audio.set_defaults(handler=_write_audio_classifier, heads=None)
-
+    for name, entry in TASKS.items():
+        kind = kinds.add_parser(
+            name,
+            parents=[common],
+            help=entry.summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        kind.set_defaults(handler=_write_command)
     show = commands.add_parser(
         "show",
         parents=[common],
@@ -964,12 +530,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="check a model against the rules of its consumers",
         description=(
             f"Check MODEL against the rules the {TASK_LIBRARY} (tflite-support 0.4.4) and "
-            f"{MEDIAPIPE} audio classifiers apply when they load it. Prints one line per "
+            f"{MEDIAPIPE} apply when they load it: the rules common to every model, and those "
+            "of its task (--task, or the task its metadata describes). Prints one line per "
             "problem; exits with 1 if there is any, 0 if there is none."
         ),
     )
     check_parser.add_argument("model", metavar="MODEL")
     check_parser.add_argument("--json", action="store_true", help="print the problems as JSON")
+    check_parser.add_argument(
+        "--task",
+        choices=list(TASKS),
+        metavar="KIND",
+        help=(
+            "the task whose consumers load MODEL: "
+            + ", ".join(TASKS)
+            + " (default: the task its metadata describes)"
+        ),
+    )
     check_parser.set_defaults(handler=_check_command)
 
     demo = commands.add_parser(
@@ -989,28 +566,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.set_defaults(handler=_demo_command)
     return parser
-
-
-_SPEC_HELP = """\
-spec file (JSON; TOML with Python 3.11+): every key is optional, paths are relative to the
-spec file, command-line options override it:
-  {
-    "name": "AudioClassifier", "version": "1", "description": "...",
-    "author": "...", "license": "...",
-    "input": {"name": "audio_clip", "description": "...",
-              "sample_rate": 16000, "channels": 1},
-    "outputs": [
-      {"tensor_name": "scores", "name": "probability", "description": "...",
-       "labels": ["labels.txt",
-                  {"file": "labels_fr.txt", "locale": "fr"},
-                  {"name": "labels_de.txt", "locale": "de", "labels": ["Sprache", "Musik"]}],
-       "score_calibration": {"file": "calibration.txt", "transformation": "LOG",
-                             "default_score": 0.2}}
-    ]
-  }
-A calibration may give "parameters": [[scale, slope, offset(, min_score)] or null, ...]
-instead of "file" (and then "name", default score_calibration.txt).
-"""
 
 
 # -- main --------------------------------------------------------------------------------------

@@ -6,12 +6,17 @@ module stays a thin namespace.
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
-import flatbuffers
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import codec
 from . import metadata_schema as schema
+
+if TYPE_CHECKING:  # pragma: no cover
+    import flatbuffers
+
+# ``flatbuffers`` (and numpy, which it imports when installed) is imported only
+# where a buffer is built or a flatbuffers table is read: the reading commands
+# and the descriptions' object-API values never need it.
 
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
@@ -20,7 +25,9 @@ def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
 
 def _creator(union: schema.UnionDecl) -> Callable[[int, Any], Any]:
     def create(union_type: int, table: Any) -> Any:
-        if not isinstance(table, flatbuffers.table.Table):
+        from flatbuffers.table import Table
+
+        if not isinstance(table, Table):
             return None
         member = union.member(union_type)
         if member is None:
@@ -69,9 +76,9 @@ def _scalar_adder(method: str, slot: int, default: int | float) -> Callable[...,
 
 def _offset_adder(slot: int) -> Callable[..., None]:
     def add(builder: flatbuffers.Builder, value: int) -> None:
-        builder.PrependUOffsetTRelativeSlot(
-            slot, flatbuffers.number_types.UOffsetTFlags.py_type(value), 0
-        )
+        from flatbuffers.number_types import UOffsetTFlags
+
+        builder.PrependUOffsetTRelativeSlot(slot, UOffsetTFlags.py_type(value), 0)
 
     return add
 

@@ -68,6 +68,13 @@ class EnumDecl:
                 return name
         return None
 
+    def value_of(self, name: str) -> int:
+        """The value named ``name``; a ``KeyError`` for a name the enum does not have."""
+        for value_name, number in self.values:
+            if value_name == name:
+                return number
+        raise KeyError(f"{self.name} has no value {name!r}")
+
 
 @dataclass(frozen=True)
 class UnionDecl:
@@ -83,6 +90,10 @@ class UnionDecl:
         if 1 <= type_value <= len(self.members):
             return self.members[type_value - 1]
         return None
+
+    def type_of(self, member: str) -> int:
+        """The type value of the member table ``member`` (a ``ValueError`` if not a member)."""
+        return self.members.index(member) + 1
 
 
 @dataclass(frozen=True)

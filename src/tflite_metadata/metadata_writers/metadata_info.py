@@ -1,20 +1,13 @@
 """Drop-in for ``tflite_support.metadata_writers.metadata_info``.
 
-A re-export of :mod:`tflite_metadata.info` (the audio classifier's classes).
+A re-export of the descriptions of :mod:`tflite_metadata.tasks`.
 """
 
 from __future__ import annotations
 
-from ..tasks.info import (
-    AssociatedFileMd,
-    CategoryTensorMd,
-    ClassificationTensorMd,
-    GeneralMd,
-    InputAudioTensorMd,
-    LabelFileMd,
-    ScoreCalibrationMd,
-    TensorMd,
-)
+from ..tasks.audio_classifier import InputAudioTensorMd
+from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
+from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
 
 __all__ = [
     "AssociatedFileMd",

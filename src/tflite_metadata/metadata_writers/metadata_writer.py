@@ -1,10 +1,10 @@
 """Drop-in for tflite-support's ``metadata_writers.metadata_writer``.
 
-A re-export of :class:`tflite_metadata.writer.MetadataWriter`.
+A re-export of :class:`tflite_metadata.tasks.base.MetadataWriter`.
 """
 
 from __future__ import annotations
 
-from ..tasks.writer import MetadataWriter
+from ..tasks.base import MetadataWriter
 
 __all__ = ["MetadataWriter"]

@@ -22,7 +22,7 @@ from ..format import metadata_schema as schema
 from ..format.codec import require_identifier
 from ..format.flatbuf import BufferLike
 from ..format.json_format import to_json
-from .populate import open_model
+from .reader import open_model
 
 __all__ = ["MetadataDisplayer", "convert_to_json", "get_metadata_buffer"]
 

@@ -34,13 +34,12 @@ from ..errors import (
     AssociatedFileError,
     MetadataFormatError,
     MetadataValidationError,
-    ModelFormatError,
 )
 from ..fileio import PathLike, atomic_output, open_mapped
 from ..format import codec
 from ..format.flatbuf import BufferLike
 from ..format.version import min_parser_version
-from .reader import ModelView
+from .reader import ModelView, open_model
 from .splice import SplicePlan, plan_splice
 
 __all__ = [
@@ -51,18 +50,6 @@ __all__ = [
     "prepare_metadata",
     "recorded_file_names",
 ]
-
-_MODEL_IDENTIFIER_MESSAGE = (
-    "The model provided does not have the expected identifier, and may not be a valid TFLite model."
-)
-
-
-def open_model(data: BufferLike) -> ModelView:
-    """A :class:`ModelView` with tflite-support's message for a wrong identifier."""
-    view = memoryview(data)
-    if len(view) < 8 or bytes(view[4:8]) != b"TFL3":
-        raise ModelFormatError(_MODEL_IDENTIFIER_MESSAGE)
-    return ModelView(data)
 
 
 @dataclass(frozen=True)

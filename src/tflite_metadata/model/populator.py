@@ -13,11 +13,11 @@ from ..format.flatbuf import BufferLike
 from .populate import (
     PreparedMetadata,
     collect_files,
-    open_model,
     populate_buffer,
     populate_file,
     prepare_metadata,
 )
+from .reader import open_model
 
 __all__ = ["MetadataPopulator"]
 

@@ -25,7 +25,7 @@ from ..format.model_schema import (
     TensorField,
 )
 
-__all__ = ["BufferInfo", "MetadataEntry", "ModelView", "TensorInfo"]
+__all__ = ["BufferInfo", "MetadataEntry", "ModelView", "TensorInfo", "open_model"]
 
 
 @dataclass(frozen=True)
@@ -229,3 +229,16 @@ class ModelView:
                 data = self.buffer_data(entry.buffer)
                 return data if data is not None else memoryview(b"")
         return None
+
+
+_MODEL_IDENTIFIER_MESSAGE = (
+    "The model provided does not have the expected identifier, and may not be a valid TFLite model."
+)
+
+
+def open_model(data: BufferLike) -> ModelView:
+    """A :class:`ModelView` with tflite-support's message for a wrong identifier."""
+    view = memoryview(data)
+    if len(view) < 8 or bytes(view[4:8]) != FILE_IDENTIFIER:
+        raise ModelFormatError(_MODEL_IDENTIFIER_MESSAGE)
+    return ModelView(data)

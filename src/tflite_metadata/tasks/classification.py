@@ -1,0 +1,769 @@
+"""Classification heads, shared by every classifier task: scores, labels, calibration.
+
+:class:`ClassificationTensorMd` describes one classification output (its label
+files, one per locale, and its score calibration); :class:`ScoreCalibrationMd`
+the calibration, whose parameters may be given in memory::
+
+    ScoreCalibrationMd(
+        ScoreTransformationType.LOG, 0.2, parameters=[[1.0, 2.0, 3.0], None, [1.0, 2.0, 3.0, 0.5]]
+    )                                                       # "score_calibration.txt"
+
+Calibration files are checked, whether they come from disk or from memory: they
+must hold empty lines or 3 or 4 finite numbers per line with a non-negative
+scale. Constructors, defaults, results and messages are tflite-support 0.4.4's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import io
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from .. import metadata_schema_py_generated as _fb
+from ..errors import AssociatedFileError, MetadataValidationError, UsageError
+from ..fileio import PathLike
+from ..format import metadata_schema as schema
+from ..format.flatbuf import BufferLike
+from ..format.model_schema import TensorType, tensor_type_name
+from .base import (
+    UINT8_MAX,
+    UINT8_MIN,
+    AssociatedFileMd,
+    FileContent,
+    LabelFileMd,
+    TensorMd,
+    check_path,
+    content_bytes,
+    decode_utf8,
+    enum_value,
+    file_basename,
+    is_finite_real,
+    read_path,
+)
+from .rules import (
+    BOTH,
+    MEDIAPIPE,
+    TASK_LIBRARY,
+    Checker,
+    Code,
+    plural,
+    quoted,
+    shape_text,
+)
+from .spec import Spec, json_type, resolve
+from .writer_utils import get_output_tensor_names, get_output_tensor_types
+
+# -- score calibration ------------------------------------------------------------
+
+#: One row of score calibration parameters: ``(scale, slope, offset)`` or
+#: ``(scale, slope, offset, min_score)``; None (or empty) for a class without calibration.
+CalibrationRow = Optional[Sequence[float]]
+
+
+def _finite_number(token: str) -> Optional[float]:
+    """``token`` as a finite float, or None."""
+    # Python's float() also takes "1_000"; the C++ parsers of the consumers do not.
+    if "_" in token:
+        return None
+    try:
+        value = float(token)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _calibration_value(token: str, where: str, line: int, position: int) -> float:
+    """One calibration parameter, which must be a finite decimal number."""
+    value = _finite_number(token)
+    if value is None:
+        raise AssociatedFileError(
+            f"Score calibration file '{where}', line {line}: parameter {position} should be a "
+            f"finite number, but got {token!r}."
+        )
+    return value
+
+
+def _parse_calibration(data: bytes, where: str) -> list[Optional[tuple[float, ...]]]:
+    """Check a score calibration file and return its rows (None for empty lines)."""
+    text = decode_utf8(data, "Score calibration file", where)
+    rows: list[Optional[tuple[float, ...]]] = []
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=",")
+    try:
+        for row in reader:
+            if not row:
+                rows.append(None)
+                continue
+            # These two checks and their messages are tflite-support's.
+            if len(row) not in (3, 4):
+                raise AssociatedFileError(
+                    "Expected empty lines or 3 or 4 parameters per line in score calibration "
+                    f"file, but got {len(row)}."
+                )
+            line = reader.line_num
+            scale = _calibration_value(row[0], where, line, 1)
+            if scale < 0:
+                raise AssociatedFileError(
+                    f"Expected scale to be a non-negative value, but got {scale}."
+                )
+            values = [scale]
+            values += [
+                _calibration_value(token, where, line, i + 2) for i, token in enumerate(row[1:])
+            ]
+            rows.append(tuple(values))
+    except csv.Error as exc:
+        raise AssociatedFileError(
+            f"Score calibration file '{where}', line {reader.line_num}: {exc}"
+        ) from None
+    return rows
+
+
+def _format_calibration(parameters: Iterable[CalibrationRow]) -> bytes:
+    """Calibration file bytes for in-memory rows.
+
+    Lines are joined by ``\\n`` with no final newline: the Task Library and
+    MediaPipe split the file on ``\\n`` and count a trailing newline as one more
+    (empty) row, which then no longer matches the number of labels.
+    """
+    if isinstance(parameters, (str, bytes)):
+        raise MetadataValidationError(
+            "ScoreCalibrationMd: parameters must be a list of rows of numbers, "
+            f"found {type(parameters).__name__}"
+        )
+    lines = []
+    for index, row in enumerate(parameters):
+        where = f"ScoreCalibrationMd parameters, row {index}"
+        if row is None:
+            lines.append("")
+            continue
+        if isinstance(row, (str, bytes)) or not isinstance(row, Iterable):
+            raise MetadataValidationError(
+                f"{where}: expected a sequence of 3 or 4 numbers or None, "
+                f"found {type(row).__name__} ({row!r})"
+            )
+        values = list(row)
+        if values and len(values) not in (3, 4):
+            raise MetadataValidationError(
+                "Expected empty lines or 3 or 4 parameters per line in score calibration "
+                f"file, but got {len(values)}."
+            )
+        for position, value in enumerate(values):
+            if not is_finite_real(value):
+                raise MetadataValidationError(
+                    f"{where}: parameter {position + 1} should be a finite number, "
+                    f"but got {value!r}."
+                )
+        if values and float(values[0]) < 0:
+            raise MetadataValidationError(
+                f"Expected scale to be a non-negative value, but got {float(values[0])}."
+            )
+        lines.append(",".join(repr(float(value)) for value in values))
+    return "\n".join(lines).encode("utf-8")
+
+
+class ScoreCalibrationMd:
+    """A container for score calibration metadata information.
+
+    The parameters come from the file at ``file_path`` (read and checked here,
+    as tflite-support does), or from memory: ``parameters``, one row per class
+    (``[scale, slope, offset]``, ``[scale, slope, offset, min_score]``, or None /
+    ``[]`` for a class without calibration), or the raw ``content`` of a
+    calibration file. In memory, ``file_path`` names the file in the model and
+    defaults to ``"score_calibration.txt"``.
+
+    Args:
+        score_transformation_type: the ``ScoreTransformationType`` applied to
+            the uncalibrated score before calibration.
+        default_score: the calibrated score used below ``min_score`` or for a
+            class without parameters.
+        file_path: path of the calibration file, or its name for in-memory parameters.
+        parameters: (keyword only) the calibration rows.
+        content: (keyword only) the bytes of a calibration file.
+
+    Raises:
+        ValueError: (an :class:`~tflite_metadata.errors.AssociatedFileError` or
+            :class:`~tflite_metadata.errors.MetadataValidationError`) the
+            parameters are malformed: a line that is neither empty nor 3 or 4
+            values, or a negative scale (tflite-support's messages); a value that
+            is not a finite number, or a file that is not UTF-8 (the message
+            names the file and the line).
+        MissingFileError: ``file_path`` does not exist (also a ``FileNotFoundError``).
+
+    Example::
+
+        ScoreCalibrationMd(ScoreTransformationType.LOG, 0.2, parameters=[[1.0, 2.0, 3.0]] * 3)
+    """
+
+    _SCORE_CALIBRATION_FILE_DESCRIPTION = (
+        "Contains sigmoid-based score calibration parameters. The main purposes of score "
+        "calibration is to make scores across classes comparable, so that a common "
+        "threshold can be used for all output classes."
+    )
+    _FILE_TYPE = _fb.AssociatedFileType.TENSOR_AXIS_SCORE_CALIBRATION
+    #: The name of in-memory parameters given without a ``file_path``.
+    DEFAULT_NAME = "score_calibration.txt"
+
+    def __init__(
+        self,
+        score_transformation_type: int,
+        default_score: float,
+        file_path: Optional[PathLike] = None,
+        *,
+        parameters: Optional[Iterable[CalibrationRow]] = None,
+        content: Optional[FileContent] = None,
+    ) -> None:
+        if parameters is not None and content is not None:
+            raise MetadataValidationError(
+                "ScoreCalibrationMd: give parameters or content, not both"
+            )
+        self._score_transformation_type = enum_value(
+            "ScoreTransformationType", score_transformation_type, "score_transformation_type"
+        )
+        if not is_finite_real(default_score):
+            raise MetadataValidationError(
+                f"default_score should be a finite number, but got {default_score!r}."
+            )
+        self._default_score: float = default_score
+        if file_path is None:
+            if parameters is None and content is None:
+                raise MetadataValidationError(
+                    "ScoreCalibrationMd needs calibration parameters: give file_path, "
+                    "parameters or content"
+                )
+            file_path = self.DEFAULT_NAME
+        check_path(file_path, "ScoreCalibrationMd")
+        self._file_path: PathLike = file_path
+        where = os.fspath(file_path)
+        if parameters is not None:
+            data = _format_calibration(parameters)
+        elif content is not None:
+            data = content_bytes(content, f"ScoreCalibrationMd '{where}'")
+        else:
+            data = read_path(file_path)
+        if not file_basename(file_path):
+            raise MetadataValidationError(
+                f"ScoreCalibrationMd: the calibration file needs a name, but file_path is {where!r}"
+            )
+        self._parameters: list[Optional[tuple[float, ...]]] = _parse_calibration(data, where)
+        # Kept so that the bytes packed are the bytes checked.
+        self._content: bytes = data
+
+    @property
+    def score_transformation_type(self) -> int:
+        """The ``ScoreTransformationType`` value."""
+        return self._score_transformation_type
+
+    @property
+    def default_score(self) -> float:
+        """The default calibrated score."""
+        return self._default_score
+
+    @property
+    def file_path(self) -> PathLike:
+        """The calibration file's path, or its name when given in memory."""
+        return self._file_path
+
+    @property
+    def parameters(self) -> list[Optional[tuple[float, ...]]]:
+        """The rows of the calibration file, None for an empty line."""
+        return list(self._parameters)
+
+    @property
+    def content(self) -> bytes:
+        """The calibration file's bytes, as they will be packed."""
+        return self._content
+
+    def create_metadata(self) -> Any:
+        """Create the score calibration process unit.
+
+        Returns:
+            A ``ProcessUnitT`` holding ``ScoreCalibrationOptions``.
+        """
+        score_calibration = _fb.ProcessUnitT()
+        score_calibration.optionsType = _fb.ProcessUnitOptions.ScoreCalibrationOptions
+        options = _fb.ScoreCalibrationOptionsT()
+        options.scoreTransformation = self._score_transformation_type
+        options.defaultScore = self._default_score
+        score_calibration.options = options
+        return score_calibration
+
+    def create_score_calibration_file_md(self) -> AssociatedFileMd:
+        """The associated file that carries the calibration parameters.
+
+        Returns:
+            An :class:`AssociatedFileMd` of type ``TENSOR_AXIS_SCORE_CALIBRATION``
+            holding the checked bytes.
+        """
+        return AssociatedFileMd(
+            self._file_path,
+            self._SCORE_CALIBRATION_FILE_DESCRIPTION,
+            self._FILE_TYPE,
+            content=self._content,
+        )
+
+
+class ClassificationTensorMd(TensorMd):
+    """A container for the classification tensor metadata information.
+
+    The tensor type decides the stats, as in tflite-support: ``UINT8`` gives
+    min 0 and max 255, ``FLOAT32`` gives min 0.0 and max 1.0, any other type
+    (or None) gives none. The label files come first among the associated
+    files, then the score calibration file. ``label_files`` itself is not modified.
+
+    Attributes:
+        score_calibration_md: the :class:`ScoreCalibrationMd`, if any.
+        (and those of :class:`TensorMd`)
+
+    Args:
+        name: name of the tensor metadata.
+        description: description of what the tensor is.
+        label_files: the :class:`LabelFileMd` of the tensor (one per locale).
+        tensor_type: the TFLite ``TensorType`` of the tensor.
+        score_calibration_md: the score calibration, if any.
+        tensor_name: name of the corresponding tensor in the model (see :class:`TensorMd`).
+    """
+
+    _MIN_FLOAT = 0.0
+    _MAX_FLOAT = 1.0
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        label_files: Optional[list[LabelFileMd]] = None,
+        tensor_type: Optional[int] = None,
+        score_calibration_md: Optional[ScoreCalibrationMd] = None,
+        tensor_name: Optional[str] = None,
+    ) -> None:
+        self.score_calibration_md = score_calibration_md
+        min_values: Optional[list[float]]
+        max_values: Optional[list[float]]
+        if tensor_type is None or isinstance(tensor_type, bool):
+            min_values = max_values = None
+        elif tensor_type == TensorType.UINT8:
+            min_values, max_values = [UINT8_MIN], [UINT8_MAX]
+        elif tensor_type == TensorType.FLOAT32:
+            min_values, max_values = [self._MIN_FLOAT], [self._MAX_FLOAT]
+        else:
+            # The Task Library only reads classification scores of these two types.
+            min_values = max_values = None
+        # A new list: tflite-support appended to the caller's list.
+        associated_files: list[AssociatedFileMd] = list(label_files or [])
+        if score_calibration_md:
+            associated_files.append(score_calibration_md.create_score_calibration_file_md())
+        super().__init__(
+            name,
+            description,
+            min_values,
+            max_values,
+            _fb.ContentProperties.FeatureProperties,
+            associated_files,
+            tensor_name,
+        )
+
+    def create_metadata(self) -> Any:
+        """Create the classification tensor metadata.
+
+        Returns:
+            A ``TensorMetadataT``; with a score calibration, its process unit too.
+        """
+        tensor_metadata = super().create_metadata()
+        if self.score_calibration_md:
+            tensor_metadata.processUnits = [self.score_calibration_md.create_metadata()]
+        return tensor_metadata
+
+
+class CategoryTensorMd(TensorMd):
+    """A container for the category tensor metadata information.
+
+    Its label files are of type ``TENSOR_VALUE_LABELS``. The :class:`LabelFileMd`
+    objects passed in are copied, not modified (tflite-support changed their type).
+
+    Args:
+        name: name of the tensor metadata.
+        description: description of what the tensor is.
+        label_files: the :class:`LabelFileMd` of the tensor.
+    """
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        label_files: Optional[list[LabelFileMd]] = None,
+    ) -> None:
+        value_label_files: Optional[list[AssociatedFileMd]] = None
+        if label_files:
+            value_label_files = []
+            for label_file in label_files:
+                value_label_file = copy.copy(label_file)
+                value_label_file.file_type = _fb.AssociatedFileType.TENSOR_VALUE_LABELS
+                value_label_files.append(value_label_file)
+        elif label_files is not None:
+            value_label_files = []
+        super().__init__(name=name, description=description, associated_files=value_label_files)
+
+
+# -- the consumers' rules on classification heads ----------------------------------------------
+
+
+def check_output_tensors(checker: Checker) -> None:
+    """The output tensors' types and shapes, as the classifiers' post-processors read them."""
+    outputs = checker.model.outputs
+    quantized = 0
+    for tensor in outputs:
+        where = f"output {tensor.index}"
+        if tensor.type not in (TensorType.FLOAT32, TensorType.UINT8):
+            consumers = (TASK_LIBRARY,) if tensor.type == TensorType.BOOL else BOTH
+            checker.add(
+                Code.OUTPUT_TYPE,
+                where,
+                f"tensor {quoted(tensor.name)} has type "
+                f"{tensor_type_name(tensor.type)}; classifiers need FLOAT32 or UINT8",
+                consumers,
+            )
+        if tensor.type in (TensorType.UINT8, TensorType.BOOL):
+            quantized += 1
+        shape = tensor.shape
+        if len(shape) == 4 and shape[0] == 1 and shape[1] == 1 and shape[2] == 1:
+            continue
+        if len(shape) != 2 or shape[0] != 1:
+            checker.add(
+                Code.OUTPUT_SHAPE,
+                where,
+                f"shape {shape_text(shape)}; the Task Library needs [1, classes] "
+                "(or [1, 1, 1, classes])",
+                (TASK_LIBRARY,),
+            )
+    if 0 < quantized < len(outputs):
+        checker.add(
+            Code.OUTPUT_TYPE,
+            "model",
+            f"{quantized} of {len(outputs)} outputs are quantized; MediaPipe needs "
+            "all or none of them quantized",
+            (MEDIAPIPE,),
+        )
+
+
+def check_output_metadata(checker: Checker) -> None:
+    """The heads' metadata: one per output, each named (MediaPipe names heads after it)."""
+    outputs = checker.tensor_metadata("output")
+    if outputs is None:
+        return
+    if len(outputs) != len(checker.model.outputs):
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "metadata",
+            f"describes {plural(len(outputs), 'output tensor')}, the model has "
+            f"{len(checker.model.outputs)}",
+        )
+    for tensor, tensor_metadata in zip(checker.model.outputs, outputs):
+        if tensor_metadata.name is None:
+            checker.add(
+                Code.OUTPUT_NAME,
+                f"output {tensor.index}",
+                "tensor metadata has no name; MediaPipe needs one for each output (head name)",
+                (MEDIAPIPE,),
+            )
+
+
+# -- heads on the command line and in spec files -----------------------------------------------
+
+#: Score transformations by name, as the schema declares them.
+TRANSFORMATIONS = dict(schema.ENUMS["ScoreTransformationType"].values)
+
+#: The keys of one head (an item of a spec's ``outputs``), of a label file, of a calibration.
+HEAD_KEYS = frozenset(("name", "description", "tensor_name", "labels", "score_calibration"))
+_LABEL_KEYS = frozenset(("file", "labels", "name", "locale"))
+_CALIBRATION_KEYS = frozenset(("file", "parameters", "name", "transformation", "default_score"))
+
+#: The spec file's ``outputs``, for ``write KIND --help``.
+HEADS_SPEC_HELP = """\
+    "outputs": [
+      {"tensor_name": "scores", "name": "probability", "description": "...",
+       "labels": ["labels.txt",
+                  {"file": "labels_fr.txt", "locale": "fr"},
+                  {"name": "labels_de.txt", "locale": "de", "labels": ["Sprache", "Musik"]}],
+       "score_calibration": {"file": "calibration.txt", "transformation": "LOG",
+                             "default_score": 0.2}}
+    ]
+  }
+A calibration may give "parameters": [[scale, slope, offset(, min_score)] or null, ...]
+instead of "file" (and then "name", default score_calibration.txt).
+"""
+
+
+def transformation_value(value: Any, where: str, spec: Spec) -> int:
+    if isinstance(value, str):
+        key = value.strip().upper()
+        if key in TRANSFORMATIONS:
+            return int(TRANSFORMATIONS[key])
+    elif (
+        isinstance(value, int) and not isinstance(value, bool) and value in TRANSFORMATIONS.values()
+    ):
+        return value
+    choices = ", ".join(TRANSFORMATIONS)
+    spec.fail(where, f"expected one of {choices}, found {value!r}")
+
+
+def label_file_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any:
+    if isinstance(entry, str):
+        return LabelFileMd(resolve(base, entry))
+    table = spec.table(entry, where, _LABEL_KEYS)
+    file = spec.text(table, "file", where)
+    locale = spec.text(table, "locale", where)
+    name = spec.text(table, "name", where)
+    if ("labels" in table) == (file is not None):
+        spec.fail(where, "give either 'file' (a label file) or 'labels' (a list of labels)")
+    if file is not None:
+        if name is not None:
+            spec.fail(where, "'name' goes with 'labels'; a label file keeps its own name")
+        return LabelFileMd(resolve(base, file), locale)
+    labels = spec.items(table, "labels", where)
+    for index, label in enumerate(labels):
+        if not isinstance(label, str):
+            spec.fail(f"{where}.labels[{index}]", f"expected a string, found {json_type(label)}")
+    return LabelFileMd(name, locale, labels=labels)
+
+
+def calibration_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any:
+    table = spec.table(entry, where, _CALIBRATION_KEYS)
+    file = spec.text(table, "file", where)
+    name = spec.text(table, "name", where)
+    transformation = transformation_value(
+        table.get("transformation", "IDENTITY"), f"{where}.transformation", spec
+    )
+    default_score = spec.number(table, "default_score", where)
+    default_score = 0.0 if default_score is None else default_score
+    if ("parameters" in table) == (file is not None):
+        spec.fail(
+            where, "give either 'file' (a calibration file) or 'parameters' (rows of numbers)"
+        )
+    if file is not None:
+        if name is not None:
+            spec.fail(where, "'name' goes with 'parameters'; a calibration file keeps its own name")
+        return ScoreCalibrationMd(transformation, default_score, resolve(base, file))
+    parameters = spec.items(table, "parameters", where)
+    return ScoreCalibrationMd(transformation, default_score, name, parameters=parameters)
+
+
+class HeadOption(argparse.Action):
+    """An option describing the current classification head (``--head`` starts a new one)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        self.field = kwargs.pop("field")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
+        heads: Optional[list[dict[str, Any]]] = getattr(namespace, self.dest, None)
+        if heads is None:
+            heads = []
+            setattr(namespace, self.dest, heads)
+        if self.field == "head":
+            heads.append({} if values is None else {"tensor_name": values})
+            return
+        if not heads:
+            heads.append({})
+        head = heads[-1]
+        number = len(heads) - 1
+        if self.field == "labels":
+            head.setdefault("labels", []).append({"file": values})
+        elif self.field == "locale":
+            labels = head.get("labels")
+            if not labels:
+                parser.error(f"{option_string} gives the locale of the --labels before it")
+            if "locale" in labels[-1]:
+                parser.error(f"{option_string} given twice for --labels {labels[-1]['file']}")
+            labels[-1]["locale"] = values
+        elif self.field in ("file", "transformation", "default_score"):
+            calibration = head.setdefault("score_calibration", {})
+            if self.field in calibration:
+                parser.error(
+                    f"{option_string} given twice for head {number}; start another head with --head"
+                )
+            calibration[self.field] = values
+        else:
+            if self.field in head:
+                parser.error(
+                    f"{option_string} given twice for head {number}; start another head with --head"
+                )
+            head[self.field] = values
+
+
+def score_argument(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number, found {text!r}")
+    return value
+
+
+def transformation_argument(text: str) -> str:
+    key = text.strip().upper()
+    if key not in TRANSFORMATIONS:
+        raise argparse.ArgumentTypeError(
+            f"expected one of {', '.join(TRANSFORMATIONS)}, found {text!r}"
+        )
+    return key
+
+
+def heads_from_spec(
+    model: BufferLike,
+    spec: Spec,
+    document: dict[str, Any],
+    base: Optional[Path],
+    name: Optional[str],
+    description: Optional[str],
+) -> list[ClassificationTensorMd]:
+    """One :class:`ClassificationTensorMd` per output of ``model``, from a spec's ``outputs``.
+
+    Args:
+        model: the model.
+        spec: validates the document.
+        document: the spec's top table.
+        base: the folder paths in the spec are relative to (None: the working folder).
+        name: the head's name when the model has one output and the spec gives
+            none (several outputs keep their tensor names, so that MediaPipe's
+            head names stay distinct).
+        description: likewise, the head's description.
+
+    Raises:
+        MetadataValidationError: the spec does not describe one head per output,
+            or holds an invalid value.
+    """
+    output_names = get_output_tensor_names(model)
+    output_types = get_output_tensor_types(model)
+    heads = [
+        spec.table(head, f"outputs[{index}]", HEAD_KEYS)
+        for index, head in enumerate(spec.items(document, "outputs", "spec"))
+    ]
+    if not heads:
+        heads = [{} for _ in output_names]
+    if len(heads) != len(output_names):
+        described = (
+            "1 classification head is"
+            if len(heads) == 1
+            else f"{len(heads)} classification heads are"
+        )
+        raise MetadataValidationError(
+            f"the model has {len(output_names)} outputs ({', '.join(map(repr, output_names))}) "
+            f"but {described} described; describe one per output "
+            "(--head, or 'outputs' in a spec file)"
+        )
+    single = len(output_names) == 1
+    output_mds = []
+    for index, table in enumerate(heads):
+        where = f"outputs[{index}]"
+        tensor_name = spec.text(table, "tensor_name", where)
+        if tensor_name is None:
+            position = index
+        elif tensor_name in output_names:
+            position = output_names.index(tensor_name)
+        else:
+            spec.fail(
+                f"{where}.tensor_name",
+                f"the model has no output named {tensor_name!r}; its outputs are "
+                f"{', '.join(map(repr, output_names))}",
+            )
+        labels = [
+            label_file_md(entry, f"{where}.labels[{i}]", spec, base)
+            for i, entry in enumerate(spec.items(table, "labels", where))
+        ]
+        calibration = None
+        if table.get("score_calibration") is not None:
+            calibration = calibration_md(
+                table["score_calibration"], f"{where}.score_calibration", spec, base
+            )
+        output_mds.append(
+            ClassificationTensorMd(
+                name=spec.text(table, "name", where)
+                if "name" in table
+                else (name if single else None),
+                description=(
+                    spec.text(table, "description", where)
+                    if "description" in table
+                    else (description if single else None)
+                ),
+                label_files=labels,
+                tensor_type=output_types[position],
+                score_calibration_md=calibration,
+                tensor_name=tensor_name,
+            )
+        )
+    return output_mds
+
+
+def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> None:
+    """The options of ``write KIND`` that describe classification heads (``--head`` …)."""
+    group = parser.add_argument_group(
+        "classification heads",
+        "Each option applies to the current head; --head starts a new one.",
+    )
+    head_options: list[tuple[tuple[str, ...], str, dict[str, Any]]] = [
+        (
+            ("--head",),
+            "head",
+            {
+                "nargs": "?",
+                "metavar": "TENSOR",
+                "help": "start the next head; TENSOR names its output tensor in the model",
+            },
+        ),
+        (
+            ("--labels",),
+            "labels",
+            {"metavar": "FILE", "help": "a label file, one label a line (repeatable)"},
+        ),
+        (("--locale",), "locale", {"metavar": "LOCALE", "help": "the locale of the last --labels"}),
+        (("--score-calibration",), "file", {"metavar": "FILE", "help": "score calibration file"}),
+        (
+            ("--score-transformation",),
+            "transformation",
+            {
+                "type": transformation_argument,
+                "metavar": "|".join(TRANSFORMATIONS),
+                "help": "applied before calibration (default: IDENTITY)",
+            },
+        ),
+        (
+            ("--default-score",),
+            "default_score",
+            {"type": score_argument, "metavar": "X", "help": "default: 0.0"},
+        ),
+        (("--output-name",), "name", {"metavar": "TEXT", "help": f"default: {default_name}"}),
+        (("--output-description",), "description", {"metavar": "TEXT"}),
+    ]
+    for flags, field, options in head_options:
+        group.add_argument(*flags, dest="heads", action=HeadOption, field=field, **options)
+    parser.set_defaults(heads=None)
+
+
+def merge_head_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """Put the heads given with ``--head``/``--labels``/… into a spec document."""
+    heads = args.heads or []
+    for number, head in enumerate(heads):
+        calibration = head.get("score_calibration")
+        if calibration is not None and "file" not in calibration:
+            raise UsageError(
+                f"head {number}: --score-transformation and --default-score describe a "
+                "score calibration; give its file with --score-calibration"
+            )
+    if heads:
+        if document.get("outputs"):
+            raise UsageError(
+                "the classification heads are described twice: in the spec's 'outputs' and "
+                "with --head/--labels/--score-calibration options; use one or the other"
+            )
+        document["outputs"] = heads
