@@ -843,16 +843,7 @@ def build_audio_classifier(
         extra_model_fields=extra_model_fields,
         extra_tensor_fields=extra_tensor_fields,
     )
-    graph = _graph(options, external_buffers)
-    if not external_buffers:
-        return _serialize(graph, None)
-    layout = _external_layout(graph)
-    out = bytearray(layout.size)
-    pos = 0
-    for piece in layout.pieces():
-        out[pos : pos + len(piece)] = piece
-        pos += len(piece)
-    return out
+    return _build(options, external_buffers)
 
 
 def write_audio_classifier(
@@ -907,6 +898,25 @@ def write_audio_classifier(
         extra_model_fields=extra_model_fields,
         extra_tensor_fields=extra_tensor_fields,
     )
+    return _write(path, options)
+
+
+def _build(options: _Options, external_buffers: bool) -> bytearray:
+    """The model's bytes, its constants inline or (``external_buffers``) after the FlatBuffer."""
+    graph = _graph(options, external_buffers)
+    if not external_buffers:
+        return _serialize(graph, None)
+    layout = _external_layout(graph)
+    out = bytearray(layout.size)
+    pos = 0
+    for piece in layout.pieces():
+        out[pos : pos + len(piece)] = piece
+        pos += len(piece)
+    return out
+
+
+def _write(path: PathLike, options: _Options) -> int:
+    """Stream the model with external buffers to ``path`` (atomically); return its size."""
     layout = _external_layout(_graph(options, True))
     with atomic_output(path) as stream:
         _write_pieces(stream, layout.pieces())
