@@ -987,7 +987,8 @@ def build_image_classifier(
     Args:
         height: the input's height in pixels.
         width: the input's width in pixels.
-        channels: the input's channels (the Task Library and MediaPipe take 3, RGB).
+        channels: the input's channels (the Task Library takes 3, RGB; MediaPipe 3 or 4;
+            both refuse 1).
         classes: the class count: the output's size.
         input_type: the input tensor's type. ``"float32"`` expects pixels already
             normalized to about [-1, 1] (metadata mean 127.5, std 127.5); ``"uint8"``
