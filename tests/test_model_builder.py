@@ -47,6 +47,7 @@ from tflite_metadata.format.model_schema import (
 )
 
 build = model_builder.build_audio_classifier
+build_image = model_builder.build_image_classifier
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 # -- reading a model back -------------------------------------------------------------------
@@ -530,6 +531,131 @@ def test_write_audio_classifier_writes_what_build_returns(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["model.tflite"]
 
 
+# -- image classifiers ---------------------------------------------------------------------------
+
+
+def test_default_image_model() -> None:
+    model = build_image()
+    parsed = Parsed(model)
+    assert parsed.identifier == b"TFL3"
+    [source] = [parsed.tensors[i] for i in parsed.inputs]
+    [output] = [parsed.tensors[i] for i in parsed.outputs]
+    assert (source.name, source.type, source.shape) == (
+        "image",
+        TensorType.FLOAT32,
+        [1, 224, 224, 3],
+    )
+    assert (output.name, output.type, output.shape) == ("scores", TensorType.FLOAT32, [1, 5])
+    assert source.quantization is None and output.quantization is None
+    # FULLY_CONNECTED takes the 4-D image as it is: no RESHAPE.
+    assert parsed.op_codes() == [BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.SOFTMAX]
+    fully_connected, softmax = parsed.operators
+    assert fully_connected.inputs[0] == parsed.inputs[0]
+    assert parsed.tensor("head_0/weights").shape == [5, 224 * 224 * 3]
+    assert parsed.tensor("head_0/bias").shape == [5]
+    assert (parsed.constant("head_0/weights"), parsed.constant("head_0/bias")) == (
+        model_builder.head_parameters(0, 0, 5, 224 * 224 * 3)
+    )
+    assert softmax.outputs == parsed.outputs
+    assert parsed.signatures == [
+        ("serving_default", {"image": parsed.inputs[0]}, {"scores": parsed.outputs[0]}, 0)
+    ]
+
+
+def test_image_options() -> None:
+    parsed = Parsed(
+        build_image(
+            height=24,
+            width=40,
+            channels=1,
+            classes=9,
+            input_name="pixels",
+            output_name="probabilities",
+            seed=7,
+        )
+    )
+    source = parsed.tensors[parsed.inputs[0]]
+    output = parsed.tensors[parsed.outputs[0]]
+    assert (source.name, source.shape) == ("pixels", [1, 24, 40, 1])
+    assert (output.name, output.shape) == ("probabilities", [1, 9])
+    assert parsed.tensor("head_0/weights").shape == [9, 24 * 40]
+    assert parsed.constant("head_0/weights") == model_builder.head_parameters(7, 0, 9, 960)[0]
+
+
+def test_uint8_image_model() -> None:
+    parsed = Parsed(build_image(height=8, width=8, input_type="uint8", output_type="uint8"))
+    source = parsed.tensors[parsed.inputs[0]]
+    output = parsed.tensors[parsed.outputs[0]]
+    assert (source.type, source.shape) == (TensorType.UINT8, [1, 8, 8, 3])
+    # Pixels 0..255 dequantize to [-1, 1): what mean 127.5, std 127.5 make of a float input.
+    assert source.quantization == ([1 / 128], [128])
+    assert (output.type, output.shape) == (TensorType.UINT8, [1, 5])
+    assert output.quantization == ([1 / 256], [0])
+    assert parsed.op_codes() == [
+        BuiltinOperator.DEQUANTIZE,
+        BuiltinOperator.FULLY_CONNECTED,
+        BuiltinOperator.SOFTMAX,
+        BuiltinOperator.QUANTIZE,
+    ]
+    dequantize, fully_connected, _, quantize = parsed.operators
+    assert dequantize.inputs == parsed.inputs
+    features = parsed.tensors[dequantize.outputs[0]]
+    assert (features.type, features.shape) == (TensorType.FLOAT32, [1, 8, 8, 3])
+    assert fully_connected.inputs[0] == dequantize.outputs[0]
+    assert quantize.outputs == parsed.outputs
+
+
+def test_an_image_classifier_is_the_audio_graph_on_an_image() -> None:
+    arguments: dict[str, Any] = {"input_type": "uint8", "output_type": "uint8", "seed": 4}
+    assert build_image(height=6, width=5, channels=3, classes=4, **arguments) == build(
+        input_shape=[1, 6, 5, 3], heads=[4], input_name="image", **arguments
+    )
+
+
+def test_image_same_arguments_same_bytes() -> None:
+    arguments: dict[str, Any] = {"height": 16, "width": 16, "classes": 3}
+    assert build_image(**arguments) == build_image(**arguments)
+    assert build_image(**arguments, seed=1) == build_image(**arguments, seed=1)
+    assert build_image(**arguments, seed=1) != build_image(**arguments)
+    assert build_image(**arguments, input_type="uint8") == build_image(
+        **arguments, input_type="uint8"
+    )
+    external = {**arguments, "external_buffers": True, "weight_bytes": 100_000}
+    assert build_image(**external) == build_image(**external)
+
+
+def test_write_image_classifier_writes_what_build_returns(tmp_path: Path) -> None:
+    arguments: dict[str, Any] = {"height": 16, "width": 12, "classes": 4, "input_type": "uint8"}
+    path = tmp_path / "image.tflite"
+    size = model_builder.write_image_classifier(path, weight_bytes=PADDED, **arguments)
+    expected = build_image(**arguments, weight_bytes=PADDED, external_buffers=True)
+    assert size == len(expected) == path.stat().st_size
+    assert path.read_bytes() == expected
+    parsed = Parsed(expected)
+    assert parsed.tensors[parsed.inputs[0]].shape == [1, 16, 12, 3]
+    assert [p.name for p in tmp_path.iterdir()] == ["image.tflite"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"height": 0}, "height must be >= 1, got 0"),
+        ({"width": -2}, "width must be >= 1, got -2"),
+        ({"channels": 0}, "channels must be >= 1, got 0"),
+        ({"classes": 0}, "classes must be >= 1, got 0"),
+        ({"output_name": "image"}, "tensor names must be distinct"),
+        ({"input_type": "rgb"}, "input_type 'rgb' is not a TFLite tensor type"),
+        ({"weight_bytes": -1}, "weight_bytes must be >= 0, got -1"),
+    ],
+)
+def test_invalid_image_arguments(arguments: dict[str, Any], message: str, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=message):
+        build_image(**{"height": 8, "width": 8, **arguments})
+    with pytest.raises(ValueError, match=message):
+        model_builder.write_image_classifier(tmp_path / "model.tflite", **arguments)
+    assert list(tmp_path.iterdir()) == []
+
+
 # -- fields newer than the schema ----------------------------------------------------------------
 
 
@@ -621,6 +747,20 @@ LITERT_MODELS: dict[str, dict[str, Any]] = {
     "shape-N": {"input_shape": [SAMPLES], "seed": 1},
     "int16-input": {"input_samples": SAMPLES, "seed": 1, "input_type": "int16"},
 }
+# Image classifiers (build_image_classifier), named "image-…" in the LiteRT run.
+IMAGE_MODELS: dict[str, dict[str, Any]] = {
+    "float32": {"height": 32, "width": 32, "classes": 5, "seed": 1},
+    "gray": {"height": 24, "width": 40, "channels": 1, "classes": 3, "seed": 2},
+    "uint8-in": {"height": 32, "width": 32, "classes": 5, "seed": 1, "input_type": "uint8"},
+    "uint8": {
+        "height": 32,
+        "width": 32,
+        "classes": 5,
+        "seed": 1,
+        "input_type": "uint8",
+        "output_type": "uint8",
+    },
+}
 
 
 def litert(paths: list[Path], inputs: Path, tmp: Path) -> dict[str, Any]:
@@ -638,6 +778,8 @@ def litert_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     inputs = folder / "inputs.f32"
     inputs.write_bytes(struct.pack(f"<{15600}f", *waveform(15600)))
     models = {name: bytes(build(**arguments)) for name, arguments in LITERT_MODELS.items()}
+    for name, arguments in IMAGE_MODELS.items():
+        models[f"image-{name}"] = bytes(build_image(**arguments))
     # A model whose external data runs past the end of the file.
     models["truncated"] = models["external"][:-64]
     paths = {}
@@ -712,6 +854,52 @@ def test_litert_runs_an_int16_input(litert_run: dict[str, Any]) -> None:
 def test_litert_refuses_external_data_past_the_end(litert_run: dict[str, Any]) -> None:
     answer = litert_run["truncated"]["answer"]
     assert "specified an out of range offset" in answer.get("error", ""), answer
+
+
+def uint8_pixels(values: list[float]) -> list[float]:
+    """``values`` as the runner feeds a uint8 input (scale 1/128, zero point 128), dequantized."""
+    return [(min(max(round(v * 128) + 128, 0), 255) - 128) / 128 for v in values]
+
+
+@pytest.mark.consumers
+@pytest.mark.parametrize(
+    ("name", "dtype", "shape"),
+    [
+        ("image-float32", "float32", [1, 32, 32, 3]),
+        ("image-gray", "float32", [1, 24, 40, 1]),
+        ("image-uint8-in", "uint8", [1, 32, 32, 3]),
+    ],
+)
+def test_litert_classifies_an_image(
+    litert_run: dict[str, Any], name: str, dtype: str, shape: list[int]
+) -> None:
+    answer = litert_run[name]["answer"]
+    assert answer.get("inputs") == [{"name": "image", "dtype": dtype, "shape": shape}], answer
+    [output] = outputs_of(litert_run, name)
+    pixels = waveform(15600)
+    if dtype == "uint8":
+        pixels = uint8_pixels(pixels)
+    [scores] = reference_scores(litert_run[name]["model"], pixels)
+    classes = IMAGE_MODELS[name.removeprefix("image-")]["classes"]
+    assert len(scores) == classes
+    assert (output["name"], output["dtype"], output["shape"]) == ("scores", "float32", [1, classes])
+    assert output["values"] == pytest.approx(scores, abs=1e-5)
+    assert max(scores) - min(scores) > 0.05
+
+
+@pytest.mark.consumers
+def test_litert_runs_a_quantized_image_classifier(litert_run: dict[str, Any]) -> None:
+    [output] = outputs_of(litert_run, "image-uint8")
+    [scores] = reference_scores(litert_run["image-uint8"]["model"], uint8_pixels(waveform(15600)))
+    assert (output["dtype"], output["shape"]) == ("uint8", [1, 5])
+    expected = [min(round(s * 256), 255) for s in scores]
+    assert all(abs(v - e) <= 1 for v, e in zip(output["values"], expected)), (
+        output["values"],
+        expected,
+    )
+    # The same classifier as the uint8-input model with a float output.
+    [float_output] = outputs_of(litert_run, "image-uint8-in")
+    assert [v / 256 for v in output["values"]] == pytest.approx(float_output["values"], abs=1 / 256)
 
 
 # -- over 2 GiB ------------------------------------------------------------------------------------

@@ -7,18 +7,25 @@ followed by a ``SOFTMAX``::
     waveform [1, N] ─┬─ FULLY_CONNECTED(weights [C0, N], bias [C0]) ─ SOFTMAX ─ scores_0 [1, C0]
                      └─ FULLY_CONNECTED(weights [C1, N], bias [C1]) ─ SOFTMAX ─ scores_1 [1, C1]
 
+and image classifiers, the same graph with one head and an image input, which
+``FULLY_CONNECTED`` flattens itself (its weights have ``H * W * C`` columns)::
+
+    image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
+
 They are written with the ``flatbuffers`` package's ``Builder`` and the
 constants of :mod:`tflite_metadata.model_format`; no converter, no TensorFlow.
 The LiteRT interpreter loads and runs them, and the TFLite Task Library and
-MediaPipe ``AudioClassifier`` accept them once metadata is added, so the test
-suite needs no model files of its own.
+MediaPipe ``AudioClassifier`` (``ImageClassifier``) accept them once metadata is
+added, so the test suite needs no model files of its own.
 
-Two entry points, one for bytes and one for files, that make the same bytes:
+Two entry points per kind of model, one for bytes and one for files, that make the same bytes:
 
-* :func:`build_audio_classifier` returns the model as a ``bytearray``;
-* :func:`write_audio_classifier` streams a model whose constant data lives
-  after the FlatBuffer (the converter's "buffer offset" mode) to a file, in
-  bounded memory, however large: this is how benchmark models over 2 GiB are made.
+* :func:`build_audio_classifier` and :func:`build_image_classifier` return the
+  model as a ``bytearray``;
+* :func:`write_audio_classifier` and :func:`write_image_classifier` stream a model
+  whose constant data lives after the FlatBuffer (the converter's "buffer offset"
+  mode) to a file, in bounded memory, however large: this is how benchmark models
+  over 2 GiB are made.
 
 Every build is deterministic: the same arguments give the same bytes.
 
@@ -29,7 +36,9 @@ What the options produce:
   other type a ``CAST``, which gives a well-formed model that runtimes need not run.
 * ``input_type="uint8"`` / ``"int8"`` / ``"int16"`` / ``"float16"`` adds a
   ``DEQUANTIZE`` after the input (with the quantization of :data:`INPUT_QUANTIZATION`);
-  any other type a ``CAST`` to float32.
+  any other type a ``CAST`` to float32. For an image, uint8's scale 1/128 and zero
+  point 128 map pixels 0…255 to [-1, 1), the normalization (mean 127.5, std 127.5)
+  a float32 image classifier's metadata asks for, within half a step.
 * ``external_buffers=True`` stores every constant buffer after the FlatBuffer,
   as TFLite's converter does with ``_experimental_use_buffer_offset``: each
   ``Buffer`` has no ``data``, and its ``offset``/``size`` give the absolute
@@ -50,6 +59,8 @@ Example::
 
     model = build_audio_classifier(input_samples=16000, heads=[5, 10], output_type="uint8")
     Path("two_heads.tflite").write_bytes(model)
+
+    image_model = build_image_classifier(height=32, width=32, classes=5, input_type="uint8")
 """
 
 from __future__ import annotations
@@ -97,9 +108,11 @@ __all__ = [
     "INPUT_QUANTIZATION",
     "OUTPUT_QUANTIZATION",
     "build_audio_classifier",
+    "build_image_classifier",
     "default_output_names",
     "head_parameters",
     "write_audio_classifier",
+    "write_image_classifier",
 ]
 
 #: Field id of the unknown ``uint`` field ``extra_model_fields``/``extra_tensor_fields`` add.
@@ -350,6 +363,47 @@ def _options(
     )
 
 
+def _image_options(
+    *,
+    height: int,
+    width: int,
+    channels: int,
+    classes: int,
+    input_type: str,
+    output_type: str,
+    input_name: str,
+    output_name: str,
+    seed: int,
+    weight_bytes: int | None,
+    signature_key: str | None,
+    extra_model_fields: bool,
+    extra_tensor_fields: bool,
+) -> _Options:
+    """Check an image classifier's arguments and gather them as the audio builder's."""
+    for what, value in (
+        ("height", height),
+        ("width", width),
+        ("channels", channels),
+        ("classes", classes),
+    ):
+        if int(value) < 1:
+            raise ValueError(f"{what} must be >= 1, got {value}")
+    return _options(
+        input_samples=1,
+        heads=(int(classes),),
+        input_type=input_type,
+        input_shape=(1, int(height), int(width), int(channels)),
+        output_type=output_type,
+        input_name=input_name,
+        output_names=(output_name,),
+        seed=seed,
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+
+
 def _graph(options: _Options, external: bool) -> _Graph:
     """The classifier's tensors, operators and constants."""
     graph = _Graph(
@@ -558,7 +612,8 @@ def _serialize(graph: _Graph, locations: Sequence[tuple[int, int]] | None) -> by
     if estimate > _MAX_FLATBUFFER:
         raise ValueError(
             f"a model with {inline_size} bytes of constant data stored inline would exceed "
-            "the 2 GiB FlatBuffer limit; use external_buffers=True (or write_audio_classifier)"
+            "the 2 GiB FlatBuffer limit; use external_buffers=True (or write_audio_classifier, "
+            "write_image_classifier)"
         )
     builder = flatbuffers.Builder(estimate)
 
@@ -843,16 +898,7 @@ def build_audio_classifier(
         extra_model_fields=extra_model_fields,
         extra_tensor_fields=extra_tensor_fields,
     )
-    graph = _graph(options, external_buffers)
-    if not external_buffers:
-        return _serialize(graph, None)
-    layout = _external_layout(graph)
-    out = bytearray(layout.size)
-    pos = 0
-    for piece in layout.pieces():
-        out[pos : pos + len(piece)] = piece
-        pos += len(piece)
-    return out
+    return _build(options, external_buffers)
 
 
 def write_audio_classifier(
@@ -907,6 +953,152 @@ def write_audio_classifier(
         extra_model_fields=extra_model_fields,
         extra_tensor_fields=extra_tensor_fields,
     )
+    return _write(path, options)
+
+
+def build_image_classifier(
+    *,
+    height: int = 224,
+    width: int = 224,
+    channels: int = 3,
+    classes: int = 5,
+    input_type: str = "float32",
+    output_type: str = "float32",
+    input_name: str = "image",
+    output_name: str = "scores",
+    seed: int = 0,
+    external_buffers: bool = False,
+    weight_bytes: int | None = None,
+    signature_key: str | None = _SIGNATURE_KEY,
+    extra_model_fields: bool = False,
+    extra_tensor_fields: bool = False,
+) -> bytearray:
+    """Build an image classifier: input ``[1, height, width, channels]``, output ``[1, classes]``.
+
+    The graph is the audio classifier's with one head (see the module's
+    documentation): ``FULLY_CONNECTED`` flattens the image itself, then ``SOFTMAX``.
+    The result is the model ``build_audio_classifier(input_shape=[1, height, width,
+    channels], heads=[classes], input_name=input_name, output_names=[output_name], ...)``
+    makes, byte for byte; its weights are ``head_parameters(seed, 0, classes,
+    height * width * channels)``. At the default size the weights take
+    ``5 * 224 * 224 * 3 * 4`` bytes (2.9 MiB); a 32x32 image is enough for consumers,
+    which resize what they classify.
+
+    Args:
+        height: the input's height in pixels.
+        width: the input's width in pixels.
+        channels: the input's channels (the Task Library takes 3, RGB; MediaPipe 3 or 4;
+            both refuse 1).
+        classes: the class count: the output's size.
+        input_type: the input tensor's type. ``"float32"`` expects pixels already
+            normalized to about [-1, 1] (metadata mean 127.5, std 127.5); ``"uint8"``
+            takes pixels as they are, with :data:`INPUT_QUANTIZATION` (scale 1/128,
+            zero point 128) and a ``DEQUANTIZE``; other types as for
+            :func:`build_audio_classifier`.
+        output_type: the output's type; ``"uint8"`` quantizes the probabilities with
+            :data:`OUTPUT_QUANTIZATION` (a ``QUANTIZE`` after the softmax).
+        input_name: the input tensor's name.
+        output_name: the output tensor's name.
+        seed, external_buffers, weight_bytes, signature_key, extra_model_fields,
+            extra_tensor_fields: as for :func:`build_audio_classifier`.
+
+    Returns:
+        The model's bytes.
+
+    Raises:
+        ValueError: an argument is out of range (a dimension or ``classes`` below 1,
+            an unknown type name, the same name for input and output…), or the
+            constant data would not fit in a FlatBuffer without ``external_buffers``.
+    """
+    options = _image_options(
+        height=height,
+        width=width,
+        channels=channels,
+        classes=classes,
+        input_type=input_type,
+        output_type=output_type,
+        input_name=input_name,
+        output_name=output_name,
+        seed=seed,
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+    return _build(options, external_buffers)
+
+
+def write_image_classifier(
+    path: PathLike,
+    *,
+    weight_bytes: int | None = None,
+    height: int = 224,
+    width: int = 224,
+    channels: int = 3,
+    classes: int = 5,
+    input_type: str = "float32",
+    output_type: str = "float32",
+    input_name: str = "image",
+    output_name: str = "scores",
+    seed: int = 0,
+    signature_key: str | None = _SIGNATURE_KEY,
+    extra_model_fields: bool = False,
+    extra_tensor_fields: bool = False,
+) -> int:
+    """Write an image classifier with external buffers to ``path``, in bounded memory.
+
+    The file is the one ``build_image_classifier(external_buffers=True, ...)``
+    returns for the same arguments, byte for byte, written as
+    :func:`write_audio_classifier` writes (streamed, complete or not at all).
+
+    Args:
+        path: where to write the model.
+        weight_bytes: the size of the constant data, as for :func:`build_audio_classifier`.
+        height, width, channels, classes, input_type, output_type, input_name,
+            output_name, seed, signature_key, extra_model_fields,
+            extra_tensor_fields: as for :func:`build_image_classifier`.
+
+    Returns:
+        The file's size in bytes.
+
+    Raises:
+        ValueError: an argument is out of range (see :func:`build_image_classifier`).
+        OutputWriteError: the file could not be written.
+    """
+    options = _image_options(
+        height=height,
+        width=width,
+        channels=channels,
+        classes=classes,
+        input_type=input_type,
+        output_type=output_type,
+        input_name=input_name,
+        output_name=output_name,
+        seed=seed,
+        weight_bytes=weight_bytes,
+        signature_key=signature_key,
+        extra_model_fields=extra_model_fields,
+        extra_tensor_fields=extra_tensor_fields,
+    )
+    return _write(path, options)
+
+
+def _build(options: _Options, external_buffers: bool) -> bytearray:
+    """The model's bytes, its constants inline or (``external_buffers``) after the FlatBuffer."""
+    graph = _graph(options, external_buffers)
+    if not external_buffers:
+        return _serialize(graph, None)
+    layout = _external_layout(graph)
+    out = bytearray(layout.size)
+    pos = 0
+    for piece in layout.pieces():
+        out[pos : pos + len(piece)] = piece
+        pos += len(piece)
+    return out
+
+
+def _write(path: PathLike, options: _Options) -> int:
+    """Stream the model with external buffers to ``path`` (atomically); return its size."""
     layout = _external_layout(_graph(options, True))
     with atomic_output(path) as stream:
         _write_pieces(stream, layout.pieces())
