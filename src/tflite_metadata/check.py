@@ -38,10 +38,10 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, Optional, Union
 
-from .errors import ConsumerCompatibilityWarning, MetadataError, MetadataValidationError
+from .errors import ConsumerCompatibilityWarning, MetadataError
 from .fileio import PathLike, map_file
-from .format.flatbuf import BufferLike
 from .model.populate import recorded_file_names
+from .model.reader import model_bytes
 from .tasks import TASKS, Task, load_task
 from .tasks.rules import (
     BOTH,
@@ -204,14 +204,7 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     if isinstance(model, (str, os.PathLike)):
         with map_file(model) as data:
             return _run(Checker(read_facts(data)), task_rules)
-    try:
-        view: BufferLike = memoryview(model)
-    except TypeError:
-        raise MetadataValidationError(
-            "model should be the model's bytes (bytes, bytearray or memoryview) or its path, "
-            f"but got {type(model).__name__}."
-        ) from None
-    return _run(Checker(read_facts(view)), task_rules)
+    return _run(Checker(read_facts(model_bytes(model, "model"))), task_rules)
 
 
 def warn_for_problems(problems: Iterable[Problem], stacklevel: int = 2) -> None:

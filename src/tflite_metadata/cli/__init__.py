@@ -49,7 +49,9 @@ from ..fileio import (
 )
 from ..format import metadata_schema as schema
 from ..format.model_schema import tensor_type_name
+from ..model.populate import file_name
 from ..tasks import TASKS, Task, load_task
+from ..tasks.rules import CALIBRATION_FILE, LABELS_FILE
 
 __all__ = ["main"]
 
@@ -366,10 +368,10 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
 
     lines = []
     for file in tensor_md.associatedFiles or []:
-        name = file.name.decode("utf-8", "surrogateescape") if file.name is not None else ""
+        name = file_name(file, strict=False)
         locale = f" ({printable(file.locale)})" if file.locale else ""
         data_bytes = content(name)
-        if file.type == 2:  # TENSOR_AXIS_LABELS
+        if file.type == LABELS_FILE:
             if data_bytes is None:
                 lines.append(f"labels {printable(name)}{locale}: not packed")
                 continue
@@ -386,11 +388,13 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
             int(options.scoreTransformation)
         ) or str(options.scoreTransformation)
         calibration_files = [
-            f for f in tensor_md.associatedFiles or [] if f.type == 4 and f.name is not None
+            f
+            for f in tensor_md.associatedFiles or []
+            if f.type == CALIBRATION_FILE and f.name is not None
         ]
         where = ""
         if calibration_files:
-            name = calibration_files[0].name.decode("utf-8", "surrogateescape")
+            name = file_name(calibration_files[0], strict=False)
             data_bytes = content(name)
             entries = (
                 "not packed"

@@ -245,23 +245,3 @@ class TensorMapField(enum.IntEnum):
 
     NAME = 0
     TENSOR_INDEX = 1  # uint
-
-
-#: Byte size of one element of each fixed-size tensor type (sub-byte types round up).
-TENSOR_TYPE_SIZES: dict[TensorType, int] = {
-    TensorType.FLOAT32: 4,
-    TensorType.FLOAT16: 2,
-    TensorType.INT32: 4,
-    TensorType.UINT8: 1,
-    TensorType.INT64: 8,
-    TensorType.BOOL: 1,
-    TensorType.INT16: 2,
-    TensorType.COMPLEX64: 8,
-    TensorType.INT8: 1,
-    TensorType.FLOAT64: 8,
-    TensorType.COMPLEX128: 16,
-    TensorType.UINT64: 8,
-    TensorType.UINT32: 4,
-    TensorType.UINT16: 2,
-    TensorType.BFLOAT16: 2,
-}

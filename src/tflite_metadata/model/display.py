@@ -22,7 +22,7 @@ from ..format import metadata_schema as schema
 from ..format.codec import require_identifier
 from ..format.flatbuf import BufferLike
 from ..format.json_format import to_json
-from .reader import open_model
+from .reader import model_bytes, open_model
 
 __all__ = ["MetadataDisplayer", "convert_to_json", "get_metadata_buffer"]
 
@@ -111,8 +111,7 @@ class MetadataDisplayer:
         Raises:
             MetadataValidationError: the buffer is empty or the model has no metadata.
         """
-        if model_buffer is None or not len(memoryview(model_buffer)):
-            raise MetadataValidationError("model_buffer cannot be empty.")
+        model_buffer = model_bytes(model_buffer, paths=False)
         metadata_buffer = get_metadata_buffer(model_buffer)
         if not metadata_buffer:
             raise MetadataValidationError("The model does not have metadata.")

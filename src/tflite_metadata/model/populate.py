@@ -44,6 +44,7 @@ from .splice import SplicePlan, plan_splice
 
 __all__ = [
     "PreparedMetadata",
+    "file_name",
     "populate_buffer",
     "populate_file",
     "populate_to",
@@ -89,11 +90,24 @@ def _recorded_file_objects(metadata: Any) -> list[Any]:
     return files
 
 
-def _file_name(file: Any) -> str:
+def file_name(file: Any, *, strict: bool = True) -> str:
+    """The name of an ``AssociatedFileT`` as text: the one decoder of packed file names.
+
+    Args:
+        file: an ``AssociatedFileT`` (its ``name`` is bytes, str or None).
+        strict: whether a name that is not UTF-8 is an error; otherwise its
+            invalid bytes become surrogates (``surrogateescape``), so that the
+            name can still be shown (escaped) or compared with a zip entry's.
+
+    Raises:
+        MetadataFormatError: ``strict`` and the name is not UTF-8.
+    """
     name = file.name
     if name is None:
         return ""
     if isinstance(name, (bytes, bytearray)):
+        if not strict:
+            return bytes(name).decode("utf-8", errors="surrogateescape")
         try:
             return bytes(name).decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -105,7 +119,7 @@ def _file_name(file: Any) -> str:
 
 def recorded_file_names(metadata: Any) -> list[str]:
     """Names of the associated files recorded in a ``ModelMetadataT``."""
-    return [_file_name(f) for f in _recorded_file_objects(metadata)]
+    return [file_name(f) for f in _recorded_file_objects(metadata)]
 
 
 def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata:
@@ -142,7 +156,7 @@ def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata
     decoded.minParserVersion = min_parser_version(metadata)
     for file in _recorded_file_objects(decoded):
         if file.name is not None:
-            file.name = os.path.basename(_file_name(file))
+            file.name = os.path.basename(file_name(file))
     buffer = codec.encode(decoded)
     return PreparedMetadata(buffer, tuple(recorded_file_names(decoded)))
 

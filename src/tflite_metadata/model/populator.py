@@ -17,7 +17,7 @@ from .populate import (
     populate_file,
     prepare_metadata,
 )
-from .reader import open_model
+from .reader import model_bytes, open_model
 
 __all__ = ["MetadataPopulator"]
 
@@ -72,8 +72,7 @@ class MetadataPopulator:
             MetadataValidationError: ``model_buf`` is empty.
             ModelFormatError: it is not a TFLite model.
         """
-        if model_buf is None or not len(memoryview(model_buf)):
-            raise MetadataValidationError("model_buf cannot be empty.")
+        model_buf = model_bytes(model_buf, "model_buf", paths=False)
         populator = cls.__new__(cls)
         populator._model_file = None
         populator._model_buffer = bytes(model_buf)

@@ -11,9 +11,12 @@ work budget of the reader, so a view may be queried any number of times.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from typing import Any
 
-from ..errors import ModelFormatError
+from ..errors import MetadataValidationError, ModelFormatError
+from ..fileio import read_file
 from ..format.flatbuf import BufferLike, FlatBufferReader, Table, Vector
 from ..format.model_schema import (
     FILE_IDENTIFIER,
@@ -25,7 +28,7 @@ from ..format.model_schema import (
     TensorField,
 )
 
-__all__ = ["BufferInfo", "MetadataEntry", "ModelView", "TensorInfo", "open_model"]
+__all__ = ["BufferInfo", "MetadataEntry", "ModelView", "TensorInfo", "model_bytes", "open_model"]
 
 
 @dataclass(frozen=True)
@@ -242,3 +245,37 @@ def open_model(data: BufferLike) -> ModelView:
     if len(view) < 8 or bytes(view[4:8]) != FILE_IDENTIFIER:
         raise ModelFormatError(_MODEL_IDENTIFIER_MESSAGE)
     return ModelView(data)
+
+
+def model_bytes(model: Any, argument: str = "model_buffer", *, paths: bool = True) -> BufferLike:
+    """A model argument as a buffer: the one place every entry point turns one into bytes.
+
+    Buffers (``bytes``, ``bytearray``, ``memoryview``, an ``mmap`` …) are used as
+    they are, not copied; a path (when ``paths``) is read.
+
+    Args:
+        model: what the caller gave.
+        argument: the argument's name, for the messages (tflite-support's:
+            ``"model_buffer cannot be empty."``).
+        paths: whether a path is accepted.
+
+    Raises:
+        MetadataValidationError: ``model`` is None, empty, or neither a buffer nor a path.
+        MissingFileError: a path that does not exist.
+    """
+    if paths and isinstance(model, (str, os.PathLike)):
+        return read_file(model)
+    if model is None:
+        raise MetadataValidationError(f"{argument} cannot be empty.")
+    try:
+        view = memoryview(model)
+    except TypeError:
+        accepted = "bytes, bytearray or memoryview"
+        raise MetadataValidationError(
+            f"{argument} should be the model's bytes ({accepted})"
+            + (" or its path" if paths else "")
+            + f", but got {type(model).__name__}."
+        ) from None
+    if not view.nbytes:
+        raise MetadataValidationError(f"{argument} cannot be empty.")
+    return model  # type: ignore[no-any-return]

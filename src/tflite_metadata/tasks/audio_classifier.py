@@ -28,6 +28,7 @@ from ..fileio import PathLike
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
 from ..format.model_schema import TensorType, tensor_type_name
+from ..model.reader import model_bytes
 from . import Task
 from .base import (
     UINT32_MAX,
@@ -38,7 +39,6 @@ from .base import (
     ModelSource,
     TensorMd,
     in_uint32_range,
-    model_bytes,
 )
 from .classification import (
     HEADS_SPEC_HELP,

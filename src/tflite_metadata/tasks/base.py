@@ -55,7 +55,7 @@ from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
 from ..format.json_format import to_json
 from ..model.populate import populate_buffer, populate_to
-from ..model.reader import ModelView
+from ..model.reader import ModelView, model_bytes
 from .writer_utils import get_input_tensor_names, get_output_tensor_names
 
 #: In-memory file content: any bytes-like object.
@@ -464,24 +464,6 @@ class TensorMd:
 ModelSource = Union[BufferLike, PathLike]
 #: An associated file to pack: a path, or an :class:`AssociatedFileMd` (possibly in memory).
 AssociatedFileSource = Union[PathLike, AssociatedFileMd]
-
-
-def model_bytes(model_buffer: Any) -> BufferLike:
-    """The model as a buffer: paths are read, buffers are used as they are."""
-    if isinstance(model_buffer, (str, os.PathLike)):
-        return read_file(model_buffer)
-    if model_buffer is None:
-        raise MetadataValidationError("model_buffer cannot be empty.")
-    try:
-        view = memoryview(model_buffer)
-    except TypeError:
-        raise MetadataValidationError(
-            "model_buffer should be the model's bytes (bytes, bytearray or memoryview) or "
-            f"its path, but got {type(model_buffer).__name__}."
-        ) from None
-    if not view.nbytes:
-        raise MetadataValidationError("model_buffer cannot be empty.")
-    return model_buffer  # type: ignore[no-any-return]
 
 
 def require_attributes(

@@ -23,6 +23,7 @@ from ..errors import AssociatedFileError, MetadataError
 from ..format import codec
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
+from ..model.populate import file_name
 from ..model.reader import TensorInfo, open_model
 
 __all__ = [
@@ -449,7 +450,7 @@ class Checker:
             self.check_calibration(where, calibration, files, bool(label_files), classes)
 
     def check_label_file(self, where: str, file: Any, classes: int) -> None:
-        name = _name(file.name)
+        name = file_name(file, strict=False)
         data = self.read_packed(name)
         if data is None:
             return  # reported as file-missing
@@ -513,7 +514,7 @@ class Checker:
                 "TENSOR_AXIS_SCORE_CALIBRATION holding its parameters",
             )
             return
-        name = _name(file.name)
+        name = file_name(file, strict=False)
         data = self.read_packed(name)
         if data is None:
             return  # reported as file-missing
@@ -555,14 +556,6 @@ class Checker:
                 where,
                 f"score calibration file {quoted(name)}: {plural(more, 'more malformed line')}",
             )
-
-
-def _name(value: str | bytes | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", errors="surrogateescape")
-    return str(value)
 
 
 def _label_hint(data: bytes, labels: int, classes: int) -> str:
