@@ -553,7 +553,7 @@ def test_printable() -> None:
 def test_warn_for_problems_emits_consumer_compatibility_warnings(model: bytes) -> None:
     problems = check(write(model, labels=label_text(3)))
     with pytest.warns(ConsumerCompatibilityWarning) as record:
-        warn_for_problems(problems, stacklevel=1)
+        warn_for_problems(problems)
     assert issubclass(ConsumerCompatibilityWarning, UserWarning)
     assert len(record) == 1
     text = str(record[0].message)

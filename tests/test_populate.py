@@ -30,6 +30,7 @@ from tflite_metadata.format.json_format import to_json
 from tflite_metadata.format.model_schema import BufferField, ModelField
 from tflite_metadata.metadata_writers.metadata_info import LabelFileMd
 from tflite_metadata.model.populate import populate_buffer, populate_file, prepare_metadata
+from tflite_metadata.model.populator import MetadataPopulator
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.model.splice import HEAD_ALIGNMENT, plan_splice
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
@@ -265,6 +266,31 @@ def test_replacing_keeps_recorded_files_and_drops_stale_ones() -> None:
     # Not supplied again: the packed copy is kept, because the metadata records it.
     thrice = populate_buffer(bytes(twice), metadata, {})
     assert zip_names(thrice) == ["labels0.txt"]
+
+
+@pytest.mark.parametrize("path", ["buffer", "file", "function", "function_file"])
+def test_the_unrecorded_file_warning_points_at_the_callers_line(path: str, tmp_path: Path) -> None:
+    """Each entry point reaches the warning through other calls; it names this file every time."""
+    model = bytes(model_builder.build_audio_classifier(heads=[3]))
+    metadata, files = metadata_for(model)
+    files = {**files, "notes.txt": b"not recorded"}
+    source = tmp_path / "model.tflite"
+    source.write_bytes(model)
+    with pytest.warns(UserWarning, match="does not exist in the metadata") as record:
+        if path in ("buffer", "file"):
+            populator = (
+                MetadataPopulator.with_model_buffer(model)
+                if path == "buffer"
+                else MetadataPopulator.with_model_file(source)
+            )
+            populator.load_metadata_buffer(metadata)
+            populator.load_associated_file_buffers(files)
+            populator.populate()
+        elif path == "function":
+            populate_buffer(model, metadata, files)
+        else:
+            populate_file(source, tmp_path / "out.tflite", metadata, files)
+    assert [w.filename for w in record] == [__file__]
 
 
 def test_missing_recorded_file() -> None:

@@ -34,11 +34,10 @@ from __future__ import annotations
 
 import math
 import os
-import warnings
 from collections.abc import Iterable
 from typing import Any, Optional, Union
 
-from .errors import ConsumerCompatibilityWarning, MetadataError
+from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
 from .fileio import PathLike, map_file
 from .model.populate import recorded_file_names
 from .model.reader import model_bytes
@@ -207,23 +206,20 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     return _run(Checker(read_facts(model_bytes(model, "model"))), task_rules)
 
 
-def warn_for_problems(problems: Iterable[Problem], stacklevel: int = 2) -> None:
+def warn_for_problems(problems: Iterable[Problem]) -> None:
     """Emit one :class:`~tflite_metadata.errors.ConsumerCompatibilityWarning` per problem.
 
     For the Python writers, which keep tflite-support's permissive behaviour:
-    they produce the model, and say why a consumer would refuse it.
+    they produce the model, and say why a consumer would refuse it. The
+    warnings point at the caller's line, the first outside this package.
 
     Args:
         problems: what :func:`check` returned.
-        stacklevel: which line the warnings point at: 1 is the line that calls
-            this function, 2 (the default, for a writer method) the line that
-            called that method.
     """
     for problem in problems:
         refused_by = " and ".join(problem.consumers)
-        warnings.warn(
+        warn_at_caller(
             ConsumerCompatibilityWarning(
                 f"{problem} ({refused_by} would refuse the model) [{problem.code}]"
-            ),
-            stacklevel=stacklevel + 1,
+            )
         )

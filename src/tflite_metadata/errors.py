@@ -11,6 +11,10 @@ below; they never escape the package's public functions.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
     "AssociatedFileError",
     "ConsumerCompatibilityWarning",
@@ -22,6 +26,7 @@ __all__ = [
     "ModelFormatError",
     "OutputWriteError",
     "UsageError",
+    "warn_at_caller",
 ]
 
 
@@ -71,3 +76,22 @@ class ConsumerCompatibilityWarning(UserWarning):
 
 class UsageError(Exception):
     """A command line (or spec file) lacks what the task needs: exit status 2, not a bug."""
+
+
+_PACKAGE_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn_at_caller(warning: Warning) -> None:
+    """Emit ``warning`` at the user's line: the first frame outside this package.
+
+    Every public entry point reaches a warning through a different number of
+    calls (``MetadataPopulator.with_model_file`` and ``with_model_buffer`` take
+    different paths); a fixed ``stacklevel`` would point inside the package on
+    some of them.
+    """
+    frame = sys._getframe(0)
+    level = 1
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_FOLDER):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(warning, stacklevel=level)

@@ -24,7 +24,6 @@ Differences from tflite-support, on purpose:
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
@@ -34,6 +33,7 @@ from ..errors import (
     AssociatedFileError,
     MetadataFormatError,
     MetadataValidationError,
+    warn_at_caller,
 )
 from ..fileio import PathLike, atomic_output, open_mapped
 from ..format import codec
@@ -217,10 +217,11 @@ def _plan(
             )
     for name in supplied:
         if name not in recorded:
-            warnings.warn(
-                f"File, '{name}', does not exist in the metadata. But packing it to tflite "
-                "model is still allowed.",
-                stacklevel=4,
+            warn_at_caller(
+                UserWarning(
+                    f"File, '{name}', does not exist in the metadata. But packing it to tflite "
+                    "model is still allowed."
+                )
             )
     if prepared is None:
         # No new metadata: the old metadata stays and so do the files it records.

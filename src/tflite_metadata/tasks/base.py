@@ -707,7 +707,7 @@ class MetadataWriter:
         # The check runs over every task, a layer above: imported when used.
         from ..check import check, warn_for_problems
 
-        warn_for_problems(check(populated, task=self.task), stacklevel=2)
+        warn_for_problems(check(populated, task=self.task))
         return populated
 
     def populate_to(self, stream: IO[bytes], source: IO[bytes] | None = None) -> int:
