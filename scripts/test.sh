@@ -56,7 +56,8 @@ make_env mediapipe "mediapipe==1.2.2" "ai-edge-litert==2.3.0"
 .venvs/reference/bin/python -m pip install -q --disable-pip-version-check --no-deps -e . >/dev/null
 
 echo "== ruff"
-.venvs/reference/bin/ruff check src tests benchmarks
+.venvs/reference/bin/ruff check src tests benchmarks fuzz
+.venvs/reference/bin/ruff format --check src tests benchmarks fuzz
 echo "== mypy"
 .venvs/reference/bin/mypy
 echo "== pytest"
