@@ -61,8 +61,8 @@ code below (end records, a walk of the central directory before ``zipfile``
 reads it, every local header, overlaps, bounded inflation) and add a second,
 redundant parse. On a model with 10,000 entries, one of them 200 MB stored, the
 directory costs about the same either way (:func:`find_zip`, which also checks
-every local header, 50-100 ms and 3.8 MiB peak; ``ZipFile`` alone 32-40 ms and
-5.4 MiB, and 50-95 ms once the local headers and overlaps are checked), and
+every local header, 50-105 ms and 3.7-4.2 MiB peak; ``ZipFile`` alone 32-40 ms and
+5.4-5.6 MiB, and 50-95 ms once the local headers and overlaps are checked), and
 reading the 200 MB entry is one copy in both (120-180 ms, 204 MiB peak).
 """
 
