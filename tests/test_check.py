@@ -11,6 +11,7 @@ says they refuse.
 from __future__ import annotations
 
 import io
+import re
 import struct
 import warnings
 import zipfile
@@ -26,6 +27,7 @@ from tflite_metadata.archive.associated_files import find_zip
 from tflite_metadata.check import (
     MEDIAPIPE,
     TASK_LIBRARY,
+    Code,
     Problem,
     calibration_entry_count,
     check,
@@ -631,3 +633,24 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
                 f"{name}: {consumer} {'loads' if loaded[paths[name]] else 'refuses'} it, "
                 f"check() says {'refused' if refused_by_check else 'accepted'}"
             )
+
+
+# -- the README's table of problem codes ------------------------------------------------------
+
+
+def readme_codes() -> list[str]:
+    """The codes in the first column of the README's table of ``check`` problems."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n### check\n", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    codes = []
+    for row in rows:
+        first_cell = row.split("|")[1]
+        codes.extend(re.findall(r"`([a-z0-9-]+)`", first_cell))
+    return codes
+
+
+def test_the_readme_lists_every_problem_code_once() -> None:
+    codes = readme_codes()
+    assert len(codes) == len(set(codes)), "a code is listed twice"
+    assert sorted(codes) == sorted(code.value for code in Code)

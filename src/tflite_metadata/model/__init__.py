@@ -1,0 +1,13 @@
+"""Layer 3, the model: reading a ``.tflite`` lazily and splicing metadata into it.
+
+* :mod:`.reader`: :class:`~.reader.ModelView` reads tensors, buffers and
+  metadata entries on demand; :func:`~.reader.model_bytes` turns every model
+  argument into a buffer;
+* :mod:`.splice`: a new root and the metadata in a small head before the
+  untouched model bytes;
+* :mod:`.populate`: metadata plus associated files into a model, in memory or
+  file to file; :mod:`.populator` and :mod:`.display` are tflite-support's
+  ``MetadataPopulator`` and ``MetadataDisplayer`` over it.
+
+Nothing here knows about tasks.
+"""
