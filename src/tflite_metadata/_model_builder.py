@@ -13,7 +13,7 @@ and image classifiers, the same graph with one head and an image input, which
     image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
 
 They are written with the ``flatbuffers`` package's ``Builder`` and the
-constants of :mod:`tflite_metadata.model_format`; no converter, no TensorFlow.
+constants of :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
 The LiteRT interpreter loads and runs them, and the TFLite Task Library and
 MediaPipe ``AudioClassifier`` (``ImageClassifier``) accept them once metadata is
 added, so the test suite needs no model files of its own.
@@ -55,7 +55,7 @@ What the options produce:
 
 Example::
 
-    from tflite_metadata.model_builder import build_audio_classifier
+    from tflite_metadata._model_builder import build_audio_classifier
 
     model = build_audio_classifier(input_samples=16000, heads=[5, 10], output_type="uint8")
     Path("two_heads.tflite").write_bytes(model)

@@ -2,7 +2,7 @@
 
 The package carries a tiny audio classifier without metadata,
 ``data/sample_audio_classifier.tflite``. It is made by the project's own model
-builder (:func:`tflite_metadata.model_builder.build_audio_classifier`), from the
+builder (:func:`tflite_metadata._model_builder.build_audio_classifier`), from the
 parameters below; :func:`build_sample` makes it again, and a test fails when
 the bundled file and a fresh build differ. After changing the builder or the
 parameters, regenerate the file with::

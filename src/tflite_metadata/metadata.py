@@ -1,7 +1,7 @@
 """Drop-in for ``tflite_support.metadata``: populating and displaying metadata.
 
-A thin layer: the logic lives in :mod:`tflite_metadata.populator`,
-:mod:`tflite_metadata.display` and :mod:`tflite_metadata.populate`.
+A thin layer: the logic lives in :mod:`tflite_metadata.model.populator`,
+:mod:`tflite_metadata.model.display` and :mod:`tflite_metadata.model.populate`.
 """
 
 from __future__ import annotations

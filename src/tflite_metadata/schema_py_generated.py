@@ -2,11 +2,11 @@
 
 Only what metadata writers use is provided: :class:`TensorType`, with every
 value of TFLite's current schema. It is the enum of
-:mod:`tflite_metadata.model_format`, where the model format's constants are
+:mod:`tflite_metadata.format.model_schema`, where the model format's constants are
 declared once; its members compare equal to the plain ``int`` values that
 tflite-support's class of constants holds.
 
-Reading models goes through :class:`tflite_metadata.model.ModelView` instead of
+Reading models goes through :class:`tflite_metadata.model.reader.ModelView` instead of
 flatc's generated readers.
 """
 

@@ -1,4 +1,4 @@
-"""Encoding and decoding metadata buffers, driven by :mod:`tflite_metadata.schema`.
+"""Encoding and decoding metadata buffers, driven by :mod:`tflite_metadata.format.metadata_schema`.
 
 This module makes, from the schema declarations, the two families of classes
 that flatc would generate for Python, with the same names and behaviour:
@@ -14,7 +14,7 @@ that flatc would generate for Python, with the same names and behaviour:
   :class:`~tflite_metadata.errors.MetadataFormatError` on malformed input.
 
 Decoding never goes through unchecked reads: :func:`decode` walks the buffer
-with :mod:`tflite_metadata.flatbuf`. Decoded strings are ``bytes`` and scalar
+with :mod:`tflite_metadata.format.flatbuf`. Decoded strings are ``bytes`` and scalar
 vectors are lists, as flatc's object API gives them without numpy.
 """
 

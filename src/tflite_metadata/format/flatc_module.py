@@ -1,11 +1,15 @@
-"""Assembles flatc's Python module surface from the schema declarations.
+"""flatc's Python module surface of the metadata schema, assembled from its declarations.
 
-Used by :mod:`tflite_metadata.metadata_schema_py_generated`; kept apart so that
-module stays a thin namespace.
+:data:`api` holds every class and function that flatc would generate for
+``metadata_schema.fbs``, with flatc's names (``ModelMetadataT``,
+``AssociatedFileType``, ``ModelMetadataStart`` …). The writers use it;
+:mod:`tflite_metadata.metadata_schema_py_generated`, the drop-in at
+tflite-support's import path, re-exports it.
 """
 
 from __future__ import annotations
 
+import types
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import codec
@@ -112,3 +116,10 @@ def export_metadata_schema(namespace: dict[str, Any]) -> list[str]:
         namespace[f"{decl.name}T"] = codec.object_class(decl.name)
         namespace.update(_builder_functions(decl))
     return sorted(set(namespace) - before)
+
+
+_NAMES: dict[str, Any] = {}
+#: The names flatc's module would have, in order.
+NAMES = export_metadata_schema(_NAMES)
+#: flatc's module for the metadata schema, as one namespace (``api.ModelMetadataT`` …).
+api = types.SimpleNamespace(**_NAMES)

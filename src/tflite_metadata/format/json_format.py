@@ -3,8 +3,8 @@
 tflite-support renders metadata as JSON with flatc's C++ text generator
 (``GenerateText`` with ``strict_json``) behind a native extension.
 :func:`to_json` produces the same text, byte for byte, by walking the buffer
-with the bounds-checked :class:`~tflite_metadata.flatbuf.FlatBufferReader`,
-driven by the declarations in :mod:`tflite_metadata.schema`; nothing is
+with the bounds-checked :class:`~tflite_metadata.format.flatbuf.FlatBufferReader`,
+driven by the declarations in :mod:`tflite_metadata.format.metadata_schema`; nothing is
 decoded into objects first, and no table is special-cased.
 
 The rules of flatc's text format that this module reproduces:

@@ -2,10 +2,10 @@
 
 Everything that depends on the schema is driven from the declarations here:
 
-* encoding and decoding (:mod:`tflite_metadata.codec`), including the
+* encoding and decoding (:mod:`tflite_metadata.format.codec`), including the
   ``…T`` object-API classes of :mod:`tflite_metadata.metadata_schema_py_generated`;
-* the flatc-compatible JSON text (:mod:`tflite_metadata.json_format`);
-* the minimum metadata parser version (:mod:`tflite_metadata.version`).
+* the flatc-compatible JSON text (:mod:`tflite_metadata.format.json_format`);
+* the minimum metadata parser version (:mod:`tflite_metadata.format.version`).
 
 Field ids follow declaration order; a union takes two ids, its type first.
 Names are the schema's own (``snake_case``); the object API's camelCase names

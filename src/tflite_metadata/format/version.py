@@ -4,7 +4,7 @@ tflite-support computes it in C++ (``metadata_version.cc``) and writes it into
 ``ModelMetadata.min_parser_version`` when it populates a model. The rule is
 the largest schema version that introduced something the buffer uses, with
 "1.0.0" as the floor. :func:`min_parser_version` applies the same rule, driven
-by the annotations in :mod:`tflite_metadata.schema`:
+by the annotations in :mod:`tflite_metadata.format.metadata_schema`:
 
 * a field with ``min_version`` raises the version when it is stored (even as
   an empty vector);

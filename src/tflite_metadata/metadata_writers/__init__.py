@@ -1,11 +1,10 @@
-"""Drop-in for ``tflite_support.metadata_writers``: metadata writers for audio classifiers.
+"""Drop-in for ``tflite_support.metadata_writers``: the metadata writers, by task.
 
 Replace ``tflite_support`` with ``tflite_metadata`` in imports::
 
     from tflite_metadata.metadata_writers import audio_classifier, metadata_info, writer_utils
 
-The modules here only re-export the typed core (:mod:`tflite_metadata.writer`,
-:mod:`tflite_metadata.info`, :mod:`tflite_metadata.writer_utils`).
+The modules here only re-export the task modules of :mod:`tflite_metadata.tasks`.
 """
 
 from __future__ import annotations

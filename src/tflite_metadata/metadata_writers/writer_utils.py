@@ -1,6 +1,6 @@
 """Drop-in for ``tflite_support.metadata_writers.writer_utils``.
 
-A re-export of :mod:`tflite_metadata.writer_utils`.
+A re-export of :mod:`tflite_metadata.tasks.writer_utils`.
 """
 
 from __future__ import annotations

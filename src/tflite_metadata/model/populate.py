@@ -1,7 +1,7 @@
 """Putting metadata and associated files into a model: the populate core.
 
 Populate never re-encodes the model. The metadata goes into a small prefix
-that becomes the model's new root (see :mod:`tflite_metadata.splice`), every
+that becomes the model's new root (see :mod:`tflite_metadata.model.splice`), every
 byte of the original model follows untouched (external-buffer offsets
 excepted, which move with it), and the associated files follow as a fresh zip.
 
@@ -17,7 +17,7 @@ Differences from tflite-support, on purpose:
 * A zip of associated files that cannot be read is replaced, not kept: the
   output's zip holds only the supplied files, and the old archive's bytes are
   dropped from its first record that its own end record confirms (see
-  :func:`~tflite_metadata.associated_files.salvage_zip_start`). Files the new
+  :func:`~tflite_metadata.archive.associated_files.salvage_zip_start`). Files the new
   metadata records must then all be supplied.
 """
 

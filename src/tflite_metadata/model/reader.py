@@ -4,7 +4,7 @@
 output tensors, the ``Model.metadata`` entries, one buffer) straight from the
 model's bytes, which may be an ``mmap``: opening a 2 GiB model costs nothing,
 and its weights are never touched. Every offset and length is checked first
-(see :mod:`tflite_metadata.flatbuf`); a malformed model raises
+(see :mod:`tflite_metadata.format.flatbuf`); a malformed model raises
 :class:`~tflite_metadata.errors.ModelFormatError`. Each query has the whole
 work budget of the reader, so a view may be queried any number of times.
 """
@@ -38,7 +38,8 @@ class TensorInfo:
     #: Position in the subgraph's tensor list.
     index: int
     name: str
-    #: The ``TensorType`` value (an int; see :class:`~tflite_metadata.model_format.TensorType`).
+    #: The ``TensorType`` value (an int; see
+    #: :class:`~tflite_metadata.format.model_schema.TensorType`).
     type: int
     shape: tuple[int, ...]
 

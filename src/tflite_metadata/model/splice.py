@@ -97,7 +97,7 @@ class SplicePlan:
         """The spliced model followed by ``tail``, in a new ``bytes`` object.
 
         One allocation of the final size, each byte of it written once (see
-        :func:`~tflite_metadata._memory.concatenate`): the cost is that of one
+        :func:`~tflite_metadata.model._memory.concatenate`): the cost is that of one
         copy of the model into new memory.
         """
         source = memoryview(model).cast("B")

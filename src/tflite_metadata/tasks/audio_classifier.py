@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union, cast
 
-from .. import metadata_schema_py_generated as _fb
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
+from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
 from ..model.reader import model_bytes
 from . import Task

@@ -47,12 +47,12 @@ import os
 from collections.abc import Iterable, Sequence
 from typing import IO, Any, Optional, Union
 
-from .. import metadata_schema_py_generated as _fb
 from ..errors import AssociatedFileError, MetadataValidationError
 from ..fileio import PathLike, read_file
 from ..format import codec
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
+from ..format.flatc_module import api as _fb
 from ..format.json_format import to_json
 from ..model.populate import populate_buffer, populate_to
 from ..model.reader import ModelView, model_bytes

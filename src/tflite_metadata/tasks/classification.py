@@ -25,11 +25,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from .. import metadata_schema_py_generated as _fb
 from ..errors import AssociatedFileError, MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
+from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
 from .base import (
     UINT8_MAX,

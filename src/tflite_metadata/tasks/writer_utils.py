@@ -1,6 +1,6 @@
 """Helpers for the metadata writers: the core of ``metadata_writers.writer_utils``.
 
-The tensor queries read the model lazily through :class:`~tflite_metadata.model.ModelView`
+The tensor queries read the model lazily through :class:`~tflite_metadata.model.reader.ModelView`
 and look at its first subgraph, as tflite-support does. Their results have
 tflite-support's types: names are ``str``, types are plain ``int`` values of
 TFLite's ``TensorType``, and a shape is an ``array.array`` of ``int`` (where
@@ -263,7 +263,7 @@ def get_tokenizer_associated_files(tokenizer_options: Any) -> list[Optional[str]
     Returns:
         The vocabulary file names, then (SentencePiece) the model file names.
     """
-    from .. import metadata_schema_py_generated as _fb
+    from ..format.flatc_module import api as _fb
 
     if not tokenizer_options:
         return []
