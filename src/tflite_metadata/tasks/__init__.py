@@ -48,6 +48,7 @@ class TaskEntry:
 #: When a model's task is inferred, the tasks are asked in this order.
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
+    "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
 }
 
 

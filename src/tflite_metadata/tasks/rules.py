@@ -73,6 +73,7 @@ class Code(str, enum.Enum):
     SUBGRAPH_COUNT = "subgraph-count"
     INPUT_COUNT = "input-count"
     OUTPUT_COUNT = "output-count"
+    PARSER_VERSION = "parser-version"
     # Associated files.
     FILE_MISSING = "file-missing"
     FILE_COMPRESSED = "file-compressed"
