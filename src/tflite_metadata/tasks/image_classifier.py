@@ -123,12 +123,12 @@ def _normalization_values(values: Any, argument: str) -> Optional[list[float]]:
         return None
     if isinstance(values, numbers.Real):
         raise MetadataValidationError(
-            f"{argument} should be a list of numbers (one for every channel, or one per "
+            f"{argument} should be a list of numbers (one for all channels, or one per "
             f"channel), but got the single number {values!r}; wrap it in a list."
         )
     if isinstance(values, (str, bytes, dict)) or not isinstance(values, Iterable):
         raise MetadataValidationError(
-            f"{argument} should be a list of numbers (one for every channel, or one per "
+            f"{argument} should be a list of numbers (one for all channels, or one per "
             f"channel), but got {type(values).__name__}."
         )
     result = []
@@ -166,7 +166,8 @@ def _check_normalization(mean: Optional[list[float]], std: Optional[list[float]]
             raise MetadataValidationError(
                 f"norm_std[{index}] is 0{stored}: the input is normalized as "
                 "(pixel - mean) / std, so a std of 0 divides by zero. Give the std the "
-                "model was trained with (127.5 for pixels scaled to [-1, 1], 255 for [0, 1])."
+                "model was trained with (mean 127.5 and std 127.5 scale pixels to [-1, 1], mean 0 "
+                "and std 255 to [0, 1])."
             )
 
 
@@ -188,9 +189,9 @@ class InputImageTensorMd(TensorMd):
     Args:
         name: name of the tensor metadata.
         description: description of what the tensor is.
-        norm_mean: the mean per channel (or one for every channel): the input is
+        norm_mean: the mean per channel (or one for all channels): the input is
             ``(pixel - mean) / std``.
-        norm_std: the std per channel (or one for every channel), as many values as
+        norm_std: the std per channel (or one for all channels), as many values as
             ``norm_mean``.
         color_space_type: the ``ColorSpaceType`` of the image (default UNKNOWN, as
             tflite-support's; the consumers need RGB).
@@ -757,8 +758,8 @@ def _color_space_argument(text: str) -> str:
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         "image input",
-        "The model's input is (pixel - mean) / std: give one mean and std for every "
-        "channel, or one per channel (repeat the option, or give several values).",
+        "The model's input is (pixel - mean) / std: give one mean and std for all "
+        "channels, or one per channel (repeat the option, or give several values).",
     )
     for option in ("--mean", "--std"):
         group.add_argument(
