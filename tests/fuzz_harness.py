@@ -48,6 +48,7 @@ from tflite_metadata.format import codec
 from tflite_metadata.format.flatbuf import FlatBufferReader
 from tflite_metadata.format.model_schema import BufferField
 from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
+from tflite_metadata.metadata_writers.image_classifier import MetadataWriter as ImageWriter
 from tflite_metadata.metadata_writers.metadata_info import (
     ClassificationTensorMd,
     LabelFileMd,
@@ -67,6 +68,7 @@ SHARED_MODELS = (
     "generated/two_heads_small.tflite",
     "tflite-support/yamnet_audio_classifier_with_metadata.tflite",
     "tflite-support/model_without_metadata.tflite",
+    "tflite-support/image_classifier/mobilenet_v2_1.0_224_quant.tflite",
 )
 
 #: Builder models: name -> keyword arguments of ``build_audio_classifier``.
@@ -77,6 +79,12 @@ BUILT_MODELS: dict[str, dict[str, Any]] = {
     "built-external": {"input_samples": 64, "heads": (5,), "external_buffers": True},
     "built-uint8": {"input_samples": 64, "heads": (3,), "output_type": "uint8"},
     "built-extra-fields": {"input_samples": 64, "heads": (3,), "extra_model_fields": True},
+}
+
+#: Builder image classifiers: name -> keyword arguments of ``build_image_classifier``.
+BUILT_IMAGE_MODELS: dict[str, dict[str, Any]] = {
+    "built-image-float32": {"height": 8, "width": 8, "classes": 3},
+    "built-image-uint8": {"height": 8, "width": 8, "classes": 4, "input_type": "uint8"},
 }
 
 #: Seconds one case may take inside the worker before it counts as a hang.
@@ -130,6 +138,11 @@ def _classes(model: bytes) -> list[int]:
     return [t.shape[-1] if t.shape else 1 for t in ModelView(model).outputs()]
 
 
+def _is_image_model(model: bytes) -> bool:
+    inputs = ModelView(model).inputs()
+    return len(inputs) == 1 and len(inputs[0].shape) == 4
+
+
 def _writer_for(model: bytes) -> Any:
     """A writer with labels (and, for one head, a score calibration) fitting ``model``."""
     classes = _classes(model)
@@ -137,6 +150,9 @@ def _writer_for(model: bytes) -> Any:
         LabelFileMd(f"labels{i}.txt", labels=[f"c{c}" for c in range(n)])
         for i, n in enumerate(classes)
     ]
+    if _is_image_model(model):
+        calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * classes[0])
+        return ImageWriter.create_for_inference(model, [127.5], [127.5], labels, calibration)
     if len(classes) == 1:
         calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * classes[0])
         return AudioWriter.create_for_inference(model, 16000, 1, labels, calibration)
@@ -227,6 +243,10 @@ def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
         name: bytes(model_builder.build_audio_classifier(**kwargs))
         for name, kwargs in BUILT_MODELS.items()
     }
+    plain.update(
+        (name, bytes(model_builder.build_image_classifier(**kwargs)))
+        for name, kwargs in BUILT_IMAGE_MODELS.items()
+    )
     if include_shared:
         for relative in SHARED_MODELS:
             path = TESTDATA / relative
@@ -532,6 +552,20 @@ def op_writer(data: bytes, seed: Seed, workdir: Path) -> None:
     )
 
 
+def op_image_writer(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The image classifier writer: create_for_inference, populate, get_metadata_json."""
+    labels = LabelFileMd("labels.txt", labels=["a", "b", "c"])
+    calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0]] * 3)
+    writer = ImageWriter.create_for_inference(data, [127.5], [127.5], [labels], calibration)
+    writer.get_metadata_json()
+    populated = writer.populate()
+    _expect_readable(
+        populated,
+        {"labels.txt": labels.read(), "score_calibration.txt": calibration.content},
+        "ImageClassifierWriter.populate",
+    )
+
+
 def op_populator(data: bytes, seed: Seed, workdir: Path) -> None:
     """MetadataPopulator over a buffer, with metadata that fits the clean seed."""
     populator = MetadataPopulator.with_model_buffer(data)
@@ -606,6 +640,7 @@ def op_populate_file(data: bytes, seed: Seed, workdir: Path) -> None:
 #: Entry points run on every model case, in order.
 MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
     "writer": op_writer,
+    "image-writer": op_image_writer,
     "populator": op_populator,
     "populator-keep": op_populator_keep,
     "displayer": op_displayer,
@@ -682,6 +717,11 @@ def file_operations(
             )
         writer.populate()
 
+    def write_image() -> None:
+        labels = [path] if target == "label" else [LabelFileMd("labels.txt", labels=["a", "b"])]
+        calibration = None if target == "label" else ScoreCalibrationMd(1, 0.2, path)
+        ImageWriter.create_for_inference(seed.data, [0.0], [255.0], labels, calibration).populate()
+
     def packed() -> None:
         name = label_names[0] if target == "label" and label_names else calibration_name
         model = _packed_model(seed, name, content)
@@ -689,11 +729,11 @@ def file_operations(
         op_displayer(model, seed, workdir)
         op_cli(model, seed, workdir)
 
-    return {"read": read, "write": write, "packed": packed}
+    return {"read": read, "write": write, "write-image": write_image, "packed": packed}
 
 
-def op_cli_write(spec: bytes, seed: Seed, workdir: Path) -> str:
-    """``tflite-metadata write audio-classifier --spec``: one error line, never an internal error.
+def op_cli_write(spec: bytes, seed: Seed, workdir: Path, kind: str = "audio-classifier") -> str:
+    """``tflite-metadata write KIND --spec``: one error line, never an internal error.
 
     The spec may name ``labels.txt`` and ``calibration.txt``, which exist beside it.
     """
@@ -705,8 +745,9 @@ def op_cli_write(spec: bytes, seed: Seed, workdir: Path) -> str:
     path = workdir / ("spec.toml" if spec.startswith(b"#toml") else "spec.json")
     path.write_bytes(spec)
     output = workdir / "out.tflite"
+    output.unlink(missing_ok=True)  # another kind's run may have written it
     err = io.StringIO()
-    command = ["write", "audio-classifier", str(model), "-o", str(output), "--spec", str(path)]
+    command = ["write", kind, str(model), "-o", str(output), "--spec", str(path)]
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
         status = cli_main(command)
     text = err.getvalue()
@@ -805,7 +846,12 @@ def run_case(case: dict[str, Any], seeds: dict[str, Seed], workdir: Path) -> dic
             for name, function in metadata_operations(data, seed, workdir).items():
                 _call(name, function, outcomes)
         elif target == "spec":
-            _call("cli-write", lambda: op_cli_write(data, seed, workdir), outcomes)
+            for kind in ("audio-classifier", "image-classifier"):
+                _call(
+                    f"cli-write-{kind}",
+                    functools.partial(op_cli_write, data, seed, workdir, kind),
+                    outcomes,
+                )
         else:
             for name, function in file_operations(target, data, seed, workdir).items():
                 _call(name, function, outcomes)

@@ -300,7 +300,7 @@ def tiny_cases(draw: st.DrawFn) -> dict[str, Any]:
 SPEC_KEYS = [
     "name", "version", "description", "author", "license", "input", "outputs", "sample_rate",
     "channels", "tensor_name", "labels", "file", "locale", "score_calibration",
-    "transformation", "default_score", "parameters", "unknown",
+    "transformation", "default_score", "parameters", "unknown", "mean", "std", "color_space",
 ]  # fmt: skip
 json_leaves = st.one_of(
     st.none(),
@@ -309,6 +309,7 @@ json_leaves = st.one_of(
     st.integers(),
     st.floats(),
     st.sampled_from(["LOG", "IDENTITY", "labels.txt", "calibration.txt", "../x", "/", "\x00"]),
+    st.sampled_from(["RGB", "GRAYSCALE", "UNKNOWN", "rgb"]),
     st.text(max_size=8),
 )
 json_values = st.recursive(
@@ -350,6 +351,10 @@ specs = st.fixed_dictionaries(
             optional={
                 "sample_rate": st.just(16000) | json_values,
                 "channels": st.just(1) | json_values,
+                # The image classifier's input: NaN, infinities and zeros among the values.
+                "mean": st.lists(st.floats() | st.just(127.5), max_size=4) | json_values,
+                "std": st.lists(st.floats() | st.just(0.0), max_size=4) | json_values,
+                "color_space": json_values,
             },
         )
         | json_values,

@@ -71,6 +71,7 @@ from tflite_metadata.model.populate import populate_buffer, populate_file
 from tflite_metadata.model.populator import MetadataPopulator
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
+from tflite_metadata.tasks.image_classifier import ImageClassifierWriter
 from tflite_metadata.tasks.spec import load_spec
 
 LABELS = b"cat\ndog\nbird\n"
@@ -751,6 +752,103 @@ def test_huge_integers_in_a_spec(tmp_path: Path) -> None:
     assert status == 1 and "internal error" not in err
     assert "score_calibration.default_score: expected a number, found an integer of 401" in err
     assert not out.exists()
+
+
+# -- the image classifier's input ----------------------------------------------------------------
+
+
+def small_image_model(channels: int = 3, input_type: str = "float32") -> bytes:
+    return bytes(
+        model_builder.build_image_classifier(
+            height=4, width=4, channels=channels, classes=3, input_type=input_type
+        )
+    )
+
+
+def run_image_write(tmp_path: Path, model: bytes, *options: str) -> tuple[int, str, Path]:
+    source = tmp_path / "model.tflite"
+    source.write_bytes(model)
+    out = tmp_path / "out.tflite"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["write", "image-classifier", str(source), "-o", str(out), *options])
+    return status, err.getvalue(), out
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e999"])
+@pytest.mark.parametrize("which", ["mean", "std"])
+def test_image_normalization_not_finite(which: str, value: str, tmp_path: Path) -> None:
+    """Attacks the normalization values: NaN and infinities, from Python, options and spec."""
+    number = float(value)
+    mean, std = ([number], [127.5]) if which == "mean" else ([127.5], [number])
+    with pytest.raises(MetadataValidationError, match=f"norm_{which}\\[0\\] should be a finite"):
+        ImageClassifierWriter.create_for_inference(small_image_model(), mean, std, [])
+    options = ["--mean", "127.5", "--std", "127.5"]
+    options[1 if which == "mean" else 3] = value
+    status, err, out = run_image_write(tmp_path, small_image_model(), *options)
+    assert status in (1, 2) and "internal error" not in err and err.count("\n") == 1
+    assert not out.exists()
+    # Python's json reads NaN and Infinity; a spec may hold them.
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": {"mean": mean, "std": std}}))
+    status, err, out = run_image_write(tmp_path, small_image_model(), "--spec", str(spec))
+    assert status in (1, 2) and "internal error" not in err and "finite" in err
+    assert not out.exists()
+
+
+def test_image_normalization_std_zero_and_huge_vectors(tmp_path: Path) -> None:
+    """Attacks the stats' division: a std of 0, and a mean of 100,000 values."""
+    with pytest.raises(MetadataValidationError, match="std"):
+        ImageClassifierWriter.create_for_inference(small_image_model(), [127.5], [0.0], [])
+    huge = [127.5] * 100_000
+    with bounded_memory():
+        writer = ImageClassifierWriter.create_for_inference(small_image_model(), huge, huge, [])
+        with pytest.warns(ConsumerCompatibilityWarning, match=r"\[normalization\]"):
+            populated = writer.populate()
+    assert any(p.code == "normalization" for p in check(populated))
+
+
+@pytest.mark.parametrize("channels", [1, 2, 4, 5])
+def test_image_input_with_a_wrong_number_of_channels(channels: int, tmp_path: Path) -> None:
+    """Attacks the input's shape: channels other than 3; written on --no-check, and reported."""
+    model = small_image_model(channels)
+    status, err, out = run_image_write(tmp_path, model, "--mean", "127.5", "--std", "127.5")
+    assert status == 1 and "[input-channels]" in err and not out.exists()
+    status, err, out = run_image_write(
+        tmp_path, model, "--mean", "127.5", "--std", "127.5", "--no-check"
+    )
+    assert status == 0 and out.exists()
+    assert "input-channels" in {p.code for p in check(out.read_bytes())}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00junk", b"\x00" * 1000, bytes(range(256)), b"a\r\nb\rc\n\n\n"],
+    ids=["utf16-bom", "nul", "all-bytes", "mixed-line-ends"],
+)
+def test_image_writer_with_junk_label_files(content: bytes, tmp_path: Path) -> None:
+    """Attacks the label file: binary junk is a clear error; odd but valid text is reported."""
+    path = tmp_path / "labels.txt"
+    path.write_bytes(content)
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(AssociatedFileError, match="is not valid UTF-8"):
+            ImageClassifierWriter.create_for_inference(
+                small_image_model(input_type="uint8"), None, None, [path]
+            ).populate()
+        status, err, out = run_image_write(
+            tmp_path, small_image_model(input_type="uint8"), "--labels", str(path)
+        )
+        assert status == 1 and "not valid UTF-8" in err and not out.exists()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConsumerCompatibilityWarning)
+        populated = ImageClassifierWriter.create_for_inference(
+            small_image_model(input_type="uint8"), None, None, [path]
+        ).populate()
+    problems = check(populated)
+    assert {p.code for p in problems} <= {"label-count", "label-empty"}
 
 
 # -- writing ----------------------------------------------------------------------------------
