@@ -187,11 +187,16 @@ def populate_heads(
         return bytes(writer.populate())
 
 
-def edited(model: bytes, change: Callable[[Any], None]) -> bytes:
+def edited(
+    model: bytes,
+    change: Optional[Callable[[Any], None]] = None,
+    files: Optional[dict[str, bytes]] = None,
+) -> bytes:
     """``model`` with its metadata changed through the object API, its packed files kept.
 
-    ``change`` is given the ``ModelMetadataT``; the result is populated again with
-    the drop-in ``MetadataPopulator``.
+    ``change`` is given the ``ModelMetadataT``; ``files`` replace packed files of
+    the same names (for contents the writers refuse to pack). The result is
+    populated again with the drop-in ``MetadataPopulator``.
     """
     import flatbuffers
 
@@ -202,14 +207,15 @@ def edited(model: bytes, change: Callable[[Any], None]) -> bytes:
     buffer = get_metadata_buffer(model)
     assert buffer is not None
     metadata = fb.ModelMetadataT.InitFromObj(fb.ModelMetadata.GetRootAsModelMetadata(buffer, 0))
-    change(metadata)
+    if change is not None:
+        change(metadata)
     builder = flatbuffers.Builder(0)
     builder.Finish(metadata.Pack(builder), b"M001")
     populator = MetadataPopulator.with_model_buffer(model)
     populator.load_metadata_buffer(bytes(builder.Output()))
     tail = find_zip(model)
-    if tail is not None:
-        populator.load_associated_file_buffers({n: bytes(tail.read(n)) for n in tail.names()})
+    packed = {} if tail is None else {n: bytes(tail.read(n)) for n in tail.names()}
+    populator.load_associated_file_buffers({**packed, **(files or {})})
     populator.populate()
     return bytes(populator.get_model_buffer())
 
@@ -249,6 +255,35 @@ def compressed(model: bytes) -> bytes:
         for name, content in files.items():
             archive.writestr(name, content)
     return stream.getvalue()
+
+
+def patched(make: Callable[[Path], bytes], old: bytes, new: bytes) -> Callable[[Path], bytes]:
+    """A variant: ``make``'s model with ``old`` (once in its metadata) replaced by ``new``."""
+
+    def patch(folder: Path) -> bytes:
+        from tflite_metadata.metadata import get_metadata_buffer
+
+        model = make(folder)
+        metadata = get_metadata_buffer(model)
+        assert metadata is not None and metadata.count(old) == 1 and len(old) == len(new)
+        at = model.find(metadata) + metadata.find(old)
+        return model[:at] + new + model[at + len(old) :]
+
+    return patch
+
+
+def repacked(make: Callable[[Path], bytes], name: str, content: str) -> Callable[[Path], bytes]:
+    """A variant: ``make``'s model with the packed file ``name`` holding ``content``."""
+    return lambda folder: edited(make(folder), files={name: content.encode()})
+
+
+def unpacked(model: bytes) -> bytes:
+    """``model`` without its packed files (the metadata still records them)."""
+    from tflite_metadata.archive.associated_files import find_zip
+
+    tail = find_zip(model)
+    assert tail is not None
+    return model[: tail.start]
 
 
 # -- images and raw inputs -------------------------------------------------------------------------
@@ -547,6 +582,7 @@ class Variant:
         return self.task_library if consumer == TASK_LIBRARY else self.mediapipe
 
 
+CALIBRATED = written("ours", calibration=calibration_text(CLASSES))
 PER_CHANNEL = ([120.0, 127.5, 135.0], [60.0, 64.0, 70.0])
 # What each consumer does, as measured (see the notes on the image classifier rules).
 VARIANTS: dict[str, Variant] = {
@@ -590,6 +626,7 @@ VARIANTS: dict[str, Variant] = {
     "label_blank_last_line": Variant(
         written("ours", labels=label_text(CLASSES) + "\n"), False, True
     ),
+    "min_parser_version_9": Variant(patched(written("ours"), b"1.0.0", b"9.0.0"), True, False),
     "calibration_without_labels": Variant(
         written("ours", labels=None, calibration=calibration_text(CLASSES)), False, True
     ),
@@ -634,7 +671,19 @@ VARIANTS: dict[str, Variant] = {
     "calibration_trailing_newline": Variant(
         written("ours", calibration=calibration_text(CLASSES) + "\n"), False, False
     ),
+    "calibration_negative_scale": Variant(
+        repacked(CALIBRATED, "calibration.txt", "-1.0,0.5,0.0\n" + calibration_text(CLASSES - 1)),
+        False,
+        False,
+    ),
+    "calibration_short_line": Variant(
+        repacked(CALIBRATED, "calibration.txt", "1.0,0.5\n" + calibration_text(CLASSES - 1)),
+        False,
+        False,
+    ),
     "compressed": Variant(lambda folder: compressed(written("ours")(folder)), False, False),
+    "labels_not_packed": Variant(lambda folder: unpacked(written("ours")(folder)), False, False),
+    "metadata_identifier_m002": Variant(patched(written("ours"), b"M001", b"M002"), False, False),
     "two_outputs_label_count": Variant(two_heads(second_labels=3), False, False),
 }
 
