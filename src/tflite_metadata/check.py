@@ -136,6 +136,9 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     checker.problems.clear()
     if task is None and checker.subgraph_metadata is not None:
         task = infer_task(metadata)
+    metadata_optional = task is not None and not task.requires_metadata
+    if metadata_optional:
+        metadata_problems = [p for p in metadata_problems if p.code != Code.NO_METADATA]
     if task is not None:
         task.check_model(checker)
     _check_zip(checker)
@@ -143,11 +146,13 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     if metadata is None:
         return checker.problems
     if checker.subgraph_metadata is None:
-        checker.add(
-            Code.SUBGRAPH_METADATA,
-            "metadata",
-            "has no subgraph metadata; expected 1, describing the model's tensors",
-        )
+        # An empty list is read out of bounds even by consumers that take no list at all.
+        if not metadata_optional or metadata.subgraphMetadata is not None:
+            checker.add(
+                Code.SUBGRAPH_METADATA,
+                "metadata",
+                "has no subgraph metadata; expected 1, describing the model's tensors",
+            )
     else:
         if task is not None:
             task.check_metadata(checker)

@@ -6,6 +6,8 @@ Usage (``tflite-metadata --help`` and ``tflite-metadata COMMAND --help`` say mor
         --labels labels.txt [--labels labels_fr.txt --locale fr] \\
         [--score-calibration calibration.txt --score-transformation LOG --default-score 0.2]
     tflite-metadata write audio-classifier MODEL -o OUT --spec spec.json   # every option
+    tflite-metadata write image-classifier MODEL -o OUT --mean 127.5 --std 127.5 \\
+        --labels labels.txt [--color-space RGB] [--score-calibration calibration.txt ...]
     tflite-metadata show [--json] MODEL
     tflite-metadata extract MODEL -d DIR
     tflite-metadata check [--json] MODEL
@@ -317,7 +319,9 @@ def summarize(data: Any) -> list[str]:
     output_metadata = (subgraph.outputTensorMetadata if subgraph is not None else None) or []
     for index, tensor in enumerate(inputs):
         tensor_md = input_metadata[index] if index < len(input_metadata) else None
-        lines.append(f"input {index}: {_tensor_heading(tensor, tensor_md)}{_audio_text(tensor_md)}")
+        lines.append(
+            f"input {index}: {_tensor_heading(tensor, tensor_md)}{_input_text(tensor, tensor_md)}"
+        )
     for index, tensor in enumerate(outputs):
         tensor_md = output_metadata[index] if index < len(output_metadata) else None
         lines.append(f"output {index}: {_tensor_heading(tensor, tensor_md)}")
@@ -341,14 +345,57 @@ def _tensor_heading(tensor: Any, tensor_md: Any) -> str:
     )
 
 
-def _audio_text(tensor_md: Any) -> str:
-    if tensor_md is None or tensor_md.content is None:
+def _input_text(tensor: Any, tensor_md: Any) -> str:
+    """What an input's content properties and normalization say, after a colon (or nothing)."""
+    if tensor_md is None:
         return ""
-    properties = tensor_md.content.contentProperties
-    if properties is None or not hasattr(properties, "sampleRate"):
-        return ""
-    channels = int(properties.channels)
-    return f": {int(properties.sampleRate)} Hz, {channels} channel{'s' if channels != 1 else ''}"
+    parts = []
+    content = tensor_md.content
+    properties = None if content is None else content.contentProperties
+    kind = (
+        None
+        if content is None
+        else schema.UNIONS["ContentProperties"].member(int(content.contentPropertiesType or 0))
+    )
+    if properties is not None and kind == "AudioProperties":
+        channels = int(properties.channels)
+        parts.append(
+            f"{int(properties.sampleRate)} Hz, {channels} channel{'s' if channels != 1 else ''}"
+        )
+    elif properties is not None and kind == "ImageProperties":
+        parts.append(_image_text(tensor.shape, properties))
+    normalization = _normalization_text(tensor_md)
+    if normalization:
+        parts.append(normalization)
+    return (": " + "; ".join(parts)) if parts else ""
+
+
+def _image_text(shape: Sequence[int], properties: Any) -> str:
+    """``224x224, 3 channels, RGB``: the size from the tensor (NHWC), the color space."""
+    color_space = int(properties.colorSpace or 0)
+    name = schema.ENUMS["ColorSpaceType"].name_of(color_space) or str(color_space)
+    if len(shape) == 4:
+        channels = int(shape[3])
+        size = f"{int(shape[1])}x{int(shape[2])}, {channels} channel{'s' if channels != 1 else ''}"
+        return f"{size}, {name} image"
+    return f"{name} image"
+
+
+def _normalization_text(tensor_md: Any) -> str:
+    """``normalization mean [127.5], std [127.5]`` from a NormalizationOptions process unit."""
+    for unit in tensor_md.processUnits or []:
+        options = unit.options
+        if options is None or not hasattr(options, "mean"):
+            continue
+        return f"normalization mean {_numbers(options.mean)}, std {_numbers(options.std)}"
+    return ""
+
+
+def _numbers(values: Optional[Sequence[float]]) -> str:
+    if values is None:
+        return "(none)"
+    shown = ", ".join(f"{float(value):g}" for value in values[:_LABELS_SHOWN])
+    return f"[{shown}{', ...' if len(values) > _LABELS_SHOWN else ''}]"
 
 
 def _output_details(tensor_md: Any, data: Any) -> list[str]:

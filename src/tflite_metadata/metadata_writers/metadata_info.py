@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..tasks.audio_classifier import InputAudioTensorMd
 from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
 from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
+from ..tasks.image_classifier import InputImageTensorMd
 
 __all__ = [
     "AssociatedFileMd",
@@ -15,6 +16,7 @@ __all__ = [
     "ClassificationTensorMd",
     "GeneralMd",
     "InputAudioTensorMd",
+    "InputImageTensorMd",
     "LabelFileMd",
     "ScoreCalibrationMd",
     "TensorMd",

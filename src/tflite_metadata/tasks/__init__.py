@@ -48,6 +48,7 @@ class TaskEntry:
 #: When a model's task is inferred, the tasks are asked in this order.
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
+    "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
 }
 
 
@@ -70,6 +71,11 @@ class Task:
         spec_help: the spec file's keys, for ``write NAME --help``.
         description: the help text of ``write NAME``.
         model_name: the model's name when none is given.
+        requires_metadata: whether the task's consumers refuse a model without
+            metadata (or without subgraph metadata). The image classifiers
+            accept one (its labels are then numbers); a task that does not
+            require metadata reports what a model without it lacks in
+            ``check_model``.
     """
 
     name: str
@@ -83,6 +89,7 @@ class Task:
     spec_help: str
     description: str
     model_name: str
+    requires_metadata: bool = True
 
 
 def load_task(name: str) -> Task:

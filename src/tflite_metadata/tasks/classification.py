@@ -411,10 +411,21 @@ class CategoryTensorMd(TensorMd):
 # -- the consumers' rules on classification heads ----------------------------------------------
 
 
-def check_output_tensors(checker: Checker) -> None:
-    """The output tensors' types and shapes, as the classifiers' post-processors read them."""
+def check_output_tensors(
+    checker: Checker, *, mixed_quantization_refused_by_task_library: bool = False
+) -> None:
+    """The output tensors' types and shapes, as the classifiers' post-processors read them.
+
+    Args:
+        checker: the model.
+        mixed_quantization_refused_by_task_library: whether the task's Task
+            Library classifier also refuses outputs of which some only are
+            quantized (UINT8), as its image classifier does; MediaPipe always
+            does (it counts BOOL outputs as quantized too).
+    """
     outputs = checker.model.outputs
     quantized = 0
+    uint8_outputs = 0
     for tensor in outputs:
         where = f"output {tensor.index}"
         if tensor.type not in (TensorType.FLOAT32, TensorType.UINT8):
@@ -428,6 +439,8 @@ def check_output_tensors(checker: Checker) -> None:
             )
         if tensor.type in (TensorType.UINT8, TensorType.BOOL):
             quantized += 1
+        if tensor.type == TensorType.UINT8:
+            uint8_outputs += 1
         shape = tensor.shape
         if len(shape) == 4 and shape[0] == 1 and shape[1] == 1 and shape[2] == 1:
             continue
@@ -439,18 +452,32 @@ def check_output_tensors(checker: Checker) -> None:
                 "(or [1, 1, 1, classes])",
                 (TASK_LIBRARY,),
             )
+    refusing = []
+    if mixed_quantization_refused_by_task_library and 0 < uint8_outputs < len(outputs):
+        refusing.append(TASK_LIBRARY)
     if 0 < quantized < len(outputs):
+        refusing.append(MEDIAPIPE)
+    if refusing:
+        shown = uint8_outputs if refusing == [TASK_LIBRARY] else quantized
         checker.add(
             Code.OUTPUT_TYPE,
             "model",
-            f"{quantized} of {len(outputs)} outputs are quantized; MediaPipe needs "
+            f"{shown} of {len(outputs)} outputs are quantized; "
+            f"{' and '.join(refusing)} {'need' if len(refusing) > 1 else 'needs'} "
             "all or none of them quantized",
-            (MEDIAPIPE,),
+            tuple(refusing),
         )
 
 
-def check_output_metadata(checker: Checker) -> None:
-    """The heads' metadata: one per output, each named (MediaPipe names heads after it)."""
+def check_output_metadata(checker: Checker, *, names_required: bool = True) -> None:
+    """The heads' metadata: one per output, each named (MediaPipe names heads after it).
+
+    Args:
+        checker: the model, with its metadata.
+        names_required: whether an output's metadata without a name is a problem
+            (for MediaPipe). MediaPipe's image classifier was measured to accept
+            it (mediapipe 1.2.2), so the image task passes False.
+    """
     outputs = checker.tensor_metadata("output")
     if outputs is None:
         return
@@ -461,6 +488,8 @@ def check_output_metadata(checker: Checker) -> None:
             f"describes {plural(len(outputs), 'output tensor')}, the model has "
             f"{len(checker.model.outputs)}",
         )
+    if not names_required:
+        return
     for tensor, tensor_metadata in zip(checker.model.outputs, outputs):
         if tensor_metadata.name is None:
             checker.add(

@@ -73,6 +73,7 @@ class Code(str, enum.Enum):
     SUBGRAPH_COUNT = "subgraph-count"
     INPUT_COUNT = "input-count"
     OUTPUT_COUNT = "output-count"
+    PARSER_VERSION = "parser-version"
     # Associated files.
     FILE_MISSING = "file-missing"
     FILE_COMPRESSED = "file-compressed"
@@ -88,6 +89,7 @@ class Code(str, enum.Enum):
     INPUT_CHANNELS = "input-channels"
     # Image inputs.
     IMAGE_PROPERTIES = "image-properties"
+    COLOR_SPACE = "color-space"
     NORMALIZATION = "normalization"
     # Classification heads.
     OUTPUT_TYPE = "output-type"
@@ -256,7 +258,9 @@ def _parse_consumer_float(token: str) -> float | None:
         return None
 
 
-def _calibration_line_problem(line: bytes) -> tuple[str, tuple[str, ...]] | None:
+def _calibration_line_problem(
+    line: bytes, negative_scale_refused_by: tuple[str, ...]
+) -> tuple[str, tuple[str, ...]] | None:
     """Why the consumers refuse one calibration line, or None if it is accepted."""
     if not line:
         return None
@@ -282,7 +286,7 @@ def _calibration_line_problem(line: bytes) -> tuple[str, tuple[str, ...]] | None
     if values[0] < 0:
         return (
             f"the scale (parameter 1) should be non-negative, found {values[0]:g}",
-            (MEDIAPIPE,),
+            negative_scale_refused_by,
         )
     return None
 
@@ -351,12 +355,18 @@ class Checker:
         metadata: the decoded metadata (``ModelMetadataT``), or None when the
             model has none or it cannot be decoded (reported once, as
             ``no-metadata`` or ``metadata-malformed``, by :meth:`decode_metadata`).
+        negative_scale_refused_by: the consumers that refuse a score calibration
+            line with a negative scale. MediaPipe always does; of the Task
+            Library, the image classifier does and the audio classifier does not
+            (both measured), so a task's rules set it before the heads' files are
+            checked.
     """
 
     def __init__(self, model: ModelFacts) -> None:
         self.model = model
         self.problems: list[Problem] = []
         self.metadata: Any = None
+        self.negative_scale_refused_by: tuple[str, ...] = (MEDIAPIPE,)
 
     def add(
         self, code: Code, location: str, message: str, consumers: tuple[str, ...] = BOTH
@@ -538,7 +548,7 @@ class Checker:
             )
         bad_lines = []
         for number, line in enumerate(data.split(b"\n"), start=1):
-            problem = _calibration_line_problem(line)
+            problem = _calibration_line_problem(line, self.negative_scale_refused_by)
             if problem is not None:
                 bad_lines.append((number, problem))
         for number, (message, consumers) in bad_lines[:_MAX_LINE_PROBLEMS]:
