@@ -13,7 +13,7 @@ own environment, see ``consumer_env``):
   must compute from ours exactly the outputs of the original model.
 * **The rules.** Models with the metadata (or the model) the consumers refuse or
   accept, one change each: each consumer must load and classify the image as
-  the notes on the image classifier rules say it does, and
+  measured when the rules were researched (``VARIANTS``), and
   ``check(model, task="image-classifier")`` must name the consumer in a problem
   exactly when the consumer refuses the model.
 
@@ -584,7 +584,7 @@ class Variant:
 
 CALIBRATED = written("ours", calibration=calibration_text(CLASSES))
 PER_CHANNEL = ([120.0, 127.5, 135.0], [60.0, 64.0, 70.0])
-# What each consumer does, as measured (see the notes on the image classifier rules).
+# What each consumer does with each model, as measured (Task Library 0.4.4, MediaPipe 1.2.2).
 VARIANTS: dict[str, Variant] = {
     # Models the consumers take.
     "good_uint8_theirs": Variant(written("theirs"), True, True),
