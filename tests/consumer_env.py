@@ -71,15 +71,20 @@ def reference_python() -> str | None:
     return sys.executable
 
 
-def run_runner(python: str, script: str, request: dict[str, Any], tmp: Path) -> dict[str, Any]:
-    """Run ``tests/consumers/<script>`` with ``request`` and return its JSON answer."""
+def run_runner(
+    python: str, script: str, request: dict[str, Any], tmp: Path, timeout: float = 600
+) -> dict[str, Any]:
+    """Run ``tests/consumers/<script>`` with ``request`` and return its JSON answer.
+
+    The request is written to ``tmp``: runs in parallel need folders of their own.
+    """
     request_file = tmp / f"{Path(script).stem}-request.json"
     request_file.write_text(json.dumps(request))
     proc = subprocess.run(
         [python, str(RUNNERS / script), str(request_file)],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GLOG_minloglevel": "3"},
     )
     for line in proc.stdout.splitlines():

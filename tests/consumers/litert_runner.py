@@ -8,7 +8,10 @@ The request names ``models`` (paths) and ``inputs``, a raw little-endian float32
 file. Each model's inputs are filled from it in order: the first input takes the
 first values it needs, the next input the following ones, and so on; values run
 out as zeros. An integer input is quantized with its own scale and zero point
-(or, without quantization, rounded and clipped to its type's range).
+(or, without quantization, rounded and clipped to its type's range). An image
+input ``[1, height, width, channels]`` is filled in row-major order like any
+other: values (p - 128) / 128 give a uint8 input quantized with scale 1/128 and
+zero point 128 (the builder's, MobileNet's) exactly the pixels p.
 
 The answer is one JSON line on stdout, after a marker: for each model path
 either ``{"inputs": [...], "outputs": [...]}``, where each output is

@@ -1,23 +1,42 @@
-"""Classify audio with MediaPipe's ``AudioClassifier``.
+"""Classify audio or images with MediaPipe's classifiers.
 
 Run with the MediaPipe environment's Python:
 
     python mediapipe_runner.py REQUEST.json
 
-The request names ``models``, a raw little-endian float32 ``audio`` file and its
-``sample_rate``; the answer is one JSON line on stdout, after a marker: for each model either the
-classification results (every head, every category) or the error it raised.
+The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
+raw little-endian float32 ``audio`` file and its ``sample_rate`` for
+``AudioClassifier``, or ``"image"`` with ``images`` (paths of image files, JPEG
+or PNG) for ``ImageClassifier``. The answer is one JSON line on stdout, after a
+marker: for each model either the classification results (every head, every
+category; for images, one result per image) or the error it raised, with the
+``stage`` that raised it (``"create"`` or ``"classify"``) for images.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import numpy as np
 from mediapipe.tasks import python as mp_tasks
 from mediapipe.tasks.python import audio as mp_audio
 from mediapipe.tasks.python.components.containers import audio_data as mp_audio_data
+
+
+def heads_of(result: Any) -> list[dict[str, object]]:
+    """Every head of a classification result, every category, exact scores."""
+    return [
+        {
+            "index": head.head_index,
+            "name": head.head_name,
+            "categories": [
+                [c.index, c.category_name, c.display_name, float(c.score)] for c in head.categories
+            ],
+        }
+        for head in result.classifications
+    ]
 
 
 def classify(model_path: str, samples: np.ndarray, sample_rate: int) -> dict[str, object]:
@@ -31,22 +50,40 @@ def classify(model_path: str, samples: np.ndarray, sample_rate: int) -> dict[str
             results = classifier.classify(clip)
     except Exception as exc:
         return {"error": f"{type(exc).__name__}: {exc}"}
-    out = []
-    for result in results:
-        heads = []
-        for head in result.classifications:
-            heads.append(
-                {
-                    "index": head.head_index,
-                    "name": head.head_name,
-                    "categories": [
-                        [c.index, c.category_name, c.display_name, float(c.score)]
-                        for c in head.categories
-                    ],
-                }
-            )
-        out.append({"timestamp_ms": result.timestamp_ms, "heads": heads})
+    out = [{"timestamp_ms": r.timestamp_ms, "heads": heads_of(r)} for r in results]
     return {"results": out}
+
+
+def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision as mp_vision
+
+    # max_results -1 (the default): every category.
+    options = mp_vision.ImageClassifierOptions(
+        base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
+        running_mode=mp_vision.RunningMode.IMAGE,
+        max_results=-1,
+    )
+    try:
+        classifier = mp_vision.ImageClassifier.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    answer: dict[str, object]
+    try:
+        for image in images:
+            result = classifier.classify(mp.Image.create_from_file(image))
+            results.append({"timestamp_ms": result.timestamp_ms, "heads": heads_of(result)})
+        answer = {"images": results}
+    except Exception as exc:
+        answer = {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
+    try:
+        classifier.close()
+    except Exception as exc:
+        # A graph that failed may fail again when closed: the first error is the answer.
+        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
+        answer.setdefault("stage", "close")
+    return answer
 
 
 # Native code may print to stdout too; the answer is the line after this marker.
@@ -56,9 +93,13 @@ MARKER = "@@tflite-metadata-result@@"
 def main() -> None:
     with open(sys.argv[1]) as handle:
         request = json.loads(handle.read())
-    samples = np.fromfile(request["audio"], dtype="<f4")
-    rate = int(request["sample_rate"])
-    print(MARKER + json.dumps({path: classify(path, samples, rate) for path in request["models"]}))
+    if request.get("task", "audio") == "image":
+        answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    else:
+        samples = np.fromfile(request["audio"], dtype="<f4")
+        rate = int(request["sample_rate"])
+        answer = {path: classify(path, samples, rate) for path in request["models"]}
+    print(MARKER + json.dumps(answer))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,41 @@
-"""Classify audio with tflite-support's Task Library ``AudioClassifier``.
+"""Classify audio or images with tflite-support's Task Library classifiers.
 
 Run with the reference environment's Python (it has tflite-support 0.4.4):
 
     python task_library_runner.py REQUEST.json
 
-The request names ``models`` and a raw little-endian float32 ``audio`` file;
-the answer is one JSON line on stdout, after a marker: for each model either its
-classifications (every
-head, every category, in the library's order) or the error it raised. Running in
-a child process keeps a crash of the native library from taking pytest down.
+The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
+raw little-endian float32 ``audio`` file for ``AudioClassifier``, or ``"image"``
+with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``.
+The answer is one JSON line on stdout, after a marker: for each model either its
+classifications (every head, every category, in the library's order; for
+images, one result per image) or the error it raised, with the ``stage`` that
+raised it (``"create"`` or ``"classify"``). Running in a child process keeps a
+crash of the native library from taking pytest down.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import numpy as np
-from tflite_support.task import audio, core, processor
+from tflite_support.task import audio, core, processor, vision
+
+
+def heads_of(result: Any) -> list[dict[str, object]]:
+    """Every head of a classification result, every category, exact scores."""
+    return [
+        {
+            "index": head.head_index,
+            "name": head.head_name,
+            "categories": [
+                [c.index, c.category_name, c.display_name, float(c.score)] for c in head.categories
+            ],
+        }
+        for head in result.classifications
+    ]
 
 
 def classify(model_path: str, samples: np.ndarray) -> dict[str, object]:
@@ -34,24 +52,31 @@ def classify(model_path: str, samples: np.ndarray) -> dict[str, object]:
     tensor = audio.TensorAudio(audio_format=fmt, buffer_size=size)
     tensor.load_from_array(samples[:size].reshape(-1, fmt.channels).astype(np.float32))
     result = classifier.classify(tensor)
-    heads = []
-    for head in result.classifications:
-        heads.append(
-            {
-                "index": head.head_index,
-                "name": head.head_name,
-                "categories": [
-                    [c.index, c.category_name, c.display_name, float(c.score)]
-                    for c in head.categories
-                ],
-            }
-        )
     return {
         "sample_rate": fmt.sample_rate,
         "channels": fmt.channels,
         "buffer_size": size,
-        "heads": heads,
+        "heads": heads_of(result),
     }
+
+
+def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
+    options = vision.ImageClassifierOptions(
+        base_options=core.BaseOptions(file_name=model_path),
+        classification_options=processor.ClassificationOptions(max_results=-1),
+    )
+    try:
+        classifier = vision.ImageClassifier.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    try:
+        for image in images:
+            tensor = vision.TensorImage.create_from_file(image)
+            results.append({"heads": heads_of(classifier.classify(tensor))})
+    except Exception as exc:
+        return {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
+    return {"images": results}
 
 
 # Native code may print to stdout too; the answer is the line after this marker.
@@ -61,8 +86,12 @@ MARKER = "@@tflite-metadata-result@@"
 def main() -> None:
     with open(sys.argv[1]) as handle:
         request = json.loads(handle.read())
-    samples = np.fromfile(request["audio"], dtype="<f4")
-    print(MARKER + json.dumps({path: classify(path, samples) for path in request["models"]}))
+    if request.get("task", "audio") == "image":
+        answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    else:
+        samples = np.fromfile(request["audio"], dtype="<f4")
+        answer = {path: classify(path, samples) for path in request["models"]}
+    print(MARKER + json.dumps(answer))
 
 
 if __name__ == "__main__":
