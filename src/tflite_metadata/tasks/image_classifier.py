@@ -720,8 +720,8 @@ def _check_normalization_options(
         checker.add(
             Code.NORMALIZATION,
             where,
-            f"NormalizationOptions has std {std[zeros[0]]:g} (value {zeros[0]}); a std "
-            "must not be 0 (the Task Library fails when it classifies, MediaPipe when it "
+            f"NormalizationOptions has std {_values_text(std)}, with 0 at index {zeros[0]}; "
+            "a std must not be 0 (the Task Library fails when it classifies, MediaPipe when it "
             "loads the model)",
             refusing,
         )
