@@ -4,6 +4,14 @@ Inputs are mapped, not read, so a large model costs no memory to open. Outputs
 are written to a temporary file in the destination folder and renamed over the
 destination only when complete: a failure leaves neither a partial output nor a
 damaged input, even when the output path names the input itself.
+
+Every input named by a path is opened by :func:`open_input`: once, without
+blocking (a FIFO with no writer would otherwise hang the open), and refused at
+once unless the open file is a regular file. A device such as ``/dev/zero``
+would be read until memory runs out, a FIFO would block, and a folder cannot be
+read; each gets an error naming the path and what it is. The check is made on
+the open descriptor (``fstat``), so nothing can be swapped in between the check
+and the read.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import contextlib
 import errno
 import mmap
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -25,8 +34,10 @@ __all__ = [
     "atomic_output",
     "atomic_write",
     "copy_range",
+    "file_kind",
     "map_file",
     "map_output",
+    "open_input",
     "open_mapped",
     "read_file",
 ]
@@ -54,11 +65,10 @@ def open_mapped(path: PathLike) -> Iterator[tuple[IO[bytes], memoryview]]:
 
     Raises:
         MissingFileError: the file does not exist (message as tflite-support's).
+        InputReadError: it is not a regular file (a folder, a device, a FIFO …)
+            or cannot be opened.
     """
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the mapping
-    except (OSError, ValueError) as exc:
-        raise _input_error(path, exc) from exc
+    handle = open_input(path)
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
@@ -99,23 +109,109 @@ def read_file(path: PathLike, error: type[MetadataError] = InputReadError) -> by
     Raises:
         MissingFileError: the file does not exist (tflite-support's message).
         MetadataError: (``error``, :class:`InputReadError` by default) it cannot be
-            read: a folder, no permission, a NUL character in the path.
+            read: not a regular file (a folder, a device, a FIFO …), no
+            permission, a NUL character in the path.
+    """
+    with open_input(path, error) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise _input_error(path, exc, error) from exc
+
+
+#: Flags of :func:`open_input`: read only, never block (a FIFO with no writer
+#: would block the open), no controlling terminal, not inherited, binary (Windows).
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+#: Whether the open is non-blocking, and must be made blocking again afterwards.
+_NONBLOCKING_OPEN = hasattr(os, "O_NONBLOCK")
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, for a message: ``"a folder"``, ``"a FIFO"`` …"""
+    for test, kind in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return f"a special file (type {stat.S_IFMT(mode):#o})"
+
+
+def open_input(
+    path: PathLike, error: type[MetadataError] = InputReadError, what: str = "file"
+) -> IO[bytes]:
+    """Open ``path`` for reading, refusing at once anything but a regular file.
+
+    The file is opened once, with ``O_NONBLOCK`` where the platform has it, so
+    that a FIFO with no writer cannot block the open; then the open descriptor
+    is examined (``fstat``, so that nothing can be swapped in between) and
+    anything that is not a regular file is closed and refused: a device such as
+    ``/dev/zero`` would never end, a FIFO would block, a folder cannot be read.
+    A symbolic link is followed, and judged by what it leads to. The returned
+    file blocks again as usual.
+
+    Args:
+        path: the file's path.
+        error: the error raised when the file cannot be read.
+        what: what the file is, for messages (``"cannot read {what} 'PATH': …"``).
+
+    Returns:
+        The file, open for reading in binary mode; the caller closes it.
+
+    Raises:
+        MissingFileError: the file does not exist (tflite-support's message).
+        MetadataError: (``error``) it is not a regular file (the message names
+            the path and what it is: a folder, a character device, a FIFO …),
+            or it cannot be opened (no permission, a NUL character in the path).
     """
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (OSError, ValueError) as exc:
-        raise _input_error(path, exc, error) from exc
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _input_error(path, exc, error, what) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = file_kind(mode)
+            if os.path.islink(path):  # only for the message: the open file was judged
+                kind = "a symbolic link to " + kind
+            raise error(f"cannot read {what} '{os.fspath(path)}': it is {kind}, not a regular file")
+        if _NONBLOCKING_OPEN:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, OSError) and not isinstance(exc, MetadataError):
+            raise _input_error(path, exc, error, what) from exc
+        raise
 
 
 def _input_error(
-    path: PathLike, exc: OSError | ValueError, error: type[MetadataError] = InputReadError
+    path: PathLike,
+    exc: OSError | ValueError | TypeError,
+    error: type[MetadataError] = InputReadError,
+    what: str = "file",
 ) -> MetadataError:
     """The package's error for an input file that cannot be opened or read."""
     if isinstance(exc, FileNotFoundError):
         return MissingFileError(f"File, '{os.fspath(path)}', does not exist.")
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return error(f"cannot read file '{os.fspath(path)}': {reason}")
+    if isinstance(exc, PermissionError):
+        # Windows refuses to open a folder as a file ("Permission denied"): say what it is.
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                reason = f"it is {file_kind(mode)}, not a regular file"
+    return error(f"cannot read {what} '{os.fspath(path)}': {reason}")
 
 
 def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:
