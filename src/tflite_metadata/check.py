@@ -191,6 +191,11 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     Returns:
         The problems found, in a stable order (model, inputs, outputs,
         associated files); empty when both consumers would accept the model.
+        A packed label or score calibration file that cannot be examined is a
+        problem too, ``file-not-checked``: one larger than
+        :data:`~tflite_metadata.tasks.rules.MAX_EXAMINED_FILE_SIZE` (64 MiB),
+        which is not read into memory, or one that cannot be read. Nothing is
+        passed unexamined: an empty list means every rule was applied.
 
     Raises:
         ModelFormatError: ``model`` is not a readable TFLite model.
@@ -223,8 +228,10 @@ def warn_for_problems(problems: Iterable[Problem]) -> None:
     """
     for problem in problems:
         refused_by = " and ".join(problem.consumers)
+        # A file that could not be examined is not known to be refused.
+        verdict = "may" if problem.code == Code.FILE_NOT_CHECKED else "would"
         warn_at_caller(
             ConsumerCompatibilityWarning(
-                f"{problem} ({refused_by} would refuse the model) [{problem.code}]"
+                f"{problem} ({refused_by} {verdict} refuse the model) [{problem.code}]"
             )
         )

@@ -4,31 +4,51 @@ Inputs are mapped, not read, so a large model costs no memory to open. Outputs
 are written to a temporary file in the destination folder and renamed over the
 destination only when complete: a failure leaves neither a partial output nor a
 damaged input, even when the output path names the input itself.
+
+Every input named by a path is opened by :func:`open_input`: once, without
+blocking (a FIFO with no writer would otherwise hang the open), and refused at
+once unless the open file is a regular file. A device such as ``/dev/zero``
+would be read until memory runs out, a FIFO would block, and a folder cannot be
+read; each gets an error naming the path and what it is. The check is made on
+the open descriptor (``fstat``), so nothing can be swapped in between the check
+and the read.
+
+Associated files given by path are packed through :class:`InputFile`: the open
+file, whose bytes are read in bounded pieces or copied by the kernel into the
+output, and whose CRC-32 is computed piece by piece, never by holding the file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import mmap
 import os
+import stat
 import sys
 import tempfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Callable, Union
+from typing import IO, Any, Callable, Union
 
 from .errors import InputReadError, MetadataError, MissingFileError, OutputWriteError
 
 __all__ = [
+    "READ_CHUNK",
+    "InputFile",
     "PathLike",
     "atomic_output",
     "atomic_write",
     "copy_range",
+    "file_kind",
     "map_file",
     "map_output",
+    "open_input",
     "open_mapped",
     "read_file",
+    "same_content",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -54,11 +74,10 @@ def open_mapped(path: PathLike) -> Iterator[tuple[IO[bytes], memoryview]]:
 
     Raises:
         MissingFileError: the file does not exist (message as tflite-support's).
+        InputReadError: it is not a regular file (a folder, a device, a FIFO …)
+            or cannot be opened.
     """
-    try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed below, after the mapping
-    except (OSError, ValueError) as exc:
-        raise _input_error(path, exc) from exc
+    handle = open_input(path)
     with handle:
         size = os.fstat(handle.fileno()).st_size
         if size == 0:
@@ -99,23 +118,318 @@ def read_file(path: PathLike, error: type[MetadataError] = InputReadError) -> by
     Raises:
         MissingFileError: the file does not exist (tflite-support's message).
         MetadataError: (``error``, :class:`InputReadError` by default) it cannot be
-            read: a folder, no permission, a NUL character in the path.
+            read: not a regular file (a folder, a device, a FIFO …), no
+            permission, a NUL character in the path.
+    """
+    with open_input(path, error) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise _input_error(path, exc, error) from exc
+
+
+#: Flags of :func:`open_input`: read only, never block (a FIFO with no writer
+#: would block the open), no controlling terminal, not inherited, binary (Windows).
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+#: Whether the open is non-blocking, and must be made blocking again afterwards.
+_NONBLOCKING_OPEN = hasattr(os, "O_NONBLOCK")
+
+
+def file_kind(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, for a message: ``"a folder"``, ``"a FIFO"`` …"""
+    for test, kind in (
+        (stat.S_ISREG, "a regular file"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return kind
+    return f"a special file (type {stat.S_IFMT(mode):#o})"
+
+
+def open_input(
+    path: PathLike, error: type[MetadataError] = InputReadError, what: str = "file"
+) -> IO[bytes]:
+    """Open ``path`` for reading, refusing at once anything but a regular file.
+
+    The file is opened once, with ``O_NONBLOCK`` where the platform has it, so
+    that a FIFO with no writer cannot block the open; then the open descriptor
+    is examined (``fstat``, so that nothing can be swapped in between) and
+    anything that is not a regular file is closed and refused: a device such as
+    ``/dev/zero`` would never end, a FIFO would block, a folder cannot be read.
+    A symbolic link is followed, and judged by what it leads to. The returned
+    file blocks again as usual.
+
+    Args:
+        path: the file's path.
+        error: the error raised when the file cannot be read.
+        what: what the file is, for messages (``"cannot read {what} 'PATH': …"``).
+
+    Returns:
+        The file, open for reading in binary mode; the caller closes it.
+
+    Raises:
+        MissingFileError: the file does not exist (tflite-support's message).
+        MetadataError: (``error``) it is not a regular file (the message names
+            the path and what it is: a folder, a character device, a FIFO …),
+            or it cannot be opened (no permission, a NUL character in the path).
     """
     try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except (OSError, ValueError) as exc:
-        raise _input_error(path, exc, error) from exc
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _input_error(path, exc, error, what) from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = file_kind(mode)
+            if os.path.islink(path):  # only for the message: the open file was judged
+                kind = "a symbolic link to " + kind
+            raise error(f"cannot read {what} '{os.fspath(path)}': it is {kind}, not a regular file")
+        if _NONBLOCKING_OPEN:
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException as exc:
+        os.close(fd)
+        if isinstance(exc, OSError) and not isinstance(exc, MetadataError):
+            raise _input_error(path, exc, error, what) from exc
+        raise
 
 
 def _input_error(
-    path: PathLike, exc: OSError | ValueError, error: type[MetadataError] = InputReadError
+    path: PathLike,
+    exc: OSError | ValueError | TypeError,
+    error: type[MetadataError] = InputReadError,
+    what: str = "file",
 ) -> MetadataError:
     """The package's error for an input file that cannot be opened or read."""
     if isinstance(exc, FileNotFoundError):
         return MissingFileError(f"File, '{os.fspath(path)}', does not exist.")
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    return error(f"cannot read file '{os.fspath(path)}': {reason}")
+    if isinstance(exc, PermissionError):
+        # Windows refuses to open a folder as a file ("Permission denied"): say what it is.
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            mode = os.stat(path).st_mode
+            if not stat.S_ISREG(mode):
+                reason = f"it is {file_kind(mode)}, not a regular file"
+    return error(f"cannot read {what} '{os.fspath(path)}': {reason}")
+
+
+#: Bytes read at a time when a file is read through this process's memory.
+READ_CHUNK = 1 << 20
+
+#: ``os.preadv`` where the platform has it (reads at a position, leaving the file's
+#: own position alone); elsewhere a seek and a read.
+_PREADV: Callable[..., int] | None = getattr(os, "preadv", None)
+
+
+class InputFile:
+    """A regular file named by the caller, open for reading, to be packed where it is.
+
+    Made by :meth:`open` (through :func:`open_input`, so never a device, a FIFO
+    or a folder). Its size is the size it had when opened. Its bytes are never
+    held whole: :meth:`chunks` reads them in pieces of :data:`READ_CHUNK`,
+    :meth:`copy_to` has the kernel copy them into another file where it can
+    (:func:`copy_range`), and the CRC-32 the zip records is computed piece by
+    piece while reading (:meth:`crc32`). :meth:`read` returns them whole, for
+    the in-memory populate, which holds its result anyway.
+
+    A file that changes while it is packed is reported, not packed half-old,
+    half-new: its size and modification time must stay what they were when it
+    was opened (:meth:`check_unchanged`), and it must not end early.
+
+    Use it as a context manager, or :meth:`close` it.
+    """
+
+    def __init__(self, handle: IO[bytes], path: PathLike, error: type[MetadataError]) -> None:
+        self._handle = handle
+        self.path = os.fspath(path)
+        self._error = error
+        opened = os.fstat(handle.fileno())
+        self._identity = (opened.st_dev, opened.st_ino)
+        self._version = (opened.st_size, opened.st_mtime_ns)
+        #: The size in bytes when the file was opened: the bytes that are packed.
+        self.size: int = opened.st_size
+        self._crc: int | None = None
+
+    @classmethod
+    def open(cls, path: PathLike, error: type[MetadataError] = InputReadError) -> InputFile:
+        """Open the regular file ``path`` (see :func:`open_input`).
+
+        Raises:
+            MissingFileError: the file does not exist.
+            MetadataError: (``error``) not a regular file, or it cannot be opened.
+        """
+        handle = open_input(path, error)
+        try:
+            return cls(handle, path, error)
+        except OSError as exc:
+            handle.close()
+            raise _input_error(path, exc, error) from exc
+
+    def __enter__(self) -> InputFile:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<InputFile {self.path!r}, {self.size} bytes>"
+
+    def close(self) -> None:
+        """Close the file."""
+        self._handle.close()
+
+    def same_file(self, other: InputFile) -> bool:
+        """Whether ``other`` is the same file (device and inode), opened again."""
+        return self._identity == other._identity
+
+    def chunks(self, size: int | None = None) -> Iterator[memoryview]:
+        """The file's bytes in order, in pieces of ``size`` (default :data:`READ_CHUNK`).
+
+        The pieces are views of one reused buffer: each is valid until the next
+        one is asked for. A complete pass also computes the CRC-32 (see
+        :meth:`crc32`). Passes may interleave: each reads at its own positions.
+
+        Raises:
+            MetadataError: (the error given at open) reading fails, or the
+                file ends before the size it had when opened.
+        """
+        buffer = bytearray(max(1, min(size or READ_CHUNK, self.size)))
+        view = memoryview(buffer)
+        crc = 0
+        position = 0
+        while position < self.size:
+            piece = view[: min(len(buffer), self.size - position)]
+            filled = 0
+            while filled < len(piece):
+                count = self._read_at(position + filled, piece[filled:])
+                if not count:
+                    raise self._changed(f"it ended after {position + filled} of {self.size} bytes")
+                filled += count
+            crc = zlib.crc32(piece, crc)
+            yield piece
+            position += len(piece)
+        self._crc = crc & 0xFFFFFFFF
+
+    def _read_at(self, position: int, into: memoryview) -> int:
+        """Read into ``into`` from ``position``; the count read (0 at the end of the file)."""
+        try:
+            if _PREADV is not None:
+                return int(_PREADV(self._handle.fileno(), [into], position))
+            self._handle.seek(position)
+            return int(self._handle.readinto(into))  # type: ignore[attr-defined]
+        except OSError as exc:
+            raise _input_error(self.path, exc, self._error) from exc
+
+    def crc32(self) -> int:
+        """The CRC-32 of the file's bytes, computed once, reading the file in pieces."""
+        if self._crc is None:
+            for _ in self.chunks():
+                pass
+        assert self._crc is not None
+        return self._crc
+
+    def read(self) -> bytes:
+        """The whole file (for in-memory results; streaming callers use :meth:`copy_to`).
+
+        Raises:
+            MetadataError: as :meth:`chunks`.
+        """
+        try:
+            self._handle.seek(0)
+            data = self._handle.read(self.size)
+        except OSError as exc:
+            raise _input_error(self.path, exc, self._error) from exc
+        if len(data) != self.size:
+            raise self._changed(f"it ended after {len(data)} of {self.size} bytes")
+        if self._crc is None:
+            self._crc = zlib.crc32(data) & 0xFFFFFFFF
+        return data
+
+    def copy_to(self, target: Any) -> None:
+        """Append the file's bytes to ``target``, in bounded memory.
+
+        Into a file (anything with a working ``fileno()``) the kernel copies them
+        (:func:`copy_range`); into anything else (a ``BytesIO`` …) they are
+        written piece by piece. Afterwards the file must be as it was when
+        opened (:meth:`check_unchanged`).
+
+        Raises:
+            MetadataError: (the error given at open) the file changed or ended early.
+            OSError: writing failed.
+        """
+        if _has_fileno(target):
+            try:
+                copy_range(self._handle, target, 0, self.size)
+            except OSError:
+                self.check_unchanged()
+                raise
+        else:
+            for piece in self.chunks():
+                target.write(piece)
+        self.check_unchanged()
+
+    def check_unchanged(self) -> None:
+        """Raise unless the file still has the size and modification time it had when opened.
+
+        Raises:
+            MetadataError: (the error given at open) it changed.
+        """
+        try:
+            now = os.fstat(self._handle.fileno())
+        except OSError as exc:
+            raise _input_error(self.path, exc, self._error) from exc
+        if (now.st_size, now.st_mtime_ns) != self._version:
+            raise self._changed(
+                f"it was {self._version[0]} bytes when opened and is now {now.st_size}"
+                if now.st_size != self._version[0]
+                else "it was modified"
+            )
+
+    def _changed(self, how: str) -> MetadataError:
+        return self._error(
+            f"file '{self.path}' changed while it was being packed ({how}); "
+            "packing it again reads it anew"
+        )
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return True
+
+
+def same_content(first: bytes | InputFile, second: bytes | InputFile) -> bool:
+    """Whether two associated files hold the same bytes, comparing files piece by piece."""
+    if isinstance(first, InputFile) and isinstance(second, InputFile):
+        if first.size != second.size:
+            return False
+        if first.same_file(second):
+            return True
+        return all(a == b for a, b in zip(first.chunks(), second.chunks()))
+    if isinstance(first, InputFile) or isinstance(second, InputFile):
+        file, data = (first, second) if isinstance(first, InputFile) else (second, first)
+        assert isinstance(file, InputFile) and not isinstance(data, InputFile)
+        if file.size != len(data):
+            return False
+        position = 0
+        for piece in file.chunks():
+            if piece != data[position : position + len(piece)]:
+                return False
+            position += len(piece)
+        return True
+    return bytes(first) == bytes(second)
 
 
 def atomic_write(path: PathLike, write: Callable[[IO[bytes]], None]) -> None:

@@ -1267,11 +1267,37 @@ class _Writable(Protocol):
     def write(self, data: bytes | memoryview, /) -> object: ...
 
 
+class StreamedContent(Protocol):
+    """An associated file packed from where it is, not from memory.
+
+    :class:`tflite_metadata.fileio.InputFile` is one: a file on disk, whose
+    bytes the kernel copies into the output and whose CRC-32 is computed while
+    reading it in pieces. :func:`write_zip` never holds such a file whole.
+    """
+
+    @property
+    def size(self) -> int:
+        """The number of bytes to pack."""
+
+    def crc32(self) -> int:
+        """The CRC-32 of those bytes."""
+
+    def copy_to(self, target: _Writable) -> None:
+        """Write those bytes to ``target``, in bounded memory."""
+
+
+#: One associated file to pack: its bytes, or a :class:`StreamedContent`.
+ContentToPack = Union[FileContent, StreamedContent]
+#: Associated files to pack: name to content, in order, or ``(name, content)`` pairs.
+FilesToPack = Union[Mapping[str, ContentToPack], Iterable[tuple[str, ContentToPack]]]
+
+
 @dataclass(frozen=True)
 class _Planned:
     name: bytes
     flags: int
-    content: memoryview
+    content: memoryview | StreamedContent
+    size: int
     crc32: int
     header_offset: int
 
@@ -1298,6 +1324,12 @@ def _encode_name(name: str) -> tuple[bytes, int]:
     return encoded, _FLAG_UTF8
 
 
+def _is_streamed(content: object) -> bool:
+    return not isinstance(content, (bytes, bytearray, memoryview, mmap.mmap)) and all(
+        hasattr(content, attribute) for attribute in ("size", "crc32", "copy_to")
+    )
+
+
 def _content_view(name: str, content: object) -> memoryview:
     try:
         view = memoryview(content)  # type: ignore[arg-type]
@@ -1309,7 +1341,7 @@ def _content_view(name: str, content: object) -> memoryview:
         ) from exc
 
 
-def _file_pairs(files: FilesToWrite) -> list[tuple[str, FileContent]]:
+def _file_pairs(files: FilesToPack) -> list[tuple[str, ContentToPack]]:
     try:
         if isinstance(files, Mapping):
             return list(files.items())
@@ -1321,7 +1353,7 @@ def _file_pairs(files: FilesToWrite) -> list[tuple[str, FileContent]]:
 
 
 def write_zip(
-    files: FilesToWrite,
+    files: FilesToPack,
     base_offset: int,
     out: _Writable,
 ) -> int:
@@ -1339,7 +1371,9 @@ def write_zip(
     Args:
         files: name to content, in the order to write them (a mapping, or an
             iterable of ``(name, content)`` pairs). Names must be base names
-            that :func:`name_problem` accepts; contents are bytes-like.
+            that :func:`name_problem` accepts; contents are bytes-like, or
+            :class:`StreamedContent` (a file on disk, copied into ``out``, by
+            the kernel when ``out`` is a file, and never held whole).
         base_offset: where the archive starts in the final file (the size of the
             model before it).
         out: a binary stream positioned at ``base_offset`` of the final file
@@ -1353,6 +1387,8 @@ def write_zip(
             that is not bytes-like, or a negative ``base_offset``; nothing is
             written then.
         OutputWriteError: ``out`` refused the write.
+        MetadataError: (a subclass) a streamed file cannot be read, or changed
+            while it was packed.
 
     Example::
 
@@ -1369,13 +1405,19 @@ def write_zip(
         if name in seen:
             raise _fail(f"the associated file name {name!r} is given twice")
         seen.add(name)
-        view = _content_view(name, content)
         if len(encoded) > _MAX_U16:
             raise _fail(
                 f"the associated file name {name[:40]!r}… is {len(encoded)} bytes long; a zip "
                 f"name holds at most {_MAX_U16}"
             )
-        planned.append(_Planned(encoded, flags, view, zlib.crc32(view) & _MAX_U32, offset))
+        if _is_streamed(content):
+            streamed: StreamedContent = content  # type: ignore[assignment]
+            size = int(streamed.size)
+            planned.append(_Planned(encoded, flags, streamed, size, streamed.crc32(), offset))
+        else:
+            view = _content_view(name, content)
+            crc = zlib.crc32(view) & _MAX_U32
+            planned.append(_Planned(encoded, flags, view, len(view), crc, offset))
         offset += _local_size(planned[-1])
     try:
         return _write_planned(planned, offset, base_offset, out)
@@ -1385,7 +1427,7 @@ def write_zip(
         ) from exc
 
 
-def build_zip(files: FilesToWrite, base_offset: int = 0) -> bytes:
+def build_zip(files: FilesToPack, base_offset: int = 0) -> bytes:
     """The bytes :func:`write_zip` writes (for small archives built in memory)."""
     stream = io.BytesIO()
     write_zip(files, base_offset, stream)
@@ -1393,19 +1435,19 @@ def build_zip(files: FilesToWrite, base_offset: int = 0) -> bytes:
 
 
 def _zip64_sizes(entry: _Planned) -> bool:
-    return len(entry.content) >= _MAX_U32
+    return entry.size >= _MAX_U32
 
 
 def _local_size(entry: _Planned) -> int:
     extra = 4 + 16 if _zip64_sizes(entry) else 0
-    return _LOCAL.size + len(entry.name) + extra + len(entry.content)
+    return _LOCAL.size + len(entry.name) + extra + entry.size
 
 
 def _write_planned(
     planned: list[_Planned], directory_offset: int, base: int, out: _Writable
 ) -> int:
     for entry in planned:
-        size = len(entry.content)
+        size = entry.size
         big = _zip64_sizes(entry)
         extra = (
             _EXTRA_HEADER.pack(_ZIP64_EXTRA_ID, 16) + struct.pack("<2Q", size, size) if big else b""
@@ -1428,7 +1470,10 @@ def _write_planned(
             + entry.name
             + extra
         )
-        out.write(entry.content)
+        if isinstance(entry.content, memoryview):
+            out.write(entry.content)
+        else:
+            entry.content.copy_to(out)
     directory_size = 0
     for entry in planned:
         record = _central_record(entry)
@@ -1440,7 +1485,7 @@ def _write_planned(
 
 
 def _central_record(entry: _Planned) -> bytes:
-    size = len(entry.content)
+    size = entry.size
     zip64_values = []
     recorded_size = size
     if size >= _MAX_U32:

@@ -53,7 +53,7 @@ from ..format import metadata_schema as schema
 from ..format.model_schema import tensor_type_name
 from ..model.populate import file_name
 from ..tasks import TASKS, Task, load_task
-from ..tasks.rules import CALIBRATION_FILE, LABELS_FILE
+from ..tasks.rules import CALIBRATION_FILE, LABELS_FILE, MAX_EXAMINED_FILE_SIZE, Code, size_text
 
 __all__ = ["main"]
 
@@ -154,8 +154,8 @@ def _write_command(args: argparse.Namespace) -> int:
             for problem in problems:
                 _err(f"problem: {_problem_line(problem)}")
             raise CommandError(
-                f"{printable(output)} was not written: {TASK_LIBRARY} or {MEDIAPIPE} would "
-                f"refuse the model ({len(problems)} problem{'s' if len(problems) != 1 else ''} "
+                f"{printable(output)} was not written: {_refusal(problems)} "
+                f"({len(problems)} problem{'s' if len(problems) != 1 else ''} "
                 "above); fix them, or pass --no-check to write it anyway"
             )
         for problem in problems:
@@ -165,6 +165,18 @@ def _write_command(args: argparse.Namespace) -> int:
         summary += ", with " + ", ".join(printable(name) for name, _ in files)
     _out(summary)
     return 0
+
+
+def _refusal(problems: Sequence[Problem]) -> str:
+    """Why ``write`` refuses a model with ``problems``."""
+    unchecked = sum(1 for problem in problems if problem.code == Code.FILE_NOT_CHECKED)
+    if not unchecked:
+        return f"{TASK_LIBRARY} or {MEDIAPIPE} would refuse the model"
+    if unchecked == len(problems):
+        return f"the model could not be fully checked; {TASK_LIBRARY} or {MEDIAPIPE} may refuse it"
+    return (
+        f"{TASK_LIBRARY} or {MEDIAPIPE} would refuse the model, and it could not be fully checked"
+    )
 
 
 def _packed_files(data: Any) -> list[tuple[str, int]]:
@@ -406,10 +418,20 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
     if tensor_md is None:
         return []
     tail = find_zip(data)
-    packed = set(tail.names()) if tail is not None else set()
+    packed = dict(tail.sizes()) if tail is not None else {}
+
+    def too_large(name: str) -> Optional[str]:
+        """Why a packed file is not read: it is larger than check reads."""
+        size = packed.get(name)
+        if size is None or size <= MAX_EXAMINED_FILE_SIZE:
+            return None
+        return (
+            f"{size_text(size)}, not read (more than {size_text(MAX_EXAMINED_FILE_SIZE)}; "
+            "see check)"
+        )
 
     def content(name: str) -> Optional[bytes]:
-        if tail is None or name not in packed:
+        if tail is None or name not in packed or too_large(name) is not None:
             return None
         return bytes(tail.read(name))
 
@@ -417,8 +439,12 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
     for file in tensor_md.associatedFiles or []:
         name = file_name(file, strict=False)
         locale = f" ({printable(file.locale)})" if file.locale else ""
-        data_bytes = content(name)
         if file.type == LABELS_FILE:
+            unread = too_large(name)
+            if unread is not None:
+                lines.append(f"labels {printable(name)}{locale}: {unread}")
+                continue
+            data_bytes = content(name)
             if data_bytes is None:
                 lines.append(f"labels {printable(name)}{locale}: not packed")
                 continue
@@ -443,11 +469,13 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
         if calibration_files:
             name = file_name(calibration_files[0], strict=False)
             data_bytes = content(name)
-            entries = (
-                "not packed"
-                if data_bytes is None
-                else f"{calibration_entry_count(data_bytes)} entries"
-            )
+            unread = too_large(name)
+            if unread is not None:
+                entries = unread
+            elif data_bytes is None:
+                entries = "not packed"
+            else:
+                entries = f"{calibration_entry_count(data_bytes)} entries"
             where = f", {printable(name)} ({entries})"
         lines.append(
             f"score calibration: {transformation}, default score "

@@ -17,7 +17,7 @@ from ..errors import (
     InputReadError,
     MetadataValidationError,
 )
-from ..fileio import PathLike, read_file
+from ..fileio import PathLike, open_input
 from ..format import metadata_schema as schema
 from ..format.codec import require_identifier
 from ..format.flatbuf import BufferLike
@@ -82,15 +82,10 @@ class MetadataDisplayer:
         Raises:
             MissingFileError: the file does not exist (also an ``IOError``).
             MetadataValidationError: the model has no metadata.
-            InputReadError: the file cannot be read (a folder, no permission…).
+            InputReadError: the file cannot be read: not a regular file (a
+                folder, a device, a FIFO …), no permission …
         """
-        try:
-            handle = open(model_file, "rb")  # noqa: SIM115 - the mapping outlives it
-        except FileNotFoundError:
-            read_file(model_file)  # raises tflite-support's message
-            raise
-        except OSError as exc:
-            raise _unreadable(model_file, exc) from exc
+        handle = open_input(model_file, what="the model file")
         with handle:
             try:
                 empty = os.fstat(handle.fileno()).st_size == 0

@@ -14,6 +14,12 @@ Differences from tflite-support, on purpose:
   label file in place.
 * A file supplied twice under the same name with different contents is an
   error instead of "last one wins".
+* A file may be supplied as an open :class:`~tflite_metadata.fileio.InputFile`
+  instead of bytes. From file to file (:func:`populate_file`,
+  :func:`populate_to`) it is then copied into the output where it lies (by the
+  kernel where the platform allows) and its CRC-32 computed piece by piece:
+  memory stays bounded whatever its size. In memory (:func:`populate_buffer`)
+  it is read, as the result holds it anyway.
 * A zip of associated files that cannot be read is replaced, not kept: the
   output's zip holds only the supplied files, and the old archive's bytes are
   dropped from its first record that its own end record confirms (see
@@ -26,7 +32,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, Union
 
 from ..archive.associated_files import ZipTail, build_zip, find_zip, salvage_zip_start, write_zip
 from ..errors import (
@@ -35,7 +41,7 @@ from ..errors import (
     MetadataValidationError,
     warn_at_caller,
 )
-from ..fileio import PathLike, atomic_output, open_mapped
+from ..fileio import InputFile, PathLike, atomic_output, open_mapped, same_content
 from ..format import codec
 from ..format.flatbuf import BufferLike
 from ..format.version import min_parser_version
@@ -43,6 +49,8 @@ from .reader import ModelView, open_model
 from .splice import SplicePlan, plan_splice
 
 __all__ = [
+    "AssociatedFiles",
+    "FileSource",
     "PreparedMetadata",
     "file_name",
     "populate_buffer",
@@ -51,6 +59,13 @@ __all__ = [
     "prepare_metadata",
     "recorded_file_names",
 ]
+
+
+#: One associated file: its bytes, or a file opened with
+#: :meth:`InputFile.open <tflite_metadata.fileio.InputFile.open>`, packed from disk.
+FileSource = Union[bytes, bytearray, memoryview, InputFile]
+#: Associated files: name (or path: only the basename is used) to content, or pairs.
+AssociatedFiles = Union[Mapping[str, FileSource], Iterable[tuple[str, FileSource]]]
 
 
 @dataclass(frozen=True)
@@ -161,21 +176,25 @@ def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata
     return PreparedMetadata(buffer, tuple(recorded_file_names(decoded)))
 
 
-def collect_files(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> dict[str, bytes]:
+def collect_files(files: AssociatedFiles) -> dict[str, bytes | InputFile]:
     """Associated files keyed by basename; the same name twice must mean the same bytes.
+
+    Contents given as bytes-like objects become ``bytes``; an
+    :class:`~tflite_metadata.fileio.InputFile` stays one (files are compared
+    piece by piece, never read whole).
 
     Raises:
         AssociatedFileError: two different files would be packed under one name.
     """
     items = files.items() if isinstance(files, Mapping) else files
-    collected: dict[str, bytes] = {}
+    collected: dict[str, bytes | InputFile] = {}
     origin: dict[str, str] = {}
     for path, content in items:
         name = os.path.basename(os.fspath(path))
         if not name:
             raise AssociatedFileError(f"associated file {path!r} has no file name")
-        data = bytes(content)
-        if name in collected and collected[name] != data:
+        data = content if isinstance(content, InputFile) else bytes(content)
+        if name in collected and not same_content(collected[name], data):
             raise AssociatedFileError(
                 f"File, '{name}', would be packed twice with different contents "
                 f"(from {origin[name]!r} and {os.fspath(path)!r}); rename one of them."
@@ -188,14 +207,14 @@ def collect_files(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> d
 @dataclass(frozen=True)
 class _Plan:
     splice: SplicePlan
-    files: dict[str, bytes]
+    files: dict[str, bytes | InputFile]
     #: Whether a zip follows the model: there are files, or an unreadable old zip
     #: was kept whole (an empty archive after it takes its place for every reader).
     zip_needed: bool
 
 
 def _plan(
-    data: BufferLike, metadata: BufferLike | None, files: Mapping[str, bytes]
+    data: BufferLike, metadata: BufferLike | None, files: AssociatedFiles
 ) -> tuple[_Plan, PreparedMetadata | None]:
     model = open_model(data)
     prepared = prepare_metadata(metadata, model) if metadata is not None else None
@@ -263,8 +282,8 @@ def _old_zip(data: BufferLike) -> tuple[ZipTail | None, int, AssociatedFileError
 
 
 def _kept_files(
-    old_zip: ZipTail | None, keep: Iterable[str], supplied: Mapping[str, bytes]
-) -> dict[str, bytes]:
+    old_zip: ZipTail | None, keep: Iterable[str], supplied: Mapping[str, FileSource]
+) -> dict[str, bytes | InputFile]:
     if old_zip is None:
         return {}
     wanted = set(keep) - set(supplied)
@@ -274,14 +293,15 @@ def _kept_files(
 def populate_buffer(
     model: BufferLike,
     metadata: BufferLike | None,
-    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
+    files: AssociatedFiles = (),
 ) -> bytes:
     """Return a copy of ``model`` with ``metadata`` and ``files`` in it.
 
     Args:
         model: the model bytes (``bytes``, ``bytearray``, ``memoryview``, an mmap…).
         metadata: a metadata buffer (``M001``); None keeps the model's own metadata.
-        files: associated files, name (or path: only the basename is used) to content.
+        files: associated files, name (or path: only the basename is used) to
+            content: bytes, or an open :class:`~tflite_metadata.fileio.InputFile`.
 
     Returns:
         The new model. ``model`` itself is not modified.
@@ -289,7 +309,7 @@ def populate_buffer(
     Raises:
         MetadataError: (a subclass) anything is malformed or inconsistent.
     """
-    plan, _ = _plan(model, metadata, dict(collect_files(files)))
+    plan, _ = _plan(model, metadata, collect_files(files))
     splice = plan.splice
     zip_bytes = build_zip(plan.files, splice.output_size) if plan.zip_needed else b""
     return splice.to_bytes(model, zip_bytes)
@@ -299,12 +319,14 @@ def populate_file(
     source: PathLike,
     destination: PathLike,
     metadata: BufferLike | None,
-    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
+    files: AssociatedFiles = (),
 ) -> None:
     """Write ``source`` with ``metadata`` and ``files`` in it to ``destination``.
 
-    The model is streamed, never loaded: memory stays bounded whatever its size.
-    ``destination`` may be ``source`` itself; it is replaced atomically.
+    The model is streamed, never loaded, and so are the associated files given
+    as :class:`~tflite_metadata.fileio.InputFile`: memory stays bounded
+    whatever their size. ``destination`` may be ``source`` itself; it is
+    replaced atomically.
 
     Raises:
         MetadataError: (a subclass) anything is malformed or inconsistent, or the
@@ -318,7 +340,7 @@ def populate_to(
     stream: IO[bytes],
     model: BufferLike,
     metadata: BufferLike | None,
-    files: Mapping[str, bytes] | Iterable[tuple[str, bytes]] = (),
+    files: AssociatedFiles = (),
     *,
     source: IO[bytes] | None = None,
 ) -> int:
@@ -328,7 +350,9 @@ def populate_to(
         stream: where to write (a file opened for binary writing).
         model: the model bytes, typically a mapped file.
         metadata: a metadata buffer (``M001``); None keeps the model's own metadata.
-        files: associated files, name (or path: only the basename is used) to content.
+        files: associated files, name (or path: only the basename is used) to
+            content: bytes, or an open :class:`~tflite_metadata.fileio.InputFile`,
+            which is copied from disk (by the kernel where it can) in bounded memory.
         source: the model's open file, so that its bytes are copied by the kernel.
 
     Returns:
@@ -339,7 +363,7 @@ def populate_to(
             has been written to ``stream`` then.
         OSError: writing failed.
     """
-    plan, _ = _plan(model, metadata, dict(collect_files(files)))
+    plan, _ = _plan(model, metadata, collect_files(files))
     plan.splice.write_to(model, stream, source=source)
     size = plan.splice.output_size
     if plan.zip_needed:

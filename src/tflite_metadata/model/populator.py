@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Union
 
 from ..archive.associated_files import find_zip
-from ..errors import MetadataValidationError
-from ..fileio import PathLike, map_file, read_file
+from ..errors import AssociatedFileError, MetadataValidationError
+from ..fileio import InputFile, PathLike, map_file, read_file
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
 from .populate import (
+    FileSource,
     PreparedMetadata,
     collect_files,
     populate_buffer,
@@ -20,6 +24,16 @@ from .populate import (
 from .reader import model_bytes, open_model
 
 __all__ = ["MetadataPopulator"]
+
+
+@dataclass(frozen=True)
+class _OnDisk:
+    """An associated file loaded by path: opened again, and copied, when populating."""
+
+    path: PathLike
+
+
+_Loaded = Union[FileSource, _OnDisk]
 
 
 class MetadataPopulator:
@@ -38,6 +52,11 @@ class MetadataPopulator:
     Unlike tflite-support, populating over existing metadata replaces the
     packed files: afterwards the model holds exactly the newly loaded files plus
     the old ones the new metadata still records.
+
+    Files loaded by path (:meth:`load_associated_files`) must be regular files:
+    anything else is refused when it is loaded. Like tflite-support, the
+    populator reads them when it populates; populating a model file copies them
+    from disk into it in bounded memory, whatever their size.
     """
 
     METADATA_FIELD_NAME = schema.METADATA_FIELD_NAME
@@ -57,7 +76,7 @@ class MetadataPopulator:
             open_model(data)
         self._metadata_buf: bytes | None = None
         self._prepared: PreparedMetadata | None = None
-        self._associated_files: dict[str, bytes] = {}
+        self._associated_files: dict[str, _Loaded] = {}
 
     @classmethod
     def with_model_file(cls, model_file: PathLike) -> MetadataPopulator:
@@ -121,11 +140,22 @@ class MetadataPopulator:
     def load_associated_files(self, associated_files: Iterable[PathLike]) -> None:
         """Load associated files from disk.
 
+        Each file is opened at once, to refuse what is not a regular file, and
+        read (or, into a model file, copied) when the model is populated.
+
         Raises:
             MissingFileError: a file does not exist (also an ``IOError``).
+            InputReadError: a file is not a regular file (a folder, a device, a
+                FIFO …; the message names it) or cannot be opened.
+            AssociatedFileError: a path has no file name.
         """
         for path in associated_files:
-            self.load_associated_file_buffers({os.fspath(path): read_file(path)})
+            with InputFile.open(path):
+                pass
+            name = os.path.basename(os.fspath(path))
+            if not name:
+                raise AssociatedFileError(f"associated file {path!r} has no file name")
+            self._associated_files[name] = _OnDisk(path)
 
     def load_metadata_buffer(self, metadata_buf: BufferLike) -> None:
         """Load the metadata buffer to populate.
@@ -169,9 +199,15 @@ class MetadataPopulator:
             MetadataValidationError: a recorded file was not loaded, or nothing to populate.
             MetadataError: (a subclass) anything else malformed; the model is unchanged.
         """
-        files = dict(self._associated_files)
-        if self._model_buffer is not None:
-            self._model_buffer = populate_buffer(self._model_buffer, self._metadata_buf, files)
-            return
-        assert self._model_file is not None
-        populate_file(self._model_file, self._model_file, self._metadata_buf, files)
+        with contextlib.ExitStack() as stack:
+            files: dict[str, FileSource] = {}
+            for name, loaded in self._associated_files.items():
+                if isinstance(loaded, _OnDisk):
+                    files[name] = stack.enter_context(InputFile.open(loaded.path))
+                else:
+                    files[name] = loaded
+            if self._model_buffer is not None:
+                self._model_buffer = populate_buffer(self._model_buffer, self._metadata_buf, files)
+                return
+            assert self._model_file is not None
+            populate_file(self._model_file, self._model_file, self._metadata_buf, files)

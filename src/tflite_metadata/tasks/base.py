@@ -26,6 +26,17 @@ Label files must be UTF-8; failures are
 :class:`~tflite_metadata.errors.MetadataError` subclasses (hence ``ValueError``)
 that name the file and the line.
 
+A file given by path must be a regular file (or a symbolic link to one): a
+folder, a device (``/dev/zero``), a FIFO or a socket is refused at once, with an
+error naming the path and what it is, and a FIFO is never waited on (see
+:func:`tflite_metadata.fileio.open_input`). Each file is opened once when the
+model is populated. Populating to a file (:meth:`MetadataWriter.populate_to`,
+the command line's ``write``) copies it from disk into the output in bounded
+memory, whatever its size: a label file is checked to be UTF-8 in one pass over
+it, piece by piece, which also computes the CRC-32 the zip records, and the
+kernel then copies it. :meth:`MetadataWriter.populate` returns the model as
+``bytes``, and so holds the files too.
+
 Interface and output are tflite-support 0.4.4's. The differences are on purpose:
 
 * the caller's lists and metadata objects are never modified (tflite-support
@@ -39,7 +50,9 @@ Interface and output are tflite-support 0.4.4's. The differences are on purpose:
 
 from __future__ import annotations
 
+import codecs
 import collections
+import contextlib
 import copy
 import math
 import numbers
@@ -48,13 +61,13 @@ from collections.abc import Iterable, Sequence
 from typing import IO, Any, Optional, Union
 
 from ..errors import AssociatedFileError, MetadataValidationError
-from ..fileio import PathLike, read_file
+from ..fileio import InputFile, PathLike, read_file, same_content
 from ..format import codec
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.json_format import to_json
-from ..model.populate import populate_buffer, populate_to
+from ..model.populate import FileSource, populate_buffer, populate_to
 from ..model.reader import ModelView, model_bytes
 from .writer_utils import get_input_tensor_names, get_output_tensor_names
 
@@ -121,10 +134,54 @@ def decode_utf8(data: bytes, kind: str, where: str) -> str:
     except UnicodeDecodeError as exc:
         line = _line_of(data, exc.start)
         column = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise AssociatedFileError(
-            f"{kind} '{where}' is not valid UTF-8: line {line}, column {column} "
-            f"has byte 0x{data[exc.start]:02x}. Save the file as UTF-8."
-        ) from None
+        raise _not_utf8(kind, where, line, column, data[exc.start]) from None
+
+
+def _not_utf8(kind: str, where: str, line: int, column: int, byte: int) -> AssociatedFileError:
+    return AssociatedFileError(
+        f"{kind} '{where}' is not valid UTF-8: line {line}, column {column} "
+        f"has byte 0x{byte:02x}. Save the file as UTF-8."
+    )
+
+
+def check_utf8_file(file: InputFile, kind: str, where: str) -> None:
+    """Check that a file is UTF-8, reading it piece by piece: memory stays bounded.
+
+    The error is :func:`decode_utf8`'s, naming the same line, column and byte.
+    The pass also computes the file's CRC-32 (see :meth:`InputFile.crc32`).
+
+    Raises:
+        AssociatedFileError: the file is not UTF-8, or cannot be read.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    start = 0  # where the current piece starts in the file
+    lines = 1  # the line the current piece starts on
+    line_start = 0  # where that line starts in the file
+    for piece in file.chunks():
+        data = piece.tobytes()
+        pending = len(decoder.getstate()[0])  # bytes of a character cut by the last piece
+        try:
+            if pending or not data.isascii():
+                decoder.decode(data)
+        except UnicodeDecodeError as exc:
+            # exc.object is the pending bytes, then this piece; they hold no newline.
+            bad = start - pending + exc.start
+            before = exc.object[: exc.start]
+            newline = before.rfind(b"\n")
+            column = bad - (start - pending + newline if newline >= 0 else line_start - 1)
+            raise _not_utf8(
+                kind, where, lines + before.count(b"\n"), column, exc.object[exc.start]
+            ) from None
+        newline = data.rfind(b"\n")
+        if newline >= 0:
+            lines += data.count(b"\n")
+            line_start = start + newline + 1
+        start += len(data)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # the file ends inside a character
+        bad = start - len(exc.object) + exc.start
+        raise _not_utf8(kind, where, lines, bad - line_start + 1, exc.object[exc.start]) from None
 
 
 def is_finite_real(value: Any) -> bool:
@@ -266,6 +323,22 @@ class AssociatedFileMd:
             return self.content
         return read_path(self.file_path)
 
+    def open_source(self) -> FileSource:
+        """What to pack: ``content`` when given, else the file at ``file_path``, opened.
+
+        A file is opened once, refused at once if it is not a regular file, and
+        not read: populate copies it into the output (see :class:`InputFile`).
+        The caller closes it.
+
+        Raises:
+            MissingFileError: the file does not exist (also a ``FileNotFoundError``).
+            AssociatedFileError: it is not a regular file (a folder, a device, a
+                FIFO …) or cannot be opened.
+        """
+        if self.content is not None:
+            return self.content
+        return InputFile.open(self.file_path, AssociatedFileError)
+
     def create_metadata(self) -> Any:
         """Create the associated file metadata.
 
@@ -375,6 +448,26 @@ class LabelFileMd(AssociatedFileMd):
         data = super().read()
         decode_utf8(data, "Label file", os.fspath(self.file_path))
         return data
+
+    def open_source(self) -> FileSource:
+        """The label file to pack, checked to be UTF-8 (see :meth:`AssociatedFileMd.open_source`).
+
+        A file on disk is checked in one pass over it, in bounded memory, which
+        also computes its CRC-32; it is not held.
+
+        Raises:
+            MissingFileError: the file does not exist.
+            AssociatedFileError: it is not a regular file, cannot be read or is
+                not UTF-8 (the message names the file and the line).
+        """
+        source = super().open_source()
+        if isinstance(source, InputFile):
+            try:
+                check_utf8_file(source, "Label file", os.fspath(self.file_path))
+            except BaseException:
+                source.close()
+                raise
+        return source
 
     def read_labels(self) -> list[str]:
         """The labels, one per line (a final newline does not start another label).
@@ -517,6 +610,10 @@ def order_tensor_md(tensor_md: list[TensorMd], names_from_model: list[str]) -> l
     for md in tensor_md:
         by_name[md.tensor_name].append(md)  # type: ignore[index]
     return [by_name[name].popleft() for name in names_from_model]
+
+
+def _comparable(source: FileSource) -> bytes | InputFile:
+    return source if isinstance(source, (bytes, InputFile)) else bytes(source)
 
 
 def _associated_file_name(source: AssociatedFileSource) -> str:
@@ -700,7 +797,8 @@ class MetadataWriter:
         """
         if self._populated_model_buffer is not None:
             return self._populated_model_buffer
-        populated = populate_buffer(self._model_buffer, *self._metadata_and_files())
+        with contextlib.ExitStack() as files:
+            populated = populate_buffer(self._model_buffer, *self._metadata_and_files(files))
         self._populated_model_buffer = populated
         # tflite-support writes models its consumers then refuse; keep writing
         # them, but say why (ConsumerCompatibilityWarning, at the caller's line).
@@ -715,7 +813,9 @@ class MetadataWriter:
 
         For large models: memory stays bounded whatever the model's size when the
         writer's model is a mapped file (see :func:`tflite_metadata.fileio.open_mapped`),
-        and ``source``, that file, lets the kernel copy the model's bytes. Unlike
+        and ``source``, that file, lets the kernel copy the model's bytes. Associated
+        files given by path are copied from disk likewise, whatever their size
+        (label files are checked to be UTF-8 piece by piece first). Unlike
         :meth:`populate`, this does not warn about consumer problems: run
         :func:`tflite_metadata.check.check` on the result.
 
@@ -725,25 +825,44 @@ class MetadataWriter:
         Raises:
             As :meth:`populate`; ``OSError`` when writing fails.
         """
-        return populate_to(stream, self._model_buffer, *self._metadata_and_files(), source=source)
+        with contextlib.ExitStack() as files:
+            return populate_to(
+                stream, self._model_buffer, *self._metadata_and_files(files), source=source
+            )
 
-    def _metadata_and_files(self) -> tuple[BufferLike, dict[str, bytes]]:
+    def _metadata_and_files(
+        self, stack: contextlib.ExitStack
+    ) -> tuple[BufferLike, dict[str, FileSource]]:
         if self._metadata_buffer is None:
             raise MetadataValidationError("The metadata to be populated is empty.")
-        return self._metadata_buffer, self._read_associated_files()
+        return self._metadata_buffer, self._open_associated_files(stack)
 
     def _read_associated_files(self) -> dict[str, bytes]:
-        files: dict[str, bytes] = {}
+        """Every associated file, read whole (see :meth:`_open_associated_files`)."""
+        with contextlib.ExitStack() as stack:
+            return {
+                name: source.read() if isinstance(source, InputFile) else bytes(source)
+                for name, source in self._open_associated_files(stack).items()
+            }
+
+    def _open_associated_files(self, stack: contextlib.ExitStack) -> dict[str, FileSource]:
+        """Every associated file by name: its content, or its file, opened and checked.
+
+        Files are closed when ``stack`` is.
+        """
+        files: dict[str, FileSource] = {}
         origins: dict[str, str] = {}
         for source in self._associated_files:
             if isinstance(source, AssociatedFileMd):
-                data = source.read()
+                data = source.open_source()
                 origin = os.fspath(source.file_path)
             else:
-                data = AssociatedFileMd(source).read()
+                data = AssociatedFileMd(source).open_source()
                 origin = os.fspath(source)
+            if isinstance(data, InputFile):
+                stack.callback(data.close)
             name = _associated_file_name(source)
-            if name in files and files[name] != data:
+            if name in files and not same_content(_comparable(files[name]), _comparable(data)):
                 raise AssociatedFileError(
                     f"File, '{name}', is given twice with different contents (from "
                     f"'{origins[name]}' and '{origin}'); associated file names must be unique."

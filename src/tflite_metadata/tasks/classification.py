@@ -10,7 +10,11 @@ the calibration, whose parameters may be given in memory::
 
 Calibration files are checked, whether they come from disk or from memory: they
 must hold empty lines or 3 or 4 finite numbers per line with a non-negative
-scale. Constructors, defaults, results and messages are tflite-support 0.4.4's.
+scale. A calibration file on disk is read whole to be checked, so it must be a
+regular file of at most :data:`~tflite_metadata.tasks.rules.MAX_EXAMINED_FILE_SIZE`
+(64 MiB; a real one holds a short line per class, a few kilobytes); anything
+else is refused at once, with a message naming the file. Constructors,
+defaults, results and messages are tflite-support 0.4.4's.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import AssociatedFileError, MetadataValidationError, UsageError
-from ..fileio import PathLike
+from ..fileio import InputFile, PathLike
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
@@ -44,10 +48,10 @@ from .base import (
     enum_value,
     file_basename,
     is_finite_real,
-    read_path,
 )
 from .rules import (
     BOTH,
+    MAX_EXAMINED_FILE_SIZE,
     MEDIAPIPE,
     TASK_LIBRARY,
     Checker,
@@ -55,6 +59,7 @@ from .rules import (
     plural,
     quoted,
     shape_text,
+    size_text,
 )
 from .spec import Spec, json_type, resolve
 from .writer_utils import get_output_tensor_names, get_output_tensor_types
@@ -121,6 +126,24 @@ def _parse_calibration(data: bytes, where: str) -> list[Optional[tuple[float, ..
             f"Score calibration file '{where}', line {reader.line_num}: {exc}"
         ) from None
     return rows
+
+
+def _read_calibration_file(file_path: PathLike) -> bytes:
+    """A calibration file's bytes: a regular file, at most :data:`MAX_EXAMINED_FILE_SIZE`.
+
+    Raises:
+        MissingFileError: the file does not exist.
+        AssociatedFileError: it is not a regular file (a folder, a device, a
+            FIFO …), it is too large to be checked in memory, or it cannot be read.
+    """
+    with InputFile.open(file_path, AssociatedFileError) as file:
+        if file.size > MAX_EXAMINED_FILE_SIZE:
+            raise AssociatedFileError(
+                f"Score calibration file '{os.fspath(file_path)}' is {size_text(file.size)}, "
+                f"more than the limit of {size_text(MAX_EXAMINED_FILE_SIZE)} for a calibration "
+                "file, which is read whole to be checked (it holds a short line per class)."
+            )
+        return file.read()
 
 
 def _format_calibration(parameters: Iterable[CalibrationRow]) -> bytes:
@@ -193,6 +216,9 @@ class ScoreCalibrationMd:
             is not a finite number, or a file that is not UTF-8 (the message
             names the file and the line).
         MissingFileError: ``file_path`` does not exist (also a ``FileNotFoundError``).
+        AssociatedFileError: ``file_path`` is not a regular file (a folder, a
+            device, a FIFO …), or is larger than
+            :data:`~tflite_metadata.tasks.rules.MAX_EXAMINED_FILE_SIZE` (64 MiB).
 
     Example::
 
@@ -244,7 +270,7 @@ class ScoreCalibrationMd:
         elif content is not None:
             data = content_bytes(content, f"ScoreCalibrationMd '{where}'")
         else:
-            data = read_path(file_path)
+            data = _read_calibration_file(file_path)
         if not file_basename(file_path):
             raise MetadataValidationError(
                 f"ScoreCalibrationMd: the calibration file needs a name, but file_path is {where!r}"

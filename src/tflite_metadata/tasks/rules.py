@@ -28,6 +28,7 @@ from ..model.reader import TensorInfo, open_model
 
 __all__ = [
     "BOTH",
+    "MAX_EXAMINED_FILE_SIZE",
     "MEDIAPIPE",
     "TASK_LIBRARY",
     "Checker",
@@ -59,6 +60,29 @@ NORMALIZATION_UNIT = schema.UNIONS["ProcessUnitOptions"].type_of("NormalizationO
 #: The most malformed calibration lines reported per file; the rest are counted.
 _MAX_LINE_PROBLEMS = 3
 
+#: The largest label or score calibration file that is read to be examined: 64 MiB.
+#:
+#: Real label files hold a line per class, calibration files a short line per
+#: class: tens of kilobytes for thousands of classes. A larger packed file is
+#: not read into memory: ``check`` reports it as ``file-not-checked`` (a
+#: problem, so ``check`` exits with 1 and ``write`` refuses the model unless
+#: ``--no-check``: what was not examined cannot be vouched for), and ``show``
+#: gives its size instead of its labels. A score calibration file larger than
+#: this is refused by :class:`~tflite_metadata.tasks.classification.ScoreCalibrationMd`,
+#: which parses it into memory; a label file of any size can still be packed
+#: (it is checked to be UTF-8 piece by piece).
+MAX_EXAMINED_FILE_SIZE = 64 << 20
+
+
+def size_text(size: int) -> str:
+    """``size`` bytes for a message: ``"67108864 bytes (64 MiB)"``."""
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if size >= 1 << shift:
+            value = size / (1 << shift)
+            shown = f"{value:.0f}" if value == int(value) else f"{value:.1f}"
+            return f"{size} bytes ({shown} {unit})"
+    return plural(size, "byte")
+
 
 class Code(str, enum.Enum):
     """The stable code of each rule, as printed in ``[brackets]`` and in ``check --json``.
@@ -78,6 +102,8 @@ class Code(str, enum.Enum):
     # Associated files.
     FILE_MISSING = "file-missing"
     FILE_COMPRESSED = "file-compressed"
+    #: A packed label or calibration file too large to examine
+    #: (:data:`MAX_EXAMINED_FILE_SIZE`), or that cannot be read.
     FILE_NOT_CHECKED = "file-not-checked"
     ZIP_MALFORMED = "zip-malformed"
     # Input tensors.
@@ -398,13 +424,58 @@ class Checker:
         return set(tail.names())
 
     def read_packed(self, name: str) -> bytes | None:
-        """The bytes of the packed file ``name``, or None if it is not packed or unreadable."""
+        """The bytes of the packed file ``name``, or None if it is not packed or unreadable.
+
+        A file larger than :data:`MAX_EXAMINED_FILE_SIZE` is not read (None);
+        :meth:`examine_packed` reports why instead.
+        """
         tail = self.model.zip_tail
         if tail is None or isinstance(tail, Exception) or name not in self.packed_names():
             return None
         try:
+            if tail.entry(name).size > MAX_EXAMINED_FILE_SIZE:
+                return None
             return bytes(tail.read(name))
         except MetadataError:
+            return None
+
+    def examine_packed(self, where: str, what: str, name: str) -> bytes | None:
+        """The bytes of the packed file ``name``, to examine; None if they cannot be.
+
+        A file that is not packed gives None (``file-missing`` reports it). A
+        file that is packed but cannot be examined is reported here, as
+        ``file-not-checked``, never passed in silence: one larger than
+        :data:`MAX_EXAMINED_FILE_SIZE` (not read: its size is known from the zip),
+        or one that cannot be read (corrupt, encrypted …).
+
+        Args:
+            where: the problem's location (``"output 0"``).
+            what: what the file is, for the message (``"label file"``).
+            name: the file's name in the zip.
+        """
+        tail = self.model.zip_tail
+        if tail is None or isinstance(tail, Exception) or name not in self.packed_names():
+            return None
+        consequence = "so the consumers may still refuse the model"
+        try:
+            size = tail.entry(name).size
+            if size > MAX_EXAMINED_FILE_SIZE:
+                self.add(
+                    Code.FILE_NOT_CHECKED,
+                    where,
+                    f"{what} {quoted(name)} is {size_text(size)}, more than the "
+                    f"{size_text(MAX_EXAMINED_FILE_SIZE)} that are read to check a file: "
+                    f"it was not checked, {consequence}",
+                )
+                return None
+            return bytes(tail.read(name))
+        except MetadataError as exc:
+            self.add(
+                Code.FILE_NOT_CHECKED,
+                where,
+                f"{what} {quoted(name)} cannot be read, so it was not checked "
+                f"({printable(str(exc))}); {consequence}",
+            )
             return None
 
     def decode_metadata(self, reason: str) -> Any:
@@ -461,9 +532,9 @@ class Checker:
 
     def check_label_file(self, where: str, file: Any, classes: int) -> None:
         name = file_name(file, strict=False)
-        data = self.read_packed(name)
+        data = self.examine_packed(where, "label file", name)
         if data is None:
-            return  # reported as file-missing
+            return  # reported as file-missing or file-not-checked
         if not data:
             self.add(Code.LABEL_EMPTY, where, f"label file {quoted(name)} is empty")
             return
@@ -525,9 +596,9 @@ class Checker:
             )
             return
         name = file_name(file, strict=False)
-        data = self.read_packed(name)
+        data = self.examine_packed(where, "score calibration file", name)
         if data is None:
-            return  # reported as file-missing
+            return  # reported as file-missing or file-not-checked
         if not data:
             self.add(
                 Code.CALIBRATION_EMPTY, where, f"score calibration file {quoted(name)} is empty"
