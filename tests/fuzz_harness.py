@@ -55,8 +55,7 @@ from tflite_metadata.metadata_writers.metadata_info import (
     ScoreCalibrationMd,
 )
 from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
-from tflite_metadata.model.populate import populate_buffer
-from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.populate import MetadataPopulator, populate_buffer
 from tflite_metadata.model.reader import ModelView
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"

@@ -67,8 +67,7 @@ from tflite_metadata.format.model_schema import (
 from tflite_metadata.format.version import min_parser_version
 from tflite_metadata.metadata_writers.metadata_info import LabelFileMd, ScoreCalibrationMd
 from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
-from tflite_metadata.model.populate import populate_buffer, populate_file
-from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.populate import MetadataPopulator, populate_buffer, populate_file
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 from tflite_metadata.tasks.image_classifier import ImageClassifierWriter

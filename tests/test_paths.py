@@ -54,8 +54,7 @@ from tflite_metadata.metadata_writers.metadata_info import (
     ScoreCalibrationMd,
 )
 from tflite_metadata.model.display import MetadataDisplayer
-from tflite_metadata.model.populate import populate_buffer, populate_file
-from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.populate import MetadataPopulator, populate_buffer, populate_file
 from tflite_metadata.tasks import writer_utils
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 from tflite_metadata.tasks.base import MetadataWriter, check_utf8_file, decode_utf8

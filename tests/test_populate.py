@@ -29,8 +29,12 @@ from tflite_metadata.errors import (
 from tflite_metadata.format.json_format import to_json
 from tflite_metadata.format.model_schema import BufferField, ModelField
 from tflite_metadata.metadata_writers.metadata_info import LabelFileMd
-from tflite_metadata.model.populate import populate_buffer, populate_file, prepare_metadata
-from tflite_metadata.model.populator import MetadataPopulator
+from tflite_metadata.model.populate import (
+    MetadataPopulator,
+    populate_buffer,
+    populate_file,
+    prepare_metadata,
+)
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.model.splice import HEAD_ALIGNMENT, plan_splice
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter

@@ -1,12 +1,12 @@
 """Drop-in for ``tflite_support.metadata``: populating and displaying metadata.
 
-A thin layer: the logic lives in :mod:`tflite_metadata.model.populator`,
+A thin layer: the logic lives in :mod:`tflite_metadata.model.populate`,
 :mod:`tflite_metadata.model.display` and :mod:`tflite_metadata.model.populate`.
 """
 
 from __future__ import annotations
 
 from .model.display import MetadataDisplayer, convert_to_json, get_metadata_buffer
-from .model.populator import MetadataPopulator
+from .model.populate import MetadataPopulator
 
 __all__ = ["MetadataDisplayer", "MetadataPopulator", "convert_to_json", "get_metadata_buffer"]

@@ -6,8 +6,8 @@
 * :mod:`.splice`: a new root and the metadata in a small head before the
   untouched model bytes;
 * :mod:`.populate`: metadata plus associated files into a model, in memory or
-  file to file; :mod:`.populator` and :mod:`.display` are tflite-support's
-  ``MetadataPopulator`` and ``MetadataDisplayer`` over it.
+  file to file, and tflite-support's ``MetadataPopulator`` over it;
+* :mod:`.display`: tflite-support's ``MetadataDisplayer`` and ``convert_to_json``.
 
 Nothing here knows about tasks.
 """
