@@ -1,0 +1,236 @@
+"""``tflite-metadata show``: a human summary of a model's metadata and associated files.
+
+Generic over the metadata schema, not over tasks: an input's content properties
+(audio, image), its normalization, each output's label files and score
+calibration, are shown whatever the task. Names read from the model are escaped
+(see :func:`~tflite_metadata.tasks.rules.printable`). Packed files too large to
+examine are shown by their size, never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Optional
+
+from ..format import metadata_schema as schema
+from ..format.model_schema import tensor_type_name
+from ..model.populate import file_name
+from ..tasks.rules import (
+    CALIBRATION_FILE,
+    LABELS_FILE,
+    MAX_EXAMINED_FILE_SIZE,
+    calibration_entry_count,
+    label_counts,
+    printable,
+    size_text,
+)
+
+__all__ = ["packed_files", "summarize"]
+
+
+def packed_files(data: Any) -> list[tuple[str, int]]:
+    """``(name, size)`` of each packed associated file, in zip order."""
+    from ..archive.associated_files import find_zip
+
+    tail = find_zip(data)
+    if tail is None:
+        return []
+    return tail.sizes()
+
+
+_LABELS_SHOWN = 5
+
+
+def _shape(shape: Sequence[int]) -> str:
+    return "[" + ", ".join(str(int(d)) for d in shape) + "]"
+
+
+def summarize(data: Any) -> list[str]:
+    """A human summary of a model's metadata and associated files, one line each.
+
+    Names read from the model are escaped (see :func:`~tflite_metadata.check.printable`).
+
+    Raises:
+        ModelFormatError: the model cannot be read.
+        MetadataFormatError: its metadata is malformed.
+    """
+    from ..format import codec
+    from ..model.reader import open_model
+
+    view = open_model(data)
+    files = dict(packed_files(data))
+    lines: list[str] = []
+    buffer = view.metadata_buffer()
+    metadata = codec.decode(buffer) if buffer is not None and len(buffer) else None
+    inputs = list(view.inputs(0))
+    outputs = list(view.outputs(0))
+    if metadata is None:
+        lines.append("metadata: none")
+    else:
+        name = printable(metadata.name) if metadata.name is not None else "(no name)"
+        version = f", version {printable(metadata.version)}" if metadata.version else ""
+        lines.append(f"model: {name}{version}")
+        for label, value in (
+            ("description", metadata.description),
+            ("author", metadata.author),
+            ("license", metadata.license),
+        ):
+            if value:
+                lines.append(f"{label}: {printable(value)}")
+        lines.append(f"min_parser_version: {printable(metadata.minParserVersion) or '(unset)'}")
+    subgraph = None
+    if metadata is not None and metadata.subgraphMetadata:
+        subgraph = metadata.subgraphMetadata[0]
+    input_metadata = (subgraph.inputTensorMetadata if subgraph is not None else None) or []
+    output_metadata = (subgraph.outputTensorMetadata if subgraph is not None else None) or []
+    for index, tensor in enumerate(inputs):
+        tensor_md = input_metadata[index] if index < len(input_metadata) else None
+        lines.append(
+            f"input {index}: {_tensor_heading(tensor, tensor_md)}{_input_text(tensor, tensor_md)}"
+        )
+    for index, tensor in enumerate(outputs):
+        tensor_md = output_metadata[index] if index < len(output_metadata) else None
+        lines.append(f"output {index}: {_tensor_heading(tensor, tensor_md)}")
+        lines.extend("  " + line for line in _output_details(tensor_md, data))
+    if files:
+        lines.append("associated files:")
+        for file_name, size in files.items():
+            lines.append(f"  {printable(file_name)}: {size} bytes")
+    else:
+        lines.append("associated files: none")
+    return lines
+
+
+def _tensor_heading(tensor: Any, tensor_md: Any) -> str:
+    described = ""
+    if tensor_md is not None and tensor_md.name:
+        described = f"{printable(tensor_md.name)} "
+    return (
+        f"{described}(tensor '{printable(tensor.name)}', {tensor_type_name(int(tensor.type))} "
+        f"{_shape(tensor.shape)})"
+    )
+
+
+def _input_text(tensor: Any, tensor_md: Any) -> str:
+    """What an input's content properties and normalization say, after a colon (or nothing)."""
+    if tensor_md is None:
+        return ""
+    parts = []
+    content = tensor_md.content
+    properties = None if content is None else content.contentProperties
+    kind = (
+        None
+        if content is None
+        else schema.UNIONS["ContentProperties"].member(int(content.contentPropertiesType or 0))
+    )
+    if properties is not None and kind == "AudioProperties":
+        channels = int(properties.channels)
+        parts.append(
+            f"{int(properties.sampleRate)} Hz, {channels} channel{'s' if channels != 1 else ''}"
+        )
+    elif properties is not None and kind == "ImageProperties":
+        parts.append(_image_text(tensor.shape, properties))
+    normalization = _normalization_text(tensor_md)
+    if normalization:
+        parts.append(normalization)
+    return (": " + "; ".join(parts)) if parts else ""
+
+
+def _image_text(shape: Sequence[int], properties: Any) -> str:
+    """``224x224, 3 channels, RGB``: the size from the tensor (NHWC), the color space."""
+    color_space = int(properties.colorSpace or 0)
+    name = schema.ENUMS["ColorSpaceType"].name_of(color_space) or str(color_space)
+    if len(shape) == 4:
+        channels = int(shape[3])
+        size = f"{int(shape[1])}x{int(shape[2])}, {channels} channel{'s' if channels != 1 else ''}"
+        return f"{size}, {name} image"
+    return f"{name} image"
+
+
+def _normalization_text(tensor_md: Any) -> str:
+    """``normalization mean [127.5], std [127.5]`` from a NormalizationOptions process unit."""
+    for unit in tensor_md.processUnits or []:
+        options = unit.options
+        if options is None or not hasattr(options, "mean"):
+            continue
+        return f"normalization mean {_numbers(options.mean)}, std {_numbers(options.std)}"
+    return ""
+
+
+def _numbers(values: Optional[Sequence[float]]) -> str:
+    if values is None:
+        return "(none)"
+    shown = ", ".join(f"{float(value):g}" for value in values[:_LABELS_SHOWN])
+    return f"[{shown}{', ...' if len(values) > _LABELS_SHOWN else ''}]"
+
+
+def _output_details(tensor_md: Any, data: Any) -> list[str]:
+    from ..archive.associated_files import find_zip
+
+    if tensor_md is None:
+        return []
+    tail = find_zip(data)
+    packed = dict(tail.sizes()) if tail is not None else {}
+
+    def too_large(name: str) -> Optional[str]:
+        """Why a packed file is not read: it is larger than check reads."""
+        size = packed.get(name)
+        if size is None or size <= MAX_EXAMINED_FILE_SIZE:
+            return None
+        return (
+            f"{size_text(size)}, not read (more than {size_text(MAX_EXAMINED_FILE_SIZE)}; "
+            "see check)"
+        )
+
+    def content(name: str) -> Optional[bytes]:
+        if tail is None or name not in packed or too_large(name) is not None:
+            return None
+        return bytes(tail.read(name))
+
+    lines = []
+    for file in tensor_md.associatedFiles or []:
+        name = file_name(file, strict=False)
+        locale = f" ({printable(file.locale)})" if file.locale else ""
+        if file.type == LABELS_FILE:
+            unread = too_large(name)
+            if unread is not None:
+                lines.append(f"labels {printable(name)}{locale}: {unread}")
+                continue
+            data_bytes = content(name)
+            if data_bytes is None:
+                lines.append(f"labels {printable(name)}{locale}: not packed")
+                continue
+            count = label_counts(data_bytes)[0]
+            first = data_bytes.split(b"\n")[:_LABELS_SHOWN]
+            shown = ", ".join(printable(label) for label in first[:count])
+            more = ", ..." if count > _LABELS_SHOWN else ""
+            lines.append(f"labels {printable(name)}{locale}: {count} labels: {shown}{more}")
+    for unit in tensor_md.processUnits or []:
+        options = unit.options
+        if options is None or not hasattr(options, "scoreTransformation"):
+            continue
+        transformation = schema.ENUMS["ScoreTransformationType"].name_of(
+            int(options.scoreTransformation)
+        ) or str(options.scoreTransformation)
+        calibration_files = [
+            f
+            for f in tensor_md.associatedFiles or []
+            if f.type == CALIBRATION_FILE and f.name is not None
+        ]
+        where = ""
+        if calibration_files:
+            name = file_name(calibration_files[0], strict=False)
+            data_bytes = content(name)
+            unread = too_large(name)
+            if unread is not None:
+                entries = unread
+            elif data_bytes is None:
+                entries = "not packed"
+            else:
+                entries = f"{calibration_entry_count(data_bytes)} entries"
+            where = f", {printable(name)} ({entries})"
+        lines.append(
+            f"score calibration: {transformation}, default score "
+            f"{float(options.defaultScore):g}{where}"
+        )
+    return lines
