@@ -16,7 +16,7 @@ from typing import Any, NoReturn, Optional
 
 from ..errors import MetadataValidationError
 from ..fileio import PathLike, read_file
-from .base import GeneralMd
+from .base import UINT32_MAX, GeneralMd, in_uint32_range
 
 __all__ = ["GENERAL_KEYS", "Spec", "general_md", "json_type", "load_spec", "resolve"]
 
@@ -56,8 +56,10 @@ class Spec:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(f"{where}.{key}", f"expected an integer, found {json_type(value)}")
-        if not 0 <= value <= 2**32 - 1:
-            self.fail(f"{where}.{key}", f"expected an integer from 0 to 4294967295, found {value}")
+        if not in_uint32_range(value):
+            self.fail(
+                f"{where}.{key}", f"expected an integer from 0 to {UINT32_MAX}, found {value}"
+            )
         return value
 
     def number(self, table: dict[str, Any], key: str, where: str) -> Optional[float]:
