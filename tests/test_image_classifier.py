@@ -8,7 +8,7 @@
   types, labels with locales, calibration), tflite-support 0.4.4 and ours, run by the
   same code, give identical metadata buffers and ``get_metadata_json()``;
 * the consumer rules of ``check``, on crafted tensors and metadata (the rules' table
-  is in the project's notes, image_classifier_rules.md) and on populated models;
+  is measured in tests/test_image_consumers.py) and on populated models;
 * the command line: ``write image-classifier``, ``show``, ``check``.
 """
 

@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Union, cast
+from typing import Any, Optional, Union
 
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
@@ -32,17 +31,14 @@ from ..model.reader import model_bytes
 from . import Task
 from .base import (
     UINT32_MAX,
-    AssociatedFileSource,
-    GeneralMd,
     LabelFileMd,
-    MetadataWriter,
     ModelSource,
     TensorMd,
     in_uint32_range,
 )
 from .classification import (
     HEADS_SPEC_HELP,
-    ClassificationTensorMd,
+    ClassifierWriter,
     ScoreCalibrationMd,
     add_head_arguments,
     check_output_metadata,
@@ -52,7 +48,6 @@ from .classification import (
 )
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, Tensor, plural, quoted, shape_text
 from .spec import GENERAL_KEYS, Spec, general_md
-from .writer_utils import get_output_tensor_types
 
 _AUDIO_MODEL_NAME = "AudioClassifier"
 _AUDIO_MODEL_DESCRIPTION = (
@@ -129,91 +124,28 @@ class InputAudioTensorMd(TensorMd):
         return tensor_metadata
 
 
-class AudioClassifierWriter(MetadataWriter):
+class AudioClassifierWriter(ClassifierWriter):
     """Writes metadata into an audio classifier.
 
-    tflite-support's ``audio_classifier.MetadataWriter``.
+    tflite-support's ``audio_classifier.MetadataWriter``: ``create_for_inference``,
+    and (from :class:`~.classification.ClassifierWriter`) ``create_from_metadata_info``
+    and ``create_from_metadata_info_for_multihead``.
 
     Defaults: the model is named ``"AudioClassifier"``, its input ``"audio_clip"``
-    (``AudioProperties``) and its output ``"probability"``, with tflite-support's
-    descriptions.
+    (``AudioProperties``, no sample rate) and its output ``"probability"``, with
+    tflite-support's descriptions.
     """
 
     task = "audio-classifier"
+    MODEL_NAME = _AUDIO_MODEL_NAME
+    MODEL_DESCRIPTION = _AUDIO_MODEL_DESCRIPTION
+    OUTPUT_NAME = _AUDIO_OUTPUT_NAME
+    OUTPUT_DESCRIPTION = _AUDIO_OUTPUT_DESCRIPTION
 
     @classmethod
-    def create_from_metadata_info(  # type: ignore[override]
-        cls,
-        model_buffer: ModelSource,
-        general_md: Optional[GeneralMd] = None,
-        input_md: Optional[InputAudioTensorMd] = None,
-        output_md: Optional[ClassificationTensorMd] = None,
-    ) -> AudioClassifierWriter:
-        """Create a writer for a single-head audio classifier.
-
-        Args:
-            model_buffer: the model (bytes, bytearray, memoryview or a path).
-            general_md: the model's general information (default: audio classifier's).
-            input_md: the input audio tensor (default: ``"audio_clip"``, no sample rate).
-            output_md: the classification tensor (default: ``"probability"``, no stats).
-
-        Returns:
-            A writer whose associated files are those of ``output_md``.
-
-        Raises:
-            As :meth:`create_from_metadata_info_for_multihead`.
-        """
-        if output_md is None:
-            output_md = ClassificationTensorMd(
-                name=_AUDIO_OUTPUT_NAME, description=_AUDIO_OUTPUT_DESCRIPTION
-            )
-        return cls.create_from_metadata_info_for_multihead(
-            model_buffer, general_md, input_md, [output_md]
-        )
-
-    @classmethod
-    def create_from_metadata_info_for_multihead(
-        cls,
-        model_buffer: ModelSource,
-        general_md: Optional[GeneralMd] = None,
-        input_md: Optional[InputAudioTensorMd] = None,
-        output_md_list: Optional[list[ClassificationTensorMd]] = None,
-    ) -> AudioClassifierWriter:
-        """Create a writer for an audio classifier with one or more heads.
-
-        Args:
-            model_buffer: the model (bytes, bytearray, memoryview or a path).
-            general_md: the model's general information (default: audio classifier's).
-            input_md: the input audio tensor (default: ``"audio_clip"``, no sample rate).
-            output_md_list: one description per output tensor. Without
-                ``tensor_name`` they follow the model's output order; with it they
-                may come in any order. Default: empty metadata named after the tensors.
-
-        Returns:
-            A writer whose associated files are those of every head.
-
-        Raises:
-            MetadataValidationError: the ``tensor_name`` values do not match the
-                model's outputs, or a description holds an invalid value.
-            ModelFormatError: the model cannot be read.
-        """
-        if general_md is None:
-            general_md = GeneralMd(name=_AUDIO_MODEL_NAME, description=_AUDIO_MODEL_DESCRIPTION)
-        if input_md is None:
-            input_md = InputAudioTensorMd(
-                name=_AUDIO_INPUT_NAME, description=_AUDIO_INPUT_DESCRIPTION
-            )
-        associated_files: list[AssociatedFileSource] = []
-        for md in output_md_list or []:
-            associated_files.extend(md.associated_files or [])
-        writer = super().create_from_metadata_info(
-            model_buffer=model_buffer,
-            general_md=general_md,
-            input_md=[input_md],
-            output_md=list(output_md_list) if output_md_list is not None else None,
-            associated_files=associated_files,
-        )
-        return cast(AudioClassifierWriter, writer)
+    def default_input_md(cls) -> InputAudioTensorMd:
+        """``"audio_clip"``, with tflite-support's description and no sample rate."""
+        return InputAudioTensorMd(name=_AUDIO_INPUT_NAME, description=_AUDIO_INPUT_DESCRIPTION)
 
     @classmethod
     def create_for_inference(
@@ -246,32 +178,12 @@ class AudioClassifierWriter(MetadataWriter):
         """
         _check_positive(sample_rate, "sample_rate")
         _check_positive(channels, "channels")
-        model = model_bytes(model_buffer)
         input_md = InputAudioTensorMd(
             _AUDIO_INPUT_NAME, _AUDIO_INPUT_DESCRIPTION, sample_rate, channels
         )
-        if isinstance(label_file_paths, (str, os.PathLike)):
-            raise MetadataValidationError(
-                "label_file_paths should be a list of label files, but got a single path; "
-                "wrap it in a list."
-            )
-        label_files = [
-            source if isinstance(source, LabelFileMd) else LabelFileMd(file_path=source)
-            for source in label_file_paths or []
-        ]
-        output_types = get_output_tensor_types(model)
-        if not output_types:
-            raise MetadataValidationError(
-                "The model has no output tensor to classify with (expected at least one)."
-            )
-        output_md = ClassificationTensorMd(
-            name=_AUDIO_OUTPUT_NAME,
-            description=_AUDIO_OUTPUT_DESCRIPTION,
-            label_files=label_files,
-            tensor_type=output_types[0],
-            score_calibration_md=score_calibration_md,
+        return cls.for_inference(
+            model_bytes(model_buffer), input_md, label_file_paths, score_calibration_md
         )
-        return cls.create_from_metadata_info(model, input_md=input_md, output_md=output_md)
 
 
 # -- the consumers' rules ------------------------------------------------------------------------

@@ -27,7 +27,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar, Union, cast
 
 from ..errors import AssociatedFileError, MetadataValidationError, UsageError
 from ..fileio import InputFile, PathLike
@@ -39,8 +39,12 @@ from .base import (
     UINT8_MAX,
     UINT8_MIN,
     AssociatedFileMd,
+    AssociatedFileSource,
     FileContent,
+    GeneralMd,
     LabelFileMd,
+    MetadataWriter,
+    ModelSource,
     TensorMd,
     check_path,
     content_bytes,
@@ -432,6 +436,145 @@ class CategoryTensorMd(TensorMd):
         elif label_files is not None:
             value_label_files = []
         super().__init__(name=name, description=description, associated_files=value_label_files)
+
+
+# -- the writer every classifier shares ----------------------------------------------------------
+
+
+_Writer = TypeVar("_Writer", bound="ClassifierWriter")
+
+
+class ClassifierWriter(MetadataWriter):
+    """A writer for a classifier: one input, one or more classification heads.
+
+    The task modules' writers derive from it (``AudioClassifierWriter`` …) and
+    set its defaults: the model's name and description, the head's, and the
+    input's description (:meth:`default_input_md`).
+    """
+
+    #: The defaults of tflite-support's writer of the task.
+    MODEL_NAME: str = ""
+    MODEL_DESCRIPTION: str = ""
+    OUTPUT_NAME: str = "probability"
+    OUTPUT_DESCRIPTION: str = ""
+
+    @classmethod
+    def default_input_md(cls) -> TensorMd:
+        """The input's description when none is given."""
+        raise NotImplementedError  # pragma: no cover - every task writer overrides it
+
+    @classmethod
+    def create_from_metadata_info(  # type: ignore[override]
+        cls: type[_Writer],
+        model_buffer: ModelSource,
+        general_md: Optional[GeneralMd] = None,
+        input_md: Optional[TensorMd] = None,
+        output_md: Optional[ClassificationTensorMd] = None,
+    ) -> _Writer:
+        """Create a writer for a single-head classifier.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            general_md: the model's general information (default: the task's).
+            input_md: the input tensor (default: :meth:`default_input_md`).
+            output_md: the classification tensor (default: ``"probability"``, no stats).
+
+        Returns:
+            A writer of this class, whose associated files are those of ``output_md``.
+
+        Raises:
+            As :meth:`create_from_metadata_info_for_multihead`.
+        """
+        if output_md is None:
+            output_md = ClassificationTensorMd(
+                name=cls.OUTPUT_NAME, description=cls.OUTPUT_DESCRIPTION
+            )
+        return cls.create_from_metadata_info_for_multihead(
+            model_buffer, general_md, input_md, [output_md]
+        )
+
+    @classmethod
+    def create_from_metadata_info_for_multihead(
+        cls: type[_Writer],
+        model_buffer: ModelSource,
+        general_md: Optional[GeneralMd] = None,
+        input_md: Optional[TensorMd] = None,
+        output_md_list: Optional[list[ClassificationTensorMd]] = None,
+    ) -> _Writer:
+        """Create a writer for a classifier with one or more heads.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            general_md: the model's general information (default: the task's).
+            input_md: the input tensor (default: :meth:`default_input_md`).
+            output_md_list: one description per output tensor. Without
+                ``tensor_name`` they follow the model's output order; with it they
+                may come in any order. Default: empty metadata named after the tensors.
+
+        Returns:
+            A writer of this class, whose associated files are those of every head.
+
+        Raises:
+            MetadataValidationError: the ``tensor_name`` values do not match the
+                model's outputs, or a description holds an invalid value.
+            ModelFormatError: the model cannot be read.
+        """
+        if general_md is None:
+            general_md = GeneralMd(name=cls.MODEL_NAME, description=cls.MODEL_DESCRIPTION)
+        if input_md is None:
+            input_md = cls.default_input_md()
+        associated_files: list[AssociatedFileSource] = []
+        for md in output_md_list or []:
+            associated_files.extend(getattr(md, "associated_files", None) or [])
+        writer = super().create_from_metadata_info(
+            model_buffer=model_buffer,
+            general_md=general_md,
+            input_md=[input_md],
+            output_md=list(output_md_list) if output_md_list is not None else None,
+            associated_files=associated_files,
+        )
+        return cast(_Writer, writer)
+
+    @classmethod
+    def for_inference(
+        cls: type[_Writer],
+        model: BufferLike,
+        input_md: TensorMd,
+        label_file_paths: Sequence[Union[PathLike, LabelFileMd]],
+        score_calibration_md: Optional[ScoreCalibrationMd],
+    ) -> _Writer:
+        """The writer of ``create_for_inference``: ``input_md`` and one head on output 0.
+
+        The head is the task's default (``"probability"``), with the label files
+        (paths or :class:`LabelFileMd`), the calibration, and stats that follow the
+        output's tensor type (``UINT8``: 0..255, ``FLOAT32``: 0.0..1.0, other: none).
+
+        Raises:
+            MetadataValidationError: ``label_file_paths`` is a single path, or the
+                model has no output.
+        """
+        if isinstance(label_file_paths, (str, os.PathLike)):
+            raise MetadataValidationError(
+                "label_file_paths should be a list of label files, but got a single path; "
+                "wrap it in a list."
+            )
+        label_files = [
+            source if isinstance(source, LabelFileMd) else LabelFileMd(file_path=source)
+            for source in label_file_paths or []
+        ]
+        output_types = get_output_tensor_types(model)
+        if not output_types:
+            raise MetadataValidationError(
+                "The model has no output tensor to classify with (expected at least one)."
+            )
+        output_md = ClassificationTensorMd(
+            name=cls.OUTPUT_NAME,
+            description=cls.OUTPUT_DESCRIPTION,
+            label_files=label_files,
+            tensor_type=output_types[0],
+            score_calibration_md=score_calibration_md,
+        )
+        return cls.create_from_metadata_info(model, input_md=input_md, output_md=output_md)
 
 
 # -- the consumers' rules on classification heads ----------------------------------------------

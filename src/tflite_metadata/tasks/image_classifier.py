@@ -23,11 +23,10 @@ from __future__ import annotations
 import argparse
 import math
 import numbers
-import os
 import struct
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Optional, Union, cast
+from typing import Any, Optional, Union
 
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
@@ -40,10 +39,7 @@ from . import Task
 from .base import (
     UINT8_MAX,
     UINT8_MIN,
-    AssociatedFileSource,
-    GeneralMd,
     LabelFileMd,
-    MetadataWriter,
     ModelSource,
     TensorMd,
     enum_value,
@@ -51,7 +47,7 @@ from .base import (
 )
 from .classification import (
     HEADS_SPEC_HELP,
-    ClassificationTensorMd,
+    ClassifierWriter,
     ScoreCalibrationMd,
     add_head_arguments,
     check_output_metadata,
@@ -73,7 +69,7 @@ from .rules import (
     shape_text,
 )
 from .spec import GENERAL_KEYS, Spec, general_md, json_type
-from .writer_utils import get_input_tensor_types, get_output_tensor_types
+from .writer_utils import get_input_tensor_types
 
 __all__ = [
     "INPUT_DESCRIPTION",
@@ -281,95 +277,32 @@ class InputImageTensorMd(TensorMd):
 # -- the writer ----------------------------------------------------------------------------------
 
 
-class ImageClassifierWriter(MetadataWriter):
+class ImageClassifierWriter(ClassifierWriter):
     """Writes metadata into an image classifier.
 
-    tflite-support's ``image_classifier.MetadataWriter``.
+    tflite-support's ``image_classifier.MetadataWriter``: ``create_for_inference``,
+    and (from :class:`~.classification.ClassifierWriter`) ``create_from_metadata_info``
+    and, as the audio writer, ``create_from_metadata_info_for_multihead`` (both
+    consumers run image classifiers with several heads, one output each;
+    tflite-support's image writer has no such method).
 
     Defaults: the model is named ``"ImageClassifier"``, its input ``"image"``
-    (``ImageProperties``, RGB) and its output ``"probability"``, with
-    tflite-support's descriptions (:data:`MODEL_DESCRIPTION` …).
+    (``ImageProperties``, RGB, no normalization) and its output ``"probability"``,
+    with tflite-support's descriptions (:data:`MODEL_DESCRIPTION` …).
     """
 
     task = "image-classifier"
+    MODEL_NAME = _MODEL_NAME
+    MODEL_DESCRIPTION = MODEL_DESCRIPTION
+    OUTPUT_NAME = OUTPUT_NAME
+    OUTPUT_DESCRIPTION = OUTPUT_DESCRIPTION
 
     @classmethod
-    def create_from_metadata_info(  # type: ignore[override]
-        cls,
-        model_buffer: ModelSource,
-        general_md: Optional[GeneralMd] = None,
-        input_md: Optional[InputImageTensorMd] = None,
-        output_md: Optional[ClassificationTensorMd] = None,
-    ) -> ImageClassifierWriter:
-        """Create a writer for a single-head image classifier.
-
-        Args:
-            model_buffer: the model (bytes, bytearray, memoryview or a path).
-            general_md: the model's general information (default: image classifier's).
-            input_md: the input image tensor (default: ``"image"``, RGB, no
-                normalization, no stats).
-            output_md: the classification tensor (default: ``"probability"``, no stats).
-
-        Returns:
-            A writer whose associated files are those of ``output_md``.
-
-        Raises:
-            As :meth:`create_from_metadata_info_for_multihead`.
-        """
-        if output_md is None:
-            output_md = ClassificationTensorMd(name=OUTPUT_NAME, description=OUTPUT_DESCRIPTION)
-        return cls.create_from_metadata_info_for_multihead(
-            model_buffer, general_md, input_md, [output_md]
+    def default_input_md(cls) -> InputImageTensorMd:
+        """``"image"``, RGB, with tflite-support's description, no normalization, no stats."""
+        return InputImageTensorMd(
+            name=INPUT_NAME, description=INPUT_DESCRIPTION, color_space_type=_RGB
         )
-
-    @classmethod
-    def create_from_metadata_info_for_multihead(
-        cls,
-        model_buffer: ModelSource,
-        general_md: Optional[GeneralMd] = None,
-        input_md: Optional[InputImageTensorMd] = None,
-        output_md_list: Optional[list[ClassificationTensorMd]] = None,
-    ) -> ImageClassifierWriter:
-        """Create a writer for an image classifier with one or more heads.
-
-        Both consumers run image classifiers with several heads (one output
-        each); tflite-support's image writer has no such method (its audio
-        writer has).
-
-        Args:
-            model_buffer: the model (bytes, bytearray, memoryview or a path).
-            general_md: the model's general information (default: image classifier's).
-            input_md: the input image tensor (default: ``"image"``, RGB, no
-                normalization, no stats).
-            output_md_list: one description per output tensor. Without
-                ``tensor_name`` they follow the model's output order; with it they
-                may come in any order. Default: empty metadata named after the tensors.
-
-        Returns:
-            A writer whose associated files are those of every head.
-
-        Raises:
-            MetadataValidationError: the ``tensor_name`` values do not match the
-                model's outputs, or a description holds an invalid value.
-            ModelFormatError: the model cannot be read.
-        """
-        if general_md is None:
-            general_md = GeneralMd(name=_MODEL_NAME, description=MODEL_DESCRIPTION)
-        if input_md is None:
-            input_md = InputImageTensorMd(
-                name=INPUT_NAME, description=INPUT_DESCRIPTION, color_space_type=_RGB
-            )
-        associated_files: list[AssociatedFileSource] = []
-        for md in output_md_list or []:
-            associated_files.extend(getattr(md, "associated_files", None) or [])
-        writer = super().create_from_metadata_info(
-            model_buffer=model_buffer,
-            general_md=general_md,
-            input_md=[input_md],
-            output_md=list(output_md_list) if output_md_list is not None else None,
-            associated_files=associated_files,
-        )
-        return cast(ImageClassifierWriter, writer)
 
     @classmethod
     def create_for_inference(
@@ -418,28 +351,7 @@ class ImageClassifierWriter(MetadataWriter):
             color_space_type=_RGB,
             tensor_type=input_types[0],
         )
-        if isinstance(label_file_paths, (str, os.PathLike)):
-            raise MetadataValidationError(
-                "label_file_paths should be a list of label files, but got a single path; "
-                "wrap it in a list."
-            )
-        label_files = [
-            source if isinstance(source, LabelFileMd) else LabelFileMd(file_path=source)
-            for source in label_file_paths or []
-        ]
-        output_types = get_output_tensor_types(model)
-        if not output_types:
-            raise MetadataValidationError(
-                "The model has no output tensor to classify with (expected at least one)."
-            )
-        output_md = ClassificationTensorMd(
-            name=OUTPUT_NAME,
-            description=OUTPUT_DESCRIPTION,
-            label_files=label_files,
-            tensor_type=output_types[0],
-            score_calibration_md=score_calibration_md,
-        )
-        return cls.create_from_metadata_info(model, input_md=input_md, output_md=output_md)
+        return cls.for_inference(model, input_md, label_file_paths, score_calibration_md)
 
 
 # -- the consumers' rules ------------------------------------------------------------------------
@@ -448,7 +360,7 @@ class ImageClassifierWriter(MetadataWriter):
 # score_calibration.cc, metadata_extractor.cc) and MediaPipe's ImageClassifier
 # (image_tensor_specs.cc, image_preprocessing_graph.cc,
 # classification_postprocessing_graph.cc), each rule measured with tflite-support 0.4.4
-# and mediapipe 1.2.2 (the table is in the project's notes, image_classifier_rules.md).
+# and mediapipe 1.2.2 (the verdicts are in tests/test_image_consumers.py).
 
 
 def _has_image_properties(tensor_metadata: Any) -> bool:
