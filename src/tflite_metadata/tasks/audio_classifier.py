@@ -47,7 +47,7 @@ from .classification import (
     merge_head_arguments,
 )
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, Tensor, plural, quoted, shape_text
-from .spec import GENERAL_KEYS, Spec, general_md
+from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options
 
 _AUDIO_MODEL_NAME = "AudioClassifier"
 _AUDIO_MODEL_DESCRIPTION = (
@@ -357,19 +357,16 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
-    input_table = document.get("input")
-    if input_table is None:
-        input_table = document["input"] = {}
-    if isinstance(input_table, dict):
-        for option, key in (
+    merge_input_options(
+        args,
+        document,
+        (
             ("sample_rate", "sample_rate"),
             ("channels", "channels"),
             ("input_name", "name"),
             ("input_description", "description"),
-        ):
-            value = getattr(args, option)
-            if value is not None:
-                input_table[key] = value
+        ),
+    )
     merge_head_arguments(args, document)
 
 

@@ -68,7 +68,7 @@ from .rules import (
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, general_md, json_type
+from .spec import GENERAL_KEYS, Spec, general_md, json_type, merge_input_options
 from .writer_utils import get_input_tensor_types
 
 __all__ = [
@@ -693,20 +693,17 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
-    input_table = document.get("input")
-    if input_table is None:
-        input_table = document["input"] = {}
-    if isinstance(input_table, dict):
-        for option, key in (
+    merge_input_options(
+        args,
+        document,
+        (
             ("mean", "mean"),
             ("std", "std"),
             ("color_space", "color_space"),
             ("input_name", "name"),
             ("input_description", "description"),
-        ):
-            value = getattr(args, option)
-            if value is not None:
-                input_table[key] = value
+        ),
+    )
     merge_head_arguments(args, document)
 
 

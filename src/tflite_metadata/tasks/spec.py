@@ -18,7 +18,15 @@ from ..errors import MetadataValidationError
 from ..fileio import PathLike, read_file
 from .base import UINT32_MAX, GeneralMd, in_uint32_range
 
-__all__ = ["GENERAL_KEYS", "Spec", "general_md", "json_type", "load_spec", "resolve"]
+__all__ = [
+    "GENERAL_KEYS",
+    "Spec",
+    "general_md",
+    "json_type",
+    "load_spec",
+    "merge_input_options",
+    "resolve",
+]
 
 #: The keys of a spec's top table that give the model's general information.
 GENERAL_KEYS = ("name", "version", "description", "author", "license")
@@ -170,3 +178,26 @@ def general_md(
         author=spec.text(document, "author", "spec"),
         licenses=spec.text(document, "license", "spec"),
     )
+
+
+def merge_input_options(
+    args: Any, document: dict[str, Any], options: tuple[tuple[str, str], ...]
+) -> None:
+    """Put the parsed command-line ``options`` into a spec document's ``input`` table.
+
+    Args:
+        args: the parsed command line (an ``argparse.Namespace``).
+        document: the spec document; its ``input`` table is made if missing (one
+            that is not a table is left for the task's validation to report).
+        options: ``(attribute of args, key of input)`` pairs; options not given
+            (None) leave the spec's value.
+    """
+    table = document.get("input")
+    if table is None:
+        table = document["input"] = {}
+    if not isinstance(table, dict):
+        return
+    for option, key in options:
+        value = getattr(args, option)
+        if value is not None:
+            table[key] = value
