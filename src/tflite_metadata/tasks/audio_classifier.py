@@ -384,12 +384,8 @@ def _build_writer(
             "--channels (or input.sample_rate and input.channels in the spec)"
         )
     input_md = InputAudioTensorMd(
-        spec.text(input_table, "name", "input") if "name" in input_table else _AUDIO_INPUT_NAME,
-        (
-            spec.text(input_table, "description", "input")
-            if "description" in input_table
-            else _AUDIO_INPUT_DESCRIPTION
-        ),
+        spec.text_or(input_table, "name", "input", _AUDIO_INPUT_NAME),
+        spec.text_or(input_table, "description", "input", _AUDIO_INPUT_DESCRIPTION),
         sample_rate,
         channels,
     )

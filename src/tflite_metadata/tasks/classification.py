@@ -886,13 +886,9 @@ def heads_from_spec(
             )
         output_mds.append(
             ClassificationTensorMd(
-                name=spec.text(table, "name", where)
-                if "name" in table
-                else (name if single else None),
-                description=(
-                    spec.text(table, "description", where)
-                    if "description" in table
-                    else (description if single else None)
+                name=spec.text_or(table, "name", where, name if single else None),
+                description=spec.text_or(
+                    table, "description", where, description if single else None
                 ),
                 label_files=labels,
                 tensor_type=output_types[position],

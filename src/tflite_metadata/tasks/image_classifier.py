@@ -758,12 +758,8 @@ def _build_writer(
             "The model has no input tensor (an image classifier has one: the image)."
         )
     input_md = InputImageTensorMd(
-        spec.text(input_table, "name", "input") if "name" in input_table else INPUT_NAME,
-        (
-            spec.text(input_table, "description", "input")
-            if "description" in input_table
-            else INPUT_DESCRIPTION
-        ),
+        spec.text_or(input_table, "name", "input", INPUT_NAME),
+        spec.text_or(input_table, "description", "input", INPUT_DESCRIPTION),
         mean,
         std,
         color_space,

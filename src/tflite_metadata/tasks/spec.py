@@ -52,6 +52,12 @@ class Spec:
             )
         return value
 
+    def text_or(
+        self, table: dict[str, Any], key: str, where: str, default: Optional[str]
+    ) -> Optional[str]:
+        """The string at ``key``, or ``default`` when the key is absent (null stays null)."""
+        return self.text(table, key, where) if key in table else default
+
     def text(self, table: dict[str, Any], key: str, where: str) -> Optional[str]:
         value = table.get(key)
         if value is not None and not isinstance(value, str):
@@ -168,13 +174,10 @@ def general_md(
 ) -> GeneralMd:
     """The model's general information from a spec's top table; unset keys take the defaults."""
 
-    def text_or(key: str, default: Optional[str]) -> Optional[str]:
-        return spec.text(document, key, "spec") if key in document else default
-
     return GeneralMd(
-        name=text_or("name", name),
+        name=spec.text_or(document, "name", "spec", name),
         version=spec.text(document, "version", "spec"),
-        description=text_or("description", description),
+        description=spec.text_or(document, "description", "spec", description),
         author=spec.text(document, "author", "spec"),
         licenses=spec.text(document, "license", "spec"),
     )
