@@ -169,6 +169,44 @@ def test_reading_commands_do_not_import_flatbuffers(tmp_path: Path) -> None:
     assert (tmp_path / "files").is_dir()
 
 
+def _task_modules_loaded(script: str, *args: str) -> list[str]:
+    """The task modules (``tflite_metadata.tasks.<task>``) a fresh process has imported."""
+    shared = ("base", "classification", "rules", "spec", "writer_utils")
+    probe = (
+        script
+        + "\nimport sys, json\n"
+        + "print(json.dumps(sorted(m for m in sys.modules if m.startswith('tflite_metadata.tasks.')"
+        + f" and m.rsplit('.', 1)[1] not in {shared!r})))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True
+    )
+    return list(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_a_command_imports_only_the_tasks_it_needs(tmp_path: Path) -> None:
+    """pip's way: a task module is imported when its task is used, never at start-up."""
+    populated = tmp_path / "populated.tflite"
+    assert main(["demo", "-o", str(populated)]) == 0
+    run = "import io, contextlib, sys\nfrom tflite_metadata.cli import main\n"
+    run += "with contextlib.redirect_stdout(io.StringIO()):\n    main(sys.argv[1:])"
+    assert _task_modules_loaded(run, "show", str(populated)) == []
+    assert _task_modules_loaded(run, "--help") == []
+    assert _task_modules_loaded(run, "write", "--help") == []
+    # The demo model is an audio classifier: inferred from its metadata, its task alone.
+    assert _task_modules_loaded(run, "check", str(populated)) == [
+        "tflite_metadata.tasks.audio_classifier"
+    ]
+    out = str(tmp_path / "out.tflite")
+    write = ["write", "audio-classifier", str(populated), "-o", out, "--sample-rate", "16000"]
+    assert _task_modules_loaded(run, *write, "--channels", "1") == [
+        "tflite_metadata.tasks.audio_classifier"
+    ]
+    for task in ("audio_classifier", "image_classifier"):
+        module = f"import tflite_metadata.metadata_writers.{task}"
+        assert _task_modules_loaded(module) == [f"tflite_metadata.tasks.{task}"]
+
+
 def test_the_installed_console_script(tmp_path: Path) -> None:
     folder = Path(sys.executable).parent
     script = folder / ("tflite-metadata.exe" if os.name == "nt" else "tflite-metadata")

@@ -6,11 +6,14 @@ Replace ``tflite_support`` with ``tflite_metadata`` in imports::
     from tflite_metadata.metadata_writers import image_classifier
 
 The modules here only re-export the task modules of :mod:`tflite_metadata.tasks`.
+Each is imported when first used (tflite-support imports them all with the
+package), so that importing one writer does not import every task.
 """
 
 from __future__ import annotations
 
-from . import audio_classifier, image_classifier, metadata_info, metadata_writer, writer_utils
+import importlib
+from typing import Any
 
 __all__ = [
     "audio_classifier",
@@ -19,3 +22,13 @@ __all__ = [
     "metadata_writer",
     "writer_utils",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
