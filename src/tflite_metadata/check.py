@@ -185,8 +185,8 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
             the path of its file (mapped, not read).
         task: the task whose consumers load the model, a name of
             :data:`~tflite_metadata.tasks.TASKS` (``"audio-classifier"`` …).
-            Default: the task its metadata describes, if any (then the rules
-            common to every model only).
+            Default: the task its metadata describes; when it describes none,
+            only the rules common to every model apply.
 
     Returns:
         The problems found, in a stable order (model, inputs, outputs,
