@@ -214,6 +214,10 @@ def _input_error(
     if isinstance(exc, FileNotFoundError):
         return MissingFileError(f"File, '{os.fspath(path)}', does not exist.")
     reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if isinstance(exc, ValueError) and "null" in reason:
+        # A NUL in the path: os.open words it differently from one Python to the next
+        # ("embedded null character in path" on 3.13); say it as open() always has.
+        reason = "embedded null byte"
     if isinstance(exc, PermissionError):
         # Windows refuses to open a folder as a file ("Permission denied"): say what it is.
         with contextlib.suppress(OSError, ValueError, TypeError):
