@@ -32,7 +32,6 @@ The Python writers keep tflite-support's permissive behaviour; they call
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterable
 from typing import Any, Optional, Union
@@ -41,7 +40,7 @@ from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
 from .fileio import PathLike, map_file
 from .model.populate import recorded_file_names
 from .model.reader import model_bytes
-from .tasks import TASKS, Task, load_task
+from .tasks import TASKS, Task, every_value, load_task
 from .tasks.rules import (
     BOTH,
     MEDIAPIPE,
@@ -99,12 +98,12 @@ def _check_zip(checker: Checker) -> None:
             )
 
 
-def _check_output_files(checker: Checker) -> None:
-    """Each output's label and calibration files against its classes."""
+def _check_output_files(checker: Checker, task: Optional[Task]) -> None:
+    """Each output's label and calibration files against its classes (the task's count)."""
+    count = every_value if task is None else task.output_classes
     outputs = checker.tensor_metadata("output") or []
     for tensor, tensor_metadata in zip(checker.model.outputs, outputs):
-        classes = math.prod(tensor.shape) if tensor.shape else 1
-        checker.check_head_files(f"output {tensor.index}", tensor_metadata, classes)
+        checker.check_head_files(f"output {tensor.index}", tensor_metadata, count(tensor))
 
 
 def _check_recorded_files(checker: Checker) -> None:
@@ -155,7 +154,7 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     else:
         if task is not None:
             task.check_metadata(checker)
-        _check_output_files(checker)
+        _check_output_files(checker, task)
     _check_recorded_files(checker)
     return checker.problems
 

@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "audio_classifier",
     "image_classifier",
+    "image_segmenter",
     "metadata_info",
     "metadata_writer",
     "writer_utils",

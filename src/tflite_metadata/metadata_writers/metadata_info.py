@@ -9,6 +9,7 @@ from ..tasks.audio_classifier import InputAudioTensorMd
 from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
 from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
 from ..tasks.image_classifier import InputImageTensorMd
+from ..tasks.image_segmenter import SegmentationMaskMd
 
 __all__ = [
     "AssociatedFileMd",
@@ -19,5 +20,6 @@ __all__ = [
     "InputImageTensorMd",
     "LabelFileMd",
     "ScoreCalibrationMd",
+    "SegmentationMaskMd",
     "TensorMd",
 ]

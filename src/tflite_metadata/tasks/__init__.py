@@ -19,8 +19,9 @@ module and adding its line here.
 from __future__ import annotations
 
 import importlib
+import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 if TYPE_CHECKING:  # pragma: no cover - types only; importing them here would load every layer
     import argparse
@@ -28,10 +29,10 @@ if TYPE_CHECKING:  # pragma: no cover - types only; importing them here would lo
 
     from ..format.flatbuf import BufferLike
     from .base import MetadataWriter
-    from .rules import Checker
+    from .rules import Checker, Tensor
     from .spec import Spec
 
-__all__ = ["TASKS", "Task", "TaskEntry", "load_task"]
+__all__ = ["TASKS", "Task", "TaskEntry", "every_value", "load_task"]
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,15 @@ class TaskEntry:
 #: When a model's task is inferred, the tasks are asked in this order.
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
+    # Before the image classifier: a segmenter's input is an image too.
+    "image-segmenter": TaskEntry("image_segmenter", "an image segmenter (ImageSegmenter)"),
     "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
 }
+
+
+def every_value(tensor: Tensor) -> Optional[int]:
+    """The classes of a classification output: the product of its shape (1 for a scalar)."""
+    return math.prod(tensor.shape) if tensor.shape else 1
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,11 @@ class Task:
             accept one (its labels are then numbers); a task that does not
             require metadata reports what a model without it lacks in
             ``check_model``.
+        output_classes: the number of classes the consumers count an output's
+            label and score calibration files against, or None where they do
+            not count them (then only what they do read is checked: a label
+            file must not be empty). Default: every value of the output
+            (``[1, classes]`` for a classifier).
     """
 
     name: str
@@ -90,6 +103,7 @@ class Task:
     description: str
     model_name: str
     requires_metadata: bool = True
+    output_classes: Callable[[Tensor], Optional[int]] = every_value
 
 
 def load_task(name: str) -> Task:

@@ -93,8 +93,8 @@ OUTPUT_NAME = "probability"
 OUTPUT_DESCRIPTION = "Probabilities of the labels respectively."
 
 _IMAGE_PROPERTIES = schema.UNIONS["ContentProperties"].type_of("ImageProperties")
-_COLOR_SPACES = dict(schema.ENUMS["ColorSpaceType"].values)
-_RGB = _COLOR_SPACES["RGB"]
+COLOR_SPACES = dict(schema.ENUMS["ColorSpaceType"].values)
+RGB = COLOR_SPACES["RGB"]
 
 #: The largest finite float32: the metadata stores means, stds and stats as float32.
 _FLOAT32_MAX = struct.unpack("<f", b"\xff\xff\x7f\x7f")[0]
@@ -113,7 +113,7 @@ def _as_float32(value: float) -> Optional[float]:
         return None
 
 
-def _normalization_values(values: Any, argument: str) -> Optional[list[float]]:
+def normalization_values(values: Any, argument: str) -> Optional[list[float]]:
     """A copy of ``norm_mean`` or ``norm_std`` as floats, each checked; None stays None."""
     if values is None:
         return None
@@ -214,8 +214,8 @@ class InputImageTensorMd(TensorMd):
         color_space_type: Optional[int] = _fb.ColorSpaceType.UNKNOWN,
         tensor_type: Optional[int] = None,
     ) -> None:
-        mean = _normalization_values(norm_mean, "norm_mean")
-        std = _normalization_values(norm_std, "norm_std")
+        mean = normalization_values(norm_mean, "norm_mean")
+        std = normalization_values(norm_std, "norm_std")
         _check_normalization(mean, std)
         min_values: Optional[list[float]] = None
         max_values: Optional[list[float]] = None
@@ -257,8 +257,8 @@ class InputImageTensorMd(TensorMd):
             MetadataValidationError: an attribute was set to an invalid value
                 after construction (as the constructor's errors).
         """
-        mean = _normalization_values(self.norm_mean, "norm_mean")
-        std = _normalization_values(self.norm_std, "norm_std")
+        mean = normalization_values(self.norm_mean, "norm_mean")
+        std = normalization_values(self.norm_std, "norm_std")
         _check_normalization(mean, std)
         tensor_metadata = super().create_metadata()
         tensor_metadata.content.contentProperties.colorSpace = self._color_space(
@@ -301,7 +301,7 @@ class ImageClassifierWriter(ClassifierWriter):
     def default_input_md(cls) -> InputImageTensorMd:
         """``"image"``, RGB, with tflite-support's description, no normalization, no stats."""
         return InputImageTensorMd(
-            name=INPUT_NAME, description=INPUT_DESCRIPTION, color_space_type=_RGB
+            name=INPUT_NAME, description=INPUT_DESCRIPTION, color_space_type=RGB
         )
 
     @classmethod
@@ -348,7 +348,7 @@ class ImageClassifierWriter(ClassifierWriter):
             description=INPUT_DESCRIPTION,
             norm_mean=input_norm_mean,
             norm_std=input_norm_std,
-            color_space_type=_RGB,
+            color_space_type=RGB,
             tensor_type=input_types[0],
         )
         return cls.for_inference(model, input_md, label_file_paths, score_calibration_md)
@@ -387,22 +387,43 @@ def _recognizes(metadata: Any) -> bool:
 
 
 def _check_model(checker: Checker) -> None:
+    check_image_model(checker, "image classifiers")
+    check_output_tensors(checker, mixed_quantization_refused_by_task_library=True)
+    # Here rather than in _check_metadata: MediaPipe reads it with or without subgraphs.
+    check_parser_version(checker)
+
+
+def check_image_model(
+    checker: Checker, noun: str, four_channels_refused_by: Optional[tuple[str, ...]] = None
+) -> None:
+    """The rules of the vision tasks on the model's subgraphs and its image input.
+
+    Shared by the tasks whose input is an image (the Task Library's
+    ``BaseVisionTaskApi`` and MediaPipe's ``image_tensor_specs.cc`` read it alike).
+
+    Args:
+        checker: the model.
+        noun: the task's consumers, for messages (``"image classifiers"``).
+        four_channels_refused_by: the consumers that refuse a 4-channel input;
+            None: the classifiers' (the Task Library refuses it, MediaPipe
+            fails when it classifies).
+    """
     model = checker.model
     if model.subgraph_count != 1:
         checker.add(
             Code.SUBGRAPH_COUNT,
             "model",
-            f"has {plural(model.subgraph_count, 'subgraph')}; image classifiers need exactly 1",
+            f"has {plural(model.subgraph_count, 'subgraph')}; {noun} need exactly 1",
             (MEDIAPIPE,),
         )
     if len(model.inputs) != 1:
         checker.add(
             Code.INPUT_COUNT,
             "model",
-            f"has {plural(len(model.inputs), 'input')}; image classifiers need exactly 1",
+            f"has {plural(len(model.inputs), 'input')}; {noun} need exactly 1",
         )
     if model.inputs:
-        _check_input_tensor(checker, model.inputs[0])
+        check_image_input_tensor(checker, model.inputs[0], noun, four_channels_refused_by)
         if model.inputs[0].type == TensorType.FLOAT32 and _without_metadata(checker):
             checker.add(
                 Code.NORMALIZATION,
@@ -411,12 +432,9 @@ def _check_model(checker: Checker) -> None:
                 "metadata; the consumers need its NormalizationOptions (mean and std) to "
                 "turn pixels into the input (a UINT8 model may go without metadata)",
             )
-    check_output_tensors(checker, mixed_quantization_refused_by_task_library=True)
-    # Here rather than in _check_metadata: MediaPipe reads it with or without subgraphs.
-    _check_parser_version(checker)
 
 
-def _check_parser_version(checker: Checker) -> None:
+def check_parser_version(checker: Checker) -> None:
     """MediaPipe refuses metadata that asks for a newer parser than its own (the schema's)."""
     version = None if checker.metadata is None else checker.metadata.minParserVersion
     if version is None:
@@ -449,22 +467,28 @@ def _without_metadata(checker: Checker) -> bool:
     return checker.metadata is not None and checker.metadata.subgraphMetadata is None
 
 
-def _check_input_tensor(checker: Checker, tensor: Tensor) -> None:
+def check_image_input_tensor(
+    checker: Checker,
+    tensor: Tensor,
+    noun: str = "image classifiers",
+    four_channels_refused_by: Optional[tuple[str, ...]] = None,
+) -> None:
+    """The image input's type and shape (see :func:`check_image_model`)."""
     where = f"input {tensor.index}"
     if tensor.type not in (TensorType.UINT8, TensorType.FLOAT32):
         checker.add(
             Code.INPUT_TYPE,
             where,
             f"tensor {quoted(tensor.name)} has type {tensor_type_name(tensor.type)}; "
-            "image classifiers need UINT8 or FLOAT32",
+            f"{noun} need UINT8 or FLOAT32",
         )
     shape = tensor.shape
     if len(shape) != 4:
         checker.add(
             Code.INPUT_SHAPE,
             where,
-            f"shape {shape_text(shape)} has {plural(len(shape), 'dimension')}; image "
-            "classifiers need 4: [1, height, width, 3] (batch, height, width, channels)",
+            f"shape {shape_text(shape)} has {plural(len(shape), 'dimension')}; {noun} "
+            "need 4: [1, height, width, 3] (batch, height, width, channels)",
         )
         return
     batch, height, width, channels = shape
@@ -474,7 +498,16 @@ def _check_input_tensor(checker: Checker, tensor: Tensor) -> None:
             where,
             f"shape {shape_text(shape)} has a batch of {batch}; expected 1",
         )
-    if channels == 4:
+    if channels == 4 and four_channels_refused_by is not None:
+        checker.add(
+            Code.INPUT_CHANNELS,
+            where,
+            f"shape {shape_text(shape)} has 4 channels; expected 3 (RGB): "
+            f"{' and '.join(four_channels_refused_by)} "
+            f"{'refuse' if len(four_channels_refused_by) > 1 else 'refuses'} 4",
+            four_channels_refused_by,
+        )
+    elif channels == 4:
         checker.add(
             Code.INPUT_CHANNELS,
             where,
@@ -500,12 +533,18 @@ def _check_input_tensor(checker: Checker, tensor: Tensor) -> None:
 def _check_metadata(checker: Checker) -> None:
     # Measured: the image classifiers of both consumers refuse a negative scale.
     checker.negative_scale_refused_by = BOTH
+    check_image_input_metadata(checker, "image classifiers")
+    check_output_metadata(checker, names_required=False)
+
+
+def check_image_input_metadata(checker: Checker, noun: str) -> None:
+    """The metadata of the image input: one description, its image and normalization."""
     inputs = checker.tensor_metadata("input")
     if not inputs:
         checker.add(
             Code.INPUT_COUNT,
             "metadata",
-            "describes 0 input tensors; image classifiers need 1, describing the image",
+            f"describes 0 input tensors; {noun} need 1, describing the image",
         )
     elif len(inputs) > 1:
         checker.add(
@@ -516,11 +555,10 @@ def _check_metadata(checker: Checker) -> None:
             (TASK_LIBRARY,),
         )
     if inputs and checker.model.inputs:
-        _check_image_metadata(checker, inputs[0], checker.model.inputs[0])
-    check_output_metadata(checker, names_required=False)
+        check_image_tensor_metadata(checker, inputs[0], checker.model.inputs[0])
 
 
-def _check_image_metadata(checker: Checker, tensor_metadata: Any, tensor: Tensor) -> None:
+def check_image_tensor_metadata(checker: Checker, tensor_metadata: Any, tensor: Tensor) -> None:
     where = f"input {tensor.index}"
     content = tensor_metadata.content
     properties = None if content is None else content.contentProperties
@@ -536,7 +574,7 @@ def _check_image_metadata(checker: Checker, tensor_metadata: Any, tensor: Tensor
             )
         else:
             color_space = int(properties.colorSpace or 0)
-            if color_space != _RGB:
+            if color_space != RGB:
                 name = schema.ENUMS["ColorSpaceType"].name_of(color_space) or str(color_space)
                 unset = " (the schema's default, when none is set)" if color_space == 0 else ""
                 checker.add(
@@ -641,7 +679,7 @@ def _check_normalization_options(
 
 # -- the command line and spec files -----------------------------------------------------------
 
-_INPUT_KEYS = frozenset(("name", "description", "mean", "std", "color_space"))
+INPUT_KEYS = frozenset(("name", "description", "mean", "std", "color_space"))
 _SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs"))
 
 _SPEC_HELP = (
@@ -658,16 +696,22 @@ spec file, command-line options override it:
 )
 
 
-def _color_space_argument(text: str) -> str:
+def color_space_argument(text: str) -> str:
     key = text.strip().upper()
-    if key not in _COLOR_SPACES:
+    if key not in COLOR_SPACES:
         raise argparse.ArgumentTypeError(
-            f"expected one of {', '.join(_COLOR_SPACES)}, found {text!r}"
+            f"expected one of {', '.join(COLOR_SPACES)}, found {text!r}"
         )
     return key
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_image_input_arguments(parser, INPUT_NAME)
+    add_head_arguments(parser, OUTPUT_NAME)
+
+
+def add_image_input_arguments(parser: argparse.ArgumentParser, default_name: str) -> None:
+    """The options of ``write KIND`` that describe an image input (``--mean`` …)."""
     group = parser.add_argument_group(
         "image input",
         "The model's input is (pixel - mean) / std: give one mean and std for all "
@@ -683,16 +727,21 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         )
     group.add_argument(
         "--color-space",
-        type=_color_space_argument,
-        metavar="|".join(_COLOR_SPACES),
+        type=color_space_argument,
+        metavar="|".join(COLOR_SPACES),
         help="the color space of the image (default: RGB; the consumers take RGB only)",
     )
-    group.add_argument("--input-name", metavar="TEXT", help=f"default: {INPUT_NAME}")
+    group.add_argument("--input-name", metavar="TEXT", help=f"default: {default_name}")
     group.add_argument("--input-description", metavar="TEXT")
-    add_head_arguments(parser, OUTPUT_NAME)
 
 
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    merge_image_input_arguments(args, document)
+    merge_head_arguments(args, document)
+
+
+def merge_image_input_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    """Put the options of :func:`add_image_input_arguments` into a spec document."""
     merge_input_options(
         args,
         document,
@@ -704,10 +753,9 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
             ("input_description", "description"),
         ),
     )
-    merge_head_arguments(args, document)
 
 
-def _spec_values(spec: Spec, table: dict[str, Any], key: str) -> Optional[list[float]]:
+def spec_normalization_values(spec: Spec, table: dict[str, Any], key: str) -> Optional[list[float]]:
     """A spec's mean or std: a number, or a non-empty array of numbers."""
     value = table.get(key)
     if value is None:
@@ -727,14 +775,50 @@ def _spec_values(spec: Spec, table: dict[str, Any], key: str) -> Optional[list[f
     return numbers_found
 
 
-def _color_space_value(spec: Spec, table: dict[str, Any]) -> int:
+def color_space_value(spec: Spec, table: dict[str, Any]) -> int:
     value = table.get("color_space", "RGB")
-    if isinstance(value, str) and value.strip().upper() in _COLOR_SPACES:
-        return int(_COLOR_SPACES[value.strip().upper()])
+    if isinstance(value, str) and value.strip().upper() in COLOR_SPACES:
+        return int(COLOR_SPACES[value.strip().upper()])
     spec.fail(
         "input.color_space",
-        f"expected one of {', '.join(_COLOR_SPACES)}, found {json_type(value)}"
+        f"expected one of {', '.join(COLOR_SPACES)}, found {json_type(value)}"
         + (f" {value!r}" if isinstance(value, str) else ""),
+    )
+
+
+def image_input_md_from_spec(
+    model: BufferLike,
+    spec: Spec,
+    document: dict[str, Any],
+    name: str,
+    description: str,
+    what: str,
+) -> InputImageTensorMd:
+    """The image input a spec's ``input`` table describes (its stats by the model's input type).
+
+    Raises:
+        UsageError: only one of the mean and the std is given.
+        MetadataValidationError: a value is invalid, or the model has no input.
+    """
+    input_table = spec.table(document.get("input", {}), "input", INPUT_KEYS)
+    mean = spec_normalization_values(spec, input_table, "mean")
+    std = spec_normalization_values(spec, input_table, "std")
+    if (mean is None) != (std is None):
+        raise UsageError(
+            "the normalization needs both a mean and a std: give --mean and --std (or "
+            "input.mean and input.std in the spec), or neither"
+        )
+    color_space = color_space_value(spec, input_table)
+    input_types = get_input_tensor_types(model)
+    if not input_types:
+        raise MetadataValidationError(f"The model has no input tensor ({what} has one: the image).")
+    return InputImageTensorMd(
+        spec.text_or(input_table, "name", "input", name),
+        spec.text_or(input_table, "description", "input", description),
+        mean,
+        std,
+        color_space,
+        input_types[0],
     )
 
 
@@ -743,27 +827,8 @@ def _build_writer(
 ) -> ImageClassifierWriter:
     document = spec.table(document, "spec", _SPEC_KEYS)
     general = general_md(spec, document, _MODEL_NAME, MODEL_DESCRIPTION)
-    input_table = spec.table(document.get("input", {}), "input", _INPUT_KEYS)
-    mean = _spec_values(spec, input_table, "mean")
-    std = _spec_values(spec, input_table, "std")
-    if (mean is None) != (std is None):
-        raise UsageError(
-            "the normalization needs both a mean and a std: give --mean and --std (or "
-            "input.mean and input.std in the spec), or neither"
-        )
-    color_space = _color_space_value(spec, input_table)
-    input_types = get_input_tensor_types(model)
-    if not input_types:
-        raise MetadataValidationError(
-            "The model has no input tensor (an image classifier has one: the image)."
-        )
-    input_md = InputImageTensorMd(
-        spec.text_or(input_table, "name", "input", INPUT_NAME),
-        spec.text_or(input_table, "description", "input", INPUT_DESCRIPTION),
-        mean,
-        std,
-        color_space,
-        input_types[0],
+    input_md = image_input_md_from_spec(
+        model, spec, document, INPUT_NAME, INPUT_DESCRIPTION, "an image classifier"
     )
     heads = heads_from_spec(model, spec, document, base, OUTPUT_NAME, OUTPUT_DESCRIPTION)
     return ImageClassifierWriter.create_from_metadata_info_for_multihead(

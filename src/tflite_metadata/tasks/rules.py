@@ -508,8 +508,17 @@ class Checker:
             return None
         return self.metadata
 
-    def check_head_files(self, where: str, tensor_metadata: Any, classes: int) -> None:
-        """An output's process units, label files and score calibration against its classes."""
+    def check_head_files(self, where: str, tensor_metadata: Any, classes: int | None) -> None:
+        """An output's process units, label files and score calibration against its classes.
+
+        With ``classes`` None (the consumers do not count them), only that its
+        label files are not empty.
+        """
+        if classes is None:
+            for file in tensor_metadata.associatedFiles or []:
+                if file.type == LABELS_FILE and file.name is not None:
+                    self.check_label_file(where, file, None)
+            return
         units = tensor_metadata.processUnits or []
         for kind, label in (
             (SCORE_CALIBRATION_UNIT, "score calibration"),
@@ -530,13 +539,15 @@ class Checker:
         if calibration is not None:
             self.check_calibration(where, calibration, files, bool(label_files), classes)
 
-    def check_label_file(self, where: str, file: Any, classes: int) -> None:
+    def check_label_file(self, where: str, file: Any, classes: int | None) -> None:
         name = file_name(file, strict=False)
         data = self.examine_packed(where, "label file", name)
         if data is None:
             return  # reported as file-missing or file-not-checked
         if not data:
             self.add(Code.LABEL_EMPTY, where, f"label file {quoted(name)} is empty")
+            return
+        if classes is None:
             return
         task_library, mediapipe = label_counts(data)
         if task_library == mediapipe:
