@@ -11,6 +11,8 @@ or PNG) for ``ImageClassifier``. The answer is one JSON line on stdout, after a
 marker: for each model either the classification results (every head, every
 category; for images, one result per image) or the error it raised, with the
 ``stage`` that raised it (``"create"`` or ``"classify"``) for images.
+``"segment"`` runs ``ImageSegmenter`` on ``images``: its category mask (a
+SHA-256 and a class histogram), the number of confidence masks, its labels.
 """
 
 from __future__ import annotations
@@ -86,6 +88,47 @@ def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
     return answer
 
 
+def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
+    import hashlib
+
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision as mp_vision
+
+    options = mp_vision.ImageSegmenterOptions(
+        base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
+        running_mode=mp_vision.RunningMode.IMAGE,
+        output_category_mask=True,
+        output_confidence_masks=True,
+    )
+    try:
+        segmenter = mp_vision.ImageSegmenter.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    answer: dict[str, object]
+    try:
+        for image in images:
+            result = segmenter.segment(mp.Image.create_from_file(image))
+            mask = np.ascontiguousarray(result.category_mask.numpy_view(), dtype=np.uint8)
+            results.append(
+                {
+                    "shape": list(mask.shape),
+                    "mask_sha256": hashlib.sha256(mask.tobytes()).hexdigest(),
+                    "histogram": np.bincount(mask.ravel(), minlength=1).tolist(),
+                    "confidence_masks": len(result.confidence_masks or []),
+                }
+            )
+        answer = {"images": results, "labels": list(segmenter.labels)}
+    except Exception as exc:
+        answer = {"stage": "segment", "error": f"{type(exc).__name__}: {exc}"}
+    try:
+        segmenter.close()
+    except Exception as exc:
+        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
+        answer.setdefault("stage", "close")
+    return answer
+
+
 # Native code may print to stdout too; the answer is the line after this marker.
 MARKER = "@@tflite-metadata-result@@"
 
@@ -95,6 +138,8 @@ def main() -> None:
         request = json.loads(handle.read())
     if request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    elif request["task"] == "segment":
+        answer = {path: segment_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")
         rate = int(request["sample_rate"])

@@ -5,8 +5,10 @@ Run with the reference environment's Python (it has tflite-support 0.4.4):
     python task_library_runner.py REQUEST.json
 
 The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
-raw little-endian float32 ``audio`` file for ``AudioClassifier``, or ``"image"``
-with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``.
+raw little-endian float32 ``audio`` file for ``AudioClassifier``, ``"image"``
+with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``, or
+``"segment"`` with ``images`` for ``ImageSegmenter`` (its category mask, as a
+SHA-256 and a class histogram, and its colored labels).
 The answer is one JSON line on stdout, after a marker: for each model either its
 classifications (every head, every category, in the library's order; for
 images, one result per image) or the error it raised, with the ``stage`` that
@@ -79,6 +81,37 @@ def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
     return {"images": results}
 
 
+def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
+    import hashlib
+
+    options = vision.ImageSegmenterOptions(base_options=core.BaseOptions(file_name=model_path))
+    try:
+        segmenter = vision.ImageSegmenter.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    try:
+        for image in images:
+            segmentation = segmenter.segment(vision.TensorImage.create_from_file(image))
+            item = segmentation.segmentations[0]
+            mask = np.ascontiguousarray(np.asarray(item.category_mask, dtype=np.uint8))
+            results.append(
+                {
+                    "width": item.width,
+                    "height": item.height,
+                    "mask_sha256": hashlib.sha256(mask.tobytes()).hexdigest(),
+                    "histogram": np.bincount(mask.ravel(), minlength=1).tolist(),
+                    "labels": [
+                        [list(label.color), label.category_name, label.display_name]
+                        for label in item.colored_labels
+                    ],
+                }
+            )
+    except Exception as exc:
+        return {"stage": "segment", "error": f"{type(exc).__name__}: {exc}"}
+    return {"images": results}
+
+
 # Native code may print to stdout too; the answer is the line after this marker.
 MARKER = "@@tflite-metadata-result@@"
 
@@ -88,6 +121,8 @@ def main() -> None:
         request = json.loads(handle.read())
     if request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    elif request["task"] == "segment":
+        answer = {path: segment_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")
         answer = {path: classify(path, samples) for path in request["models"]}
