@@ -205,6 +205,11 @@ def test_a_command_imports_only_the_tasks_it_needs(tmp_path: Path) -> None:
     for task in ("audio_classifier", "image_classifier"):
         module = f"import tflite_metadata.metadata_writers.{task}"
         assert _task_modules_loaded(module) == [f"tflite_metadata.tasks.{task}"]
+    # The segmenter shares the image input (its rules and options) with the image classifier.
+    assert _task_modules_loaded("import tflite_metadata.metadata_writers.image_segmenter") == [
+        "tflite_metadata.tasks.image_classifier",
+        "tflite_metadata.tasks.image_segmenter",
+    ]
 
 
 def test_the_installed_console_script(tmp_path: Path) -> None:

@@ -15,24 +15,28 @@
 from __future__ import annotations
 
 import functools
+import json
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Optional
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check, infer_task
+from tflite_metadata.cli import main
 from tflite_metadata.errors import ConsumerCompatibilityWarning, MetadataValidationError
 from tflite_metadata.format import codec
 from tflite_metadata.metadata_writers import image_segmenter as compat_segmenter
 from tflite_metadata.metadata_writers import metadata_info as info
 from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.tasks import TASKS, image_segmenter, load_task
+from tflite_metadata.tasks.rules import Checker, ModelFacts, Tensor
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SEGMENTER_DATA = "tflite-support/image_segmenter"
@@ -302,6 +306,25 @@ def test_reference_modifies_where_we_do_not() -> None:
     assert output_md.associated_files == []
 
 
+@pytest.mark.reference
+def test_reference_a_classification_description_as_masks(tmp_path: Path) -> None:
+    """Any TensorMd subclass: its own create_metadata() (its process units) under the masks."""
+    path = tmp_path / "calibration.txt"
+    path.write_text("1.0,2.0,0.5")
+    results = []
+    for m in (Ours, reference()):
+        calibration = m.info.ScoreCalibrationMd(1, 0.5, str(path))
+        output_md = m.info.ClassificationTensorMd("masks", "d", [], FLOAT32, calibration)
+        metadata_writer = m.segmenter.MetadataWriter.create_from_metadata_info(
+            bytearray(build()), output_md=output_md
+        )
+        results.append(bytes(metadata_writer._metadata_buffer))
+    assert results[0] == results[1]
+    masks = codec.decode(results[0]).subgraphMetadata[0].outputTensorMetadata[0]
+    assert masks.processUnits[0].optionsType == fb.ProcessUnitOptions.ScoreCalibrationOptions
+    assert masks.content.contentProperties.colorSpace == GRAYSCALE
+
+
 def test_segmentation_mask_md() -> None:
     masks = info.SegmentationMaskMd(label_files=[info.LabelFileMd(labels=["a"])]).create_metadata()
     assert masks.name == b"segmentation_masks" or masks.name == "segmentation_masks"
@@ -488,3 +511,330 @@ def test_the_random_cases_reach_what_they_should() -> None:
     assert seen["output"] == {"uint8", "float32", "int8"}
     assert seen["output_md"] == {"none", "files", "empty"}
     assert localized > 50 and stats > 20 and named > 20
+
+
+# -- check: crafted tensors and metadata --------------------------------------------------------
+
+
+def _metadata(
+    *,
+    outputs: int = 1,
+    input_type: int = FLOAT32,
+    change: Optional[Callable[[Any], None]] = None,
+) -> bytes:
+    """Image segmenter metadata (no files), after ``change(model_metadata)``."""
+    image = info.InputImageTensorMd(
+        "image", None, [127.5], [127.5], RGB, input_type
+    ).create_metadata()
+    subgraph = fb.SubGraphMetadataT()
+    subgraph.inputTensorMetadata = [image]
+    subgraph.outputTensorMetadata = [info.TensorMd("quality").create_metadata()] * (outputs - 1) + [
+        info.SegmentationMaskMd().create_metadata()
+    ]
+    model_metadata = fb.ModelMetadataT()
+    model_metadata.name = "test"
+    model_metadata.subgraphMetadata = [subgraph]
+    if change is not None:
+        change(model_metadata)
+    return bytes(codec.encode(model_metadata))
+
+
+def check_facts(
+    *,
+    input_type: int = FLOAT32,
+    shape: tuple[int, ...] = (1, 4, 4, 3),
+    outputs: Optional[list[tuple[int, tuple[int, ...]]]] = None,
+    metadata: Optional[bytes] = None,
+    subgraphs: int = 1,
+    task: Optional[str] = "image-segmenter",
+) -> list[tuple[str, tuple[str, ...]]]:
+    """``check`` on a model that exists only as the facts the rules read."""
+    if outputs is None:
+        outputs = [(FLOAT32, MASKS)]
+    facts = ModelFacts(
+        subgraph_count=subgraphs,
+        inputs=[Tensor(0, "input", input_type, shape)],
+        outputs=[Tensor(i, f"output_{i}", t, s) for i, (t, s) in enumerate(outputs)],
+        metadata=metadata,
+        zip_tail=None,
+    )
+    problems = check_module._run(Checker(facts), None if task is None else load_task(task))
+    return [(p.code, p.consumers) for p in problems]
+
+
+def test_facts_well_formed() -> None:
+    assert check_facts(metadata=_metadata()) == []
+    assert check_facts(metadata=_metadata(), task=None) == []  # inferred
+    assert check_facts(outputs=[(UINT8, (1, 257, 257, 256))], metadata=_metadata()) == []
+    # A UINT8 model needs no metadata (its labels are then numbers).
+    assert check_facts(input_type=UINT8) == []
+    assert check_facts(input_type=FLOAT32) == [("normalization", BOTH)]
+
+
+TL = (TASK_LIBRARY,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"outputs": [(FLOAT32, (1, 4, 4, 257))]}, [("output-shape", TL)]),
+        ({"outputs": [(FLOAT32, (2, 4, 4, 5))]}, [("output-shape", TL)]),
+        ({"outputs": [(FLOAT32, (4, 4, 5))]}, [("output-shape", TL)]),
+        ({"outputs": [(FLOAT32, (4, 4))]}, [("output-shape", TL)]),
+        ({"outputs": [(FLOAT32, (1, 1, 4, 4, 5))]}, [("output-shape", BOTH)]),
+        ({"outputs": [(FLOAT32, (20,))]}, [("output-shape", BOTH)]),
+        ({"outputs": [(INT8, MASKS)]}, [("output-type", TL)]),
+        ({"outputs": [(INT32, MASKS)]}, [("output-type", BOTH)]),
+        ({"outputs": []}, [("output-count", BOTH)]),
+        (
+            {"outputs": [(FLOAT32, (1, 1)), (FLOAT32, MASKS)]},
+            [("output-count", TL)],
+        ),
+        (
+            {"outputs": [(FLOAT32, (1, 1))] * 2 + [(FLOAT32, MASKS)]},
+            [("output-count", BOTH)],
+        ),
+        ({"shape": (1, 4, 4, 4)}, [("input-channels", TL)]),
+        ({"shape": (1, 4, 4, 1)}, [("input-channels", BOTH)]),
+        ({"shape": (1, 4, 4)}, [("input-shape", BOTH)]),
+        ({"input_type": INT32}, [("input-type", BOTH)]),
+        ({"subgraphs": 2}, [("subgraph-count", (MEDIAPIPE,))]),
+    ],
+)
+def test_model_rules(kwargs: dict[str, Any], expected: list[tuple[str, tuple[str, ...]]]) -> None:
+    """The model's rules alone: a UINT8 model without metadata is otherwise accepted."""
+    kwargs.setdefault("input_type", UINT8)
+    assert check_facts(**kwargs) == expected
+
+
+def _two_output_metadata(model_metadata: Any) -> None:
+    outputs = model_metadata.subgraphMetadata[0].outputTensorMetadata
+    outputs.insert(0, info.TensorMd("quality").create_metadata())
+
+
+def _grayscale_input(model_metadata: Any) -> None:
+    content = model_metadata.subgraphMetadata[0].inputTensorMetadata[0].content
+    content.contentProperties.colorSpace = GRAYSCALE
+
+
+def test_metadata_rules() -> None:
+    # The Task Library reads exactly one output description; MediaPipe the last.
+    assert check_facts(metadata=_metadata(change=_two_output_metadata)) == [("output-count", TL)]
+    assert check_facts(metadata=_metadata(change=_grayscale_input)) == [("color-space", BOTH)]
+
+
+def test_label_rules_on_populated_models() -> None:
+    def populated(*files: Any) -> bytes:
+        metadata_writer = compat_segmenter.MetadataWriter.create_for_inference(
+            build(input_type="uint8"), None, None, list(files)
+        )
+        return populate_quietly(metadata_writer)
+
+    def problems(model: bytes) -> list[tuple[str, tuple[str, ...]]]:
+        # Without the builder's [1, classes] output-shape problem.
+        return [
+            (p.code, p.consumers)
+            for p in check(model, task="image-segmenter")
+            if p.code != "output-shape"
+        ]
+
+    # Any number of labels: neither consumer counts them against the classes.
+    assert problems(populated(info.LabelFileMd(labels=labels(2)))) == []
+    assert problems(populated(info.LabelFileMd(labels=labels(300)))) == []
+    assert problems(populated(info.LabelFileMd(content=b""))) == [("label-empty", BOTH)]
+    names = info.LabelFileMd("labels_en.txt", "en", labels=labels(3))
+    assert problems(populated(info.LabelFileMd(labels=labels(5)), names)) == [("label-count", TL)]
+    french = info.LabelFileMd("labels_fr.txt", "fr", labels=labels(3))
+    assert problems(populated(info.LabelFileMd(labels=labels(5)), french)) == []
+    same = info.LabelFileMd("labels_en.txt", "en", labels=labels(5))
+    assert problems(populated(info.LabelFileMd(labels=labels(5)), same)) == []
+
+
+def test_the_image_classifier_keeps_counting_its_labels() -> None:
+    """The class count is the task's: a classifier's labels still count."""
+    from tflite_metadata.metadata_writers import image_classifier as compat_image
+
+    metadata_writer = compat_image.MetadataWriter.create_for_inference(
+        build(input_type="uint8"), None, None, [info.LabelFileMd(labels=labels(2))]
+    )
+    assert [p.code for p in check(populate_quietly(metadata_writer))] == ["label-count"]
+
+
+def test_recognizes() -> None:
+    segmenter = load_task("image-segmenter")
+    metadata = codec.decode(_metadata())
+    assert segmenter.recognizes(metadata)
+    assert infer_task(metadata) is segmenter
+    assert infer_task(codec.decode(_metadata(outputs=2))) is segmenter
+    assert not load_task("image-classifier").recognizes(metadata)
+    # An image classifier is not a segmenter.
+    classifier = fb.ModelMetadataT()
+    subgraph = fb.SubGraphMetadataT()
+    subgraph.inputTensorMetadata = [info.InputImageTensorMd("image").create_metadata()]
+    subgraph.outputTensorMetadata = [info.ClassificationTensorMd("p").create_metadata()]
+    classifier.subgraphMetadata = [subgraph]
+    assert not segmenter.recognizes(classifier)
+    assert infer_task(classifier) is load_task("image-classifier")
+    # An RGB image output is not a mask.
+    rgb = codec.decode(_metadata())
+    rgb.subgraphMetadata[0].outputTensorMetadata[0].content.contentProperties.colorSpace = RGB
+    assert not segmenter.recognizes(rgb)
+    assert not segmenter.recognizes(fb.ModelMetadataT())
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: Any) -> tuple[int, str, str]:
+    status = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_cli_write_show_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = Path(shared_path(f"{SEGMENTER_DATA}/deeplabv3.tflite"))
+    labelmap = shared_path(f"{SEGMENTER_DATA}/labelmap.txt")
+    out = tmp_path / "out.tflite"
+    status, stdout, err = run(
+        capsys, "write", "image-segmenter", model, "-o", out,
+        "--mean", "127.5", "--std", "127.5", "--labels", labelmap,
+    )  # fmt: skip
+    assert status == 0, err
+    assert stdout.startswith(f"wrote {out} (") and stdout.endswith(", with labelmap.txt\n")
+    # Byte for byte what the Python API writes.
+    expected = compat_segmenter.MetadataWriter.create_for_inference(
+        model.read_bytes(), [127.5], [127.5], [labelmap]
+    ).populate()
+    assert out.read_bytes() == expected
+    status, stdout, _ = run(capsys, "show", out)
+    assert status == 0
+    lines = stdout.splitlines()
+    assert lines[0] == "model: ImageSegmenter"
+    assert (
+        "output 0: segmentation_masks (tensor 'ResizeBilinear_3', FLOAT32 [1, 257, 257, 21]): "
+        "21 masks of 257x257 (GRAYSCALE images over dimensions 1 to 2)"
+    ) in lines
+    assert "  labels labelmap.txt: 21 labels: background, aeroplane, bicycle, bird, boat, ..." in (
+        lines
+    )
+    status, stdout, _ = run(capsys, "check", out)
+    assert (status, stdout) == (0, f"{out}: no problems found (Task Library, MediaPipe)\n")
+    status, stdout, _ = run(capsys, "show", "--json", out)
+    from tflite_metadata.metadata import MetadataDisplayer
+
+    assert stdout == MetadataDisplayer.with_model_file(out).get_metadata_json()
+
+
+def test_cli_spec_and_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build_outputs(2))
+    (tmp_path / "labels.txt").write_text("a\nb\n")
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Selfie",
+                "input": {"mean": [127.5], "std": [127.5]},
+                "output": {
+                    "name": "masks",
+                    "labels": ["labels.txt", {"name": "labels_en.txt", "locale": "en",
+                                              "labels": ["A", "B"]}],
+                },
+            }
+        )
+    )  # fmt: skip
+    out = tmp_path / "out.tflite"
+    # Two outputs: the Task Library refuses it, MediaPipe takes it; written with --no-check.
+    status, _, err = run(
+        capsys, "write", "image-segmenter", model, "-o", out, "--spec", spec, "--no-check"
+    )
+    assert status == 0, err
+    assert "[output-count]" in err
+    status, stdout, _ = run(capsys, "show", out)
+    assert "output 0: quality score (tensor 'scores_0', FLOAT32 [1, 1])" in stdout
+    assert "output 1: masks (tensor 'scores_1', FLOAT32 [1, 5])" in stdout
+    assert "  labels labels_en.txt (en): 2 labels: A, B" in stdout
+    # Options override the spec; --masks-tensor picks the masks.
+    status, _, err = run(
+        capsys, "write", "image-segmenter", model, "-o", out, "--spec", spec, "--no-check",
+        "--masks-tensor", "scores_0", "--output-name", "the masks",
+    )  # fmt: skip
+    assert status == 0, err
+    status, stdout, _ = run(capsys, "show", out)
+    assert "output 0: the masks (tensor 'scores_0', FLOAT32 [1, 1])" in stdout
+    status, _, err = run(
+        capsys, "write", "image-segmenter", model, "-o", out, "--spec", spec,
+        "--labels", tmp_path / "labels.txt",
+    )  # fmt: skip
+    assert status == 2 and "given twice" in err
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, "--locale", "en")
+    assert status == 2 and "--locale gives the locale of the --labels before it" in err
+    spec.write_text(json.dumps({"outputs": []}))
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, "--spec", spec)
+    assert status == 1 and "unknown key 'outputs'" in err
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1e999"])
+@pytest.mark.parametrize("which", ["mean", "std"])
+def test_normalization_not_finite(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, which: str, value: str
+) -> None:
+    """NaN and infinities, from Python, options and a spec: a clear error, nothing written."""
+    number = float(value)
+    mean, std = ([number], [127.5]) if which == "mean" else ([127.5], [number])
+    with pytest.raises(MetadataValidationError, match=f"norm_{which}\\[0\\] should be a finite"):
+        compat_segmenter.MetadataWriter.create_for_inference(build(), mean, std, [])
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build())
+    out = tmp_path / "out.tflite"
+    options = ["--mean", "127.5", "--std", "127.5"]
+    options[1 if which == "mean" else 3] = value
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, *options)
+    assert status in (1, 2) and "internal error" not in err and err.count("\n") == 1
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": {"mean": mean, "std": std}}))
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, "--spec", spec)
+    assert status in (1, 2) and "finite" in err and "internal error" not in err
+    assert not out.exists()
+
+
+def test_junk_and_hostile_label_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from tflite_metadata.errors import AssociatedFileError
+
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build(input_type="uint8"))
+    junk = tmp_path / "junk.txt"
+    junk.write_bytes(b"\xff\xfe\x00junk")
+    with pytest.raises(AssociatedFileError, match="is not valid UTF-8"):
+        compat_segmenter.MetadataWriter.create_for_inference(
+            model.read_bytes(), None, None, [junk]
+        ).populate()
+    out = tmp_path / "out.tflite"
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, "--labels", junk)
+    assert status == 1 and "not valid UTF-8" in err and not out.exists()
+    # A label that would rewrite the terminal is shown escaped.
+    hostile = info.LabelFileMd(labels=["\x1b[31mred", "\u202eevil"])
+    out.write_bytes(
+        populate_quietly(
+            compat_segmenter.MetadataWriter.create_for_inference(
+                model.read_bytes(), None, None, [hostile]
+            )
+        )
+    )
+    status, stdout, _ = run(capsys, "show", out)
+    assert status == 0 and "\x1b" not in stdout and "\u202e" not in stdout
+    assert "\\x1b[31mred, \\u202eevil" in stdout
+
+
+def test_a_model_of_three_outputs_on_the_command_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build_outputs(3))
+    out = tmp_path / "out.tflite"
+    status, _, err = run(capsys, "write", "image-segmenter", model, "-o", out, "--no-check")
+    assert status == 1 and "has 3 outputs ('scores_0', 'scores_1', 'scores_2')" in err
+    assert not out.exists()

@@ -138,7 +138,7 @@ def main() -> None:
         request = json.loads(handle.read())
     if request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
-    elif request["task"] == "segment":
+    elif request.get("task") == "segment":
         answer = {path: segment_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")

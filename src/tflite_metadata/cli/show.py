@@ -90,7 +90,9 @@ def summarize(data: Any) -> list[str]:
         )
     for index, tensor in enumerate(outputs):
         tensor_md = output_metadata[index] if index < len(output_metadata) else None
-        lines.append(f"output {index}: {_tensor_heading(tensor, tensor_md)}")
+        lines.append(
+            f"output {index}: {_tensor_heading(tensor, tensor_md)}{_output_text(tensor, tensor_md)}"
+        )
         lines.extend("  " + line for line in _output_details(tensor_md, data))
     if files:
         lines.append("associated files:")
@@ -134,6 +136,33 @@ def _input_text(tensor: Any, tensor_md: Any) -> str:
     if normalization:
         parts.append(normalization)
     return (": " + "; ".join(parts)) if parts else ""
+
+
+def _output_text(tensor: Any, tensor_md: Any) -> str:
+    """An image output (a segmenter's masks): its size, classes, color space and range."""
+    content = None if tensor_md is None else tensor_md.content
+    if content is None or content.contentProperties is None:
+        return ""
+    kind = schema.UNIONS["ContentProperties"].member(int(content.contentPropertiesType or 0))
+    if kind != "ImageProperties":
+        return ""
+    color_space = int(content.contentProperties.colorSpace or 0)
+    name = schema.ENUMS["ColorSpaceType"].name_of(color_space) or str(color_space)
+    dim_range = content.range
+    over = ""
+    if dim_range is not None:
+        over = f" over dimensions {int(dim_range.min)} to {int(dim_range.max)}"
+    shape = tensor.shape
+    if len(shape) == 4:
+        # [1, height, width, classes]: one mask per class.
+        classes = int(shape[3])
+        text = (
+            f"{classes} mask{'s' if classes != 1 else ''} of {int(shape[1])}x{int(shape[2])} "
+            f"({name} images{over})"
+        )
+    else:
+        text = f"{name} image{over}"
+    return ": " + text
 
 
 def _image_text(shape: Sequence[int], properties: Any) -> str:

@@ -32,7 +32,7 @@ import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
@@ -155,9 +155,13 @@ def segmentation_masks_metadata(masks_md: Any) -> Any:
 
     Its content becomes ``ImageProperties`` GRAYSCALE over the dimensions 1 to 2,
     whatever ``masks_md`` describes; the rest (name, description, stats,
-    associated files) is its own. ``masks_md`` is not modified.
+    associated files, process units) is what its own ``create_metadata()`` gives,
+    as in tflite-support. ``masks_md`` is not modified.
     """
-    metadata = TensorMd.create_metadata(masks_md)
+    if isinstance(masks_md, SegmentationMaskMd):
+        metadata = TensorMd.create_metadata(masks_md)
+    else:
+        metadata = masks_md.create_metadata()
     properties = _fb.ImagePropertiesT()
     properties.colorSpace = _fb.ColorSpaceType.GRAYSCALE
     dim_range = _fb.ValueRangeT()
@@ -247,8 +251,7 @@ class ImageSegmenterWriter(MetadataWriter):
             output_metadata=output_metadata,
             associated_files=associated_files,
         )
-        assert isinstance(writer, ImageSegmenterWriter)
-        return writer
+        return cast(ImageSegmenterWriter, writer)
 
     @classmethod
     def create_for_inference(
