@@ -49,6 +49,7 @@ from tflite_metadata.format.flatbuf import FlatBufferReader
 from tflite_metadata.format.model_schema import BufferField
 from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
 from tflite_metadata.metadata_writers.image_classifier import MetadataWriter as ImageWriter
+from tflite_metadata.metadata_writers.image_segmenter import MetadataWriter as SegmenterWriter
 from tflite_metadata.metadata_writers.metadata_info import (
     ClassificationTensorMd,
     LabelFileMd,
@@ -565,6 +566,15 @@ def op_image_writer(data: bytes, seed: Seed, workdir: Path) -> None:
     )
 
 
+def op_segmenter_writer(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The image segmenter writer: create_for_inference, populate, get_metadata_json."""
+    labels = LabelFileMd("labelmap.txt", labels=["background", "person"])
+    writer = SegmenterWriter.create_for_inference(data, [127.5], [127.5], [labels])
+    writer.get_metadata_json()
+    populated = writer.populate()
+    _expect_readable(populated, {"labelmap.txt": labels.read()}, "ImageSegmenterWriter.populate")
+
+
 def op_populator(data: bytes, seed: Seed, workdir: Path) -> None:
     """MetadataPopulator over a buffer, with metadata that fits the clean seed."""
     populator = MetadataPopulator.with_model_buffer(data)
@@ -640,6 +650,7 @@ def op_populate_file(data: bytes, seed: Seed, workdir: Path) -> None:
 MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
     "writer": op_writer,
     "image-writer": op_image_writer,
+    "segmenter-writer": op_segmenter_writer,
     "populator": op_populator,
     "populator-keep": op_populator_keep,
     "displayer": op_displayer,
