@@ -171,7 +171,7 @@ def test_reading_commands_do_not_import_flatbuffers(tmp_path: Path) -> None:
 
 def _task_modules_loaded(script: str, *args: str) -> list[str]:
     """The task modules (``tflite_metadata.tasks.<task>``) a fresh process has imported."""
-    shared = ("base", "classification", "rules", "spec", "writer_utils")
+    shared = ("base", "classification", "image_input", "rules", "spec", "writer_utils")
     probe = (
         script
         + "\nimport sys, json\n"
