@@ -202,7 +202,7 @@ def test_a_command_imports_only_the_tasks_it_needs(tmp_path: Path) -> None:
     assert _task_modules_loaded(run, *write, "--channels", "1") == [
         "tflite_metadata.tasks.audio_classifier"
     ]
-    for task in ("audio_classifier", "image_classifier"):
+    for task in ("audio_classifier", "image_classifier", "object_detector"):
         module = f"import tflite_metadata.metadata_writers.{task}"
         assert _task_modules_loaded(module) == [f"tflite_metadata.tasks.{task}"]
 
