@@ -16,7 +16,7 @@ the writer writes); each consumer must refuse exactly when ``check`` names it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import pytest
 
@@ -151,13 +151,20 @@ def test_litert_outputs_are_the_originals(
 # -- the rules: check names exactly the consumers that refuse -------------------------------------
 
 
-def _edited(change: Callable[[Any], None]) -> bytes:
-    """The shared SSD with the writer's metadata after ``change`` (no files needed)."""
-    metadata_writer = _writer("ours", False)
+def _edited(
+    change: Callable[[Any], None],
+    calibrated: bool = False,
+    files: Optional[dict[str, bytes]] = None,
+) -> bytes:
+    """The shared SSD with the writer's metadata after ``change``, with ``files`` packed."""
+    metadata_writer = _writer("ours", calibrated)
     metadata = codec.decode(metadata_writer._metadata_buffer)
     change(metadata)
-    files = {LABELS.name: LABELS.read_bytes()}
-    return bytes(populate_buffer(SSD.read_bytes(), codec.encode(metadata), files))
+    packed = {LABELS.name: LABELS.read_bytes()}
+    if calibrated:
+        packed[CALIBRATION.name] = CALIBRATION.read_bytes()
+    packed.update(files or {})
+    return bytes(populate_buffer(SSD.read_bytes(), codec.encode(metadata), packed))
 
 
 def _outputs(metadata: Any) -> Any:
@@ -190,6 +197,20 @@ def _no_box_index(metadata: Any) -> None:
     _outputs(metadata)[0].content.contentProperties.index = None
 
 
+def _two_calibration_lines(folder: Path) -> bytes:
+    return _edited(_unchanged, True, {CALIBRATION.name: b"1.0,1.0,0.0\n1.0,1.0,0.0"})
+
+
+def _empty_label_map(folder: Path) -> bytes:
+    return _edited(_unchanged, files={LABELS.name: b""})
+
+
+#: Models built whole, for the changes that need other files.
+BUILT = {
+    "calibration of 2 lines for 90 labels": _two_calibration_lines,
+    "empty label map": _empty_label_map,
+}
+
 VARIANTS = {
     "unchanged": _unchanged,
     "no box index": _no_box_index,
@@ -208,6 +229,10 @@ def variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for number, (name, change) in enumerate(VARIANTS.items()):
         path = folder / f"variant-{number}.tflite"
         path.write_bytes(_edited(change))
+        paths[name] = path
+    for number, (name, make) in enumerate(BUILT.items()):
+        path = folder / f"built-{number}.tflite"
+        path.write_bytes(make(folder))
         paths[name] = path
     return paths
 

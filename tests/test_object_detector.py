@@ -795,8 +795,17 @@ def test_populated_label_map_and_calibration_counts(tmp_path: Path) -> None:
     )
     with pytest.warns(ConsumerCompatibilityWarning, match="2 entries for 3 labels"):
         populated = metadata_writer.populate()
+    # Fewer lines than labels: MediaPipe fails on a class without one, when it detects.
     [problem] = check(populated)
+    assert (problem.code, problem.consumers) == ("calibration-count", BOTH)
+    calibration_path.write_text("1,1,0\n1,1,0\n1,1,0\n1,1,0")
+    calibration = info.ScoreCalibrationMd(0, 0.0, str(calibration_path))
+    metadata_writer = compat_detector.MetadataWriter.create_for_inference(
+        build(), [127.5], [127.5], [str(labels)], calibration
+    )
+    [problem] = check(populate_quietly(metadata_writer))
     assert (problem.code, problem.consumers) == ("calibration-count", (TASK_LIBRARY,))
+    assert "4 entries for 3 labels" in problem.message
     empty = tmp_path / "empty.txt"
     empty.write_text("")
     metadata_writer = compat_detector.MetadataWriter.create_for_inference(

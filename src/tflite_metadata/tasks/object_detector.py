@@ -78,11 +78,13 @@ from .image_input import (
 )
 from .rules import (
     BOTH,
+    CALIBRATION_FILE,
     MEDIAPIPE,
     SCORE_CALIBRATION_UNIT,
     TASK_LIBRARY,
     Checker,
     Code,
+    calibration_entry_count,
     label_counts,
     plural,
     quoted,
@@ -719,14 +721,24 @@ def _check_score_calibration(
             "calibrate the scores",
             (TASK_LIBRARY,),
         )
-    # Both consumers parse the file; the Task Library wants one line per label.
+    # Both consumers parse the file. The Task Library wants one line per label (it
+    # refuses the model); MediaPipe fails when it detects a class beyond the last line.
+    files = metadata.associatedFiles or []
+    refused_by: tuple[str, ...] = (TASK_LIBRARY,)
+    calibration_file = next(
+        (f for f in files if f.type == CALIBRATION_FILE and f.name is not None), None
+    )
+    if calibration_file is not None and labels is not None:
+        data = checker.read_packed(file_name(calibration_file, strict=False))
+        if data and calibration_entry_count(data) < labels:
+            refused_by = BOTH
     checker.check_calibration(
         where,
         units[0],
-        metadata.associatedFiles or [],
+        files,
         True,
         -1 if labels is None else labels,
-        count_refused_by=(TASK_LIBRARY,),
+        count_refused_by=refused_by,
         counted="label",
     )
 
