@@ -253,3 +253,79 @@ def test_consumers_refuse_exactly_when_check_says_so(
     assert verdicts["unchanged"] == (False, False)
     assert verdicts["no box index"] == (False, False)
     assert verdicts["box type CENTER"] == (True, True)
+
+
+def _outputs_reordered() -> bytes:
+    """The shared SSD with its score and count outputs swapped in the subgraph's output list."""
+    import struct
+
+    from tflite_metadata.model.reader import ModelView
+
+    model = bytearray(SSD.read_bytes())
+    indices = [tensor.index for tensor in ModelView(bytes(model)).outputs()]
+    vector = struct.pack("<5i", 4, *indices)
+    swapped = [indices[0], indices[1], indices[3], indices[2]]
+    # The vector appears twice: the subgraph's outputs and the post-processing op's.
+    position = -1
+    while True:
+        position = bytes(model).find(vector, position + 1)
+        assert position >= 0, "the subgraph's output vector was not found"
+        candidate = bytearray(model)
+        candidate[position + 4 : position + 20] = struct.pack("<4i", *swapped)
+        if [t.index for t in ModelView(bytes(candidate)).outputs()] == swapped:
+            model = candidate
+            break
+    return bytes(model)
+
+
+def test_a_calibration_off_output_2_is_ignored_by_the_task_library(tmp_path: Path) -> None:
+    """The score on output 3: MediaPipe calibrates it, the Task Library does not (check says so)."""
+    _require_data()
+    from tflite_metadata.metadata_writers import metadata_info, object_detector
+
+    model = _outputs_reordered()
+    paths = {}
+    for calibrated in (False, True):
+        calibration = None
+        if calibrated:
+            calibration = metadata_info.ScoreCalibrationMd(
+                fb.ScoreTransformationType.INVERSE_LOGISTIC, 0.2, str(CALIBRATION)
+            )
+        metadata_writer = object_detector.MetadataWriter.create_for_inference(
+            model, [127.5], [127.5], [str(LABELS)], calibration
+        )
+        # Each description on its output (by tensor index: these outputs have no shapes).
+        names = [
+            m.name
+            for m in codec.decode(metadata_writer._metadata_buffer)
+            .subgraphMetadata[0]
+            .outputTensorMetadata
+        ]
+        assert names == [b"location", b"category", b"number of detections", b"score"]
+        path = tmp_path / f"reordered-{calibrated}.tflite"
+        with pytest.warns() if calibrated else _no_warning():
+            path.write_bytes(bytes(metadata_writer.populate()))
+        paths[calibrated] = path
+    [problem] = check(paths[True])
+    assert (problem.code, problem.consumers) == ("calibration-ignored", (TASK_LIBRARY,))
+    for consumer in CONSUMERS:
+        answers = _run(consumer, [paths[False], paths[True]], tmp_path)
+        plain, calibrated_answer = answers[str(paths[False])], answers[str(paths[True])]
+        assert "error" not in plain and "error" not in calibrated_answer
+        if consumer == TASK_LIBRARY:
+            assert calibrated_answer == plain  # the calibration is not applied
+        else:
+            assert calibrated_answer != plain
+
+
+def _no_warning() -> Any:
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def context() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            yield
+
+    return context()
