@@ -367,8 +367,8 @@ class ObjectDetectorWriter(MetadataWriter):
     def create_for_inference(
         cls,
         model_buffer: ModelSource,
-        input_norm_mean: Sequence[float],
-        input_norm_std: Sequence[float],
+        input_norm_mean: Optional[Sequence[float]],
+        input_norm_std: Optional[Sequence[float]],
         label_file_paths: Sequence[Union[PathLike, LabelFileMd]],
         score_calibration_md: Optional[ScoreCalibrationMd] = None,
     ) -> ObjectDetectorWriter:
@@ -376,8 +376,10 @@ class ObjectDetectorWriter(MetadataWriter):
 
         Args:
             model_buffer: the model (bytes, bytearray, memoryview or a path).
-            input_norm_mean: the mean of the input normalization, per channel or for all.
-            input_norm_std: the std of the input normalization.
+            input_norm_mean: the mean of the input normalization, per channel or for all:
+                the model's input is ``(pixel - mean) / std``. Both consumers ignore it for
+                a UINT8 input, and need it for a FLOAT32 one.
+            input_norm_std: the std of the input normalization, as many values as the mean.
             label_file_paths: the label maps of the categories (paths or
                 :class:`LabelFileMd`); an empty list for none.
             score_calibration_md: the scores' calibration, if any.
