@@ -3,7 +3,7 @@
 Replace ``tflite_support`` with ``tflite_metadata`` in imports::
 
     from tflite_metadata.metadata_writers import audio_classifier, metadata_info, writer_utils
-    from tflite_metadata.metadata_writers import image_classifier
+    from tflite_metadata.metadata_writers import image_classifier, object_detector
 
 The modules here only re-export the task modules of :mod:`tflite_metadata.tasks`.
 Each is imported when first used (tflite-support imports them all with the
@@ -21,6 +21,7 @@ __all__ = [
     "image_segmenter",
     "metadata_info",
     "metadata_writer",
+    "object_detector",
     "writer_utils",
 ]
 

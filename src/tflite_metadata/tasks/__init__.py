@@ -49,6 +49,7 @@ class TaskEntry:
 #: When a model's task is inferred, the tasks are asked in this order.
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
+    "object-detector": TaskEntry("object_detector", "an object detector (ObjectDetector)"),
     # Before the image classifier: a segmenter's input is an image too.
     "image-segmenter": TaskEntry("image_segmenter", "an image segmenter (ImageSegmenter)"),
     "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
@@ -88,7 +89,12 @@ class Task:
             label and score calibration files against, or None where they do
             not count them (then only what they do read is checked: a label
             file must not be empty). Default: every value of the output
-            (``[1, classes]`` for a classifier).
+            (``[1, classes]`` for a classifier). Not used when
+            ``checks_output_files`` is set.
+        checks_output_files: whether ``check_metadata`` checks the outputs'
+            label and calibration files itself (the detector's label map is on
+            one output, its calibration on another); otherwise ``check`` checks
+            each output's files against its classes (``output_classes``).
     """
 
     name: str
@@ -104,6 +110,7 @@ class Task:
     model_name: str
     requires_metadata: bool = True
     output_classes: Callable[[Tensor], Optional[int]] = every_value
+    checks_output_files: bool = False
 
 
 def load_task(name: str) -> Task:

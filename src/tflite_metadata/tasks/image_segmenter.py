@@ -1,7 +1,7 @@
 """The image segmenter task: tflite-support's ``image_segmenter`` writer.
 
 One input image (as the image classifier's: ``ImageProperties`` and
-``NormalizationOptions``, see :class:`~.image_classifier.InputImageTensorMd`)
+``NormalizationOptions``, see :class:`~.image_input.InputImageTensorMd`)
 and one segmentation output: ``[1, height, width, classes]``, a grayscale mask
 per class (``ImageProperties`` GRAYSCALE over the dimensions 1 to 2), with the
 label file of its classes.
@@ -54,15 +54,17 @@ from .base import (
     require_attributes,
 )
 from .classification import label_file_md
-from .image_classifier import (
+from .image_input import (
+    IMAGE_INPUT_KEYS,
+    IMAGE_PROPERTIES,
     RGB,
     InputImageTensorMd,
-    add_image_input_arguments,
+    add_image_arguments,
     check_image_input_metadata,
     check_image_model,
     check_parser_version,
-    image_input_md_from_spec,
-    merge_image_input_arguments,
+    image_input_md,
+    merge_image_arguments,
 )
 from .rules import (
     BOTH,
@@ -105,7 +107,6 @@ OUTPUT_DESCRIPTION = "Masks over the target objects with high accuracy."
 FEATURE_OUTPUT_NAME = "quality score"
 FEATURE_OUTPUT_DESCRIPTION = "The quality score of matting result."
 
-_IMAGE_PROPERTIES = schema.UNIONS["ContentProperties"].type_of("ImageProperties")
 _GRAYSCALE = dict(schema.ENUMS["ColorSpaceType"].values)["GRAYSCALE"]
 
 #: The Task Library stores a class index in 8 bits: at most 256 classes.
@@ -346,7 +347,7 @@ def _masks_position(output_names: list[str], tensor_name: Optional[str]) -> int:
 
 def _has_image_properties(tensor_metadata: Any, color_space: Optional[int] = None) -> bool:
     content = getattr(tensor_metadata, "content", None)
-    if content is None or content.contentPropertiesType != _IMAGE_PROPERTIES:
+    if content is None or content.contentPropertiesType != IMAGE_PROPERTIES:
         return False
     properties = content.contentProperties
     return color_space is None or int(getattr(properties, "colorSpace", 0) or 0) == color_space
@@ -373,7 +374,9 @@ def _output_classes(tensor: Tensor) -> Optional[int]:
 
 def _check_model(checker: Checker) -> None:
     # MediaPipe's segmenter also takes a 4-channel input (its legacy preprocessing).
-    check_image_model(checker, "image segmenters", four_channels_refused_by=(TASK_LIBRARY,))
+    check_image_model(
+        checker, "image segmenters", "segment", four_channels_refused_by=(TASK_LIBRARY,)
+    )
     outputs = checker.model.outputs
     if len(outputs) != 1:
         # MediaPipe takes a quality score, then the masks; it fails to segment otherwise.
@@ -529,7 +532,7 @@ class _LabelOption(argparse.Action):
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_image_input_arguments(parser, INPUT_NAME)
+    add_image_arguments(parser, INPUT_NAME)
     group = parser.add_argument_group("segmentation masks")
     group.add_argument(
         "--labels",
@@ -554,7 +557,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
-    merge_image_input_arguments(args, document)
+    merge_image_arguments(args, document)
     table = document.get("output")
     if table is None:
         table = document["output"] = {}
@@ -582,8 +585,14 @@ def _build_writer(
 ) -> ImageSegmenterWriter:
     document = spec.table(document, "spec", _SPEC_KEYS)
     general = general_md(spec, document, _MODEL_NAME, MODEL_DESCRIPTION)
-    input_md = image_input_md_from_spec(
-        model, spec, document, INPUT_NAME, INPUT_DESCRIPTION, "an image segmenter"
+    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
+    input_md = image_input_md(
+        spec,
+        input_table,
+        get_input_tensor_types(model),
+        INPUT_NAME,
+        INPUT_DESCRIPTION,
+        "image segmenter",
     )
     table = spec.table(document.get("output", {}), "output", _OUTPUT_KEYS)
     labels = [
