@@ -600,7 +600,7 @@ def _cases(draw: Any) -> dict[str, Any]:
     # How the normalization is given: mostly both, as many values of each.
     normalization = draw(
         st.sampled_from(
-            ["both"] * 6
+            ["both"] * 4
             + ["mismatch", "mean only", "std only", "neither", "empty", "empty mean", "empty std"]
         )
     )
