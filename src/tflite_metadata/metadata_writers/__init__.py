@@ -17,9 +17,11 @@ from typing import Any
 
 __all__ = [
     "audio_classifier",
+    "bert_nl_classifier",
     "image_classifier",
     "metadata_info",
     "metadata_writer",
+    "nl_classifier",
     "writer_utils",
 ]
 

@@ -9,15 +9,27 @@ from ..tasks.audio_classifier import InputAudioTensorMd
 from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
 from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
 from ..tasks.image_classifier import InputImageTensorMd
+from ..tasks.text import (
+    BertInputTensorsMd,
+    BertTokenizerMd,
+    InputTextTensorMd,
+    RegexTokenizerMd,
+    SentencePieceTokenizerMd,
+)
 
 __all__ = [
     "AssociatedFileMd",
+    "BertInputTensorsMd",
+    "BertTokenizerMd",
     "CategoryTensorMd",
     "ClassificationTensorMd",
     "GeneralMd",
     "InputAudioTensorMd",
     "InputImageTensorMd",
+    "InputTextTensorMd",
     "LabelFileMd",
+    "RegexTokenizerMd",
     "ScoreCalibrationMd",
+    "SentencePieceTokenizerMd",
     "TensorMd",
 ]

@@ -49,6 +49,10 @@ class TaskEntry:
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
     "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
+    "bert-nl-classifier": TaskEntry(
+        "bert_nl_classifier", "a BERT text classifier (BertNLClassifier)"
+    ),
+    "nl-classifier": TaskEntry("nl_classifier", "a text classifier (NLClassifier)"),
 }
 
 

@@ -109,6 +109,7 @@ class Code(str, enum.Enum):
     # Input tensors.
     INPUT_TYPE = "input-type"
     INPUT_SHAPE = "input-shape"
+    INPUT_NAME = "input-name"
     # Audio inputs.
     AUDIO_PROPERTIES = "audio-properties"
     SAMPLE_RATE = "sample-rate"
@@ -131,6 +132,9 @@ class Code(str, enum.Enum):
     CALIBRATION_WITHOUT_LABELS = "calibration-without-labels"
     CALIBRATION_TRANSFORMATION = "calibration-transformation"
     PROCESS_UNITS = "process-units"
+    # Text inputs.
+    TOKENIZER = "tokenizer"
+    VOCABULARY = "vocabulary"
 
     def __str__(self) -> str:
         return self.value
