@@ -130,6 +130,16 @@ def _task_of(populated: bytes) -> Any:
     return None if task is None else task.name
 
 
+def _build_shaped(shape: tuple[int, ...]) -> bytes:
+    from tflite_metadata import _model_builder as builder
+
+    return bytes(
+        builder.build_audio_classifier(
+            input_shape=shape, heads=[2], input_type="int32", input_name="input_text"
+        )
+    )
+
+
 def codes(problems: list[Problem]) -> list[str]:
     return [p.code for p in problems]
 
@@ -525,12 +535,12 @@ def test_reference_random_bert_cases(case: dict[str, Any]) -> None:
 # -- the consumers' rules (measured in tests/test_text_consumers.py) -----------------------------
 
 
-def _nl_model(folder: Path, vocab: str = REGEX_VOCAB, **kwargs: Any) -> bytes:
+def _nl_model(folder: Path, vocab: str = REGEX_VOCAB, input_shape: Any = None) -> bytes:
     (folder / "vocab.txt").write_text(vocab)
     (folder / "labels.txt").write_text("negative\npositive\n")
     return populate_quietly(
         compat_nl.MetadataWriter.create_for_inference(
-            build_nl(**kwargs),
+            build_nl() if input_shape is None else _build_shaped(tuple(input_shape)),
             info.RegexTokenizerMd(REGEX, folder / "vocab.txt"),
             [folder / "labels.txt"],
         )
@@ -566,6 +576,12 @@ def test_nl_vocabulary_lines_are_token_and_id(tmp_path: Path, bad_line: str) -> 
 
 def test_nl_vocabulary_skips_empty_lines(tmp_path: Path) -> None:
     assert check(_nl_model(tmp_path, "\n<PAD> 0\n\n<UNKNOWN> 1\n\n")) == []
+
+
+def test_nl_int32_input_needs_two_dimensions(tmp_path: Path) -> None:
+    problems = check(_nl_model(tmp_path, input_shape=[8]))
+    assert codes(problems) == ["input-shape"]
+    assert problems[0].consumers == (MEDIAPIPE,)
 
 
 def test_nl_int32_input_needs_the_tokenizer(tmp_path: Path) -> None:
@@ -615,7 +631,7 @@ def test_bert_short_inputs(text_files: Path) -> None:
     )
     problems = check(populated)
     assert codes(problems) == ["input-shape"]
-    assert problems[0].consumers == (TASK_LIBRARY,)
+    assert problems[0].consumers == (TASK_LIBRARY, MEDIAPIPE)
 
 
 # -- the command line --------------------------------------------------------------------------

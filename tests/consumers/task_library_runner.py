@@ -6,7 +6,9 @@ Run with the reference environment's Python (it has tflite-support 0.4.4):
 
 The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
 raw little-endian float32 ``audio`` file for ``AudioClassifier``, or ``"image"``
-with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``.
+with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``, or
+``"text"`` with ``texts`` and ``kind`` (``"nl"``: ``NLClassifier``; ``"bert"``:
+``BertNLClassifier``).
 The answer is one JSON line on stdout, after a marker: for each model either its
 classifications (every head, every category, in the library's order; for
 images, one result per image) or the error it raised, with the ``stage`` that
@@ -21,7 +23,7 @@ import sys
 from typing import Any
 
 import numpy as np
-from tflite_support.task import audio, core, processor, vision
+from tflite_support.task import audio, core, processor, text, vision
 
 
 def heads_of(result: Any) -> list[dict[str, object]]:
@@ -79,6 +81,29 @@ def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
     return {"images": results}
 
 
+def classify_texts(model_path: str, kind: str, texts: list[str]) -> dict[str, object]:
+    """``NLClassifier`` (kind ``"nl"``) or ``BertNLClassifier`` (``"bert"``) on each text."""
+    base = core.BaseOptions(file_name=model_path)
+    try:
+        if kind == "bert":
+            classifier: Any = text.BertNLClassifier.create_from_options(
+                text.BertNLClassifierOptions(base_options=base)
+            )
+        else:
+            classifier = text.NLClassifier.create_from_options(
+                text.NLClassifierOptions(base_options=base)
+            )
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    try:
+        for sentence in texts:
+            results.append({"heads": heads_of(classifier.classify(sentence))})
+    except Exception as exc:
+        return {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
+    return {"texts": results}
+
+
 # Native code may print to stdout too; the answer is the line after this marker.
 MARKER = "@@tflite-metadata-result@@"
 
@@ -86,7 +111,12 @@ MARKER = "@@tflite-metadata-result@@"
 def main() -> None:
     with open(sys.argv[1]) as handle:
         request = json.loads(handle.read())
-    if request.get("task", "audio") == "image":
+    if request.get("task", "audio") == "text":
+        answer = {
+            path: classify_texts(path, request["kind"], request["texts"])
+            for path in request["models"]
+        }
+    elif request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")

@@ -239,9 +239,7 @@ def _check_model(checker: Checker) -> None:
             checker.add(
                 Code.INPUT_SHAPE,
                 f"input {model.inputs[0].index}",
-                f"the inputs have length {length}; the Task Library needs at least 2 "
-                "([CLS] and [SEP])",
-                (TASK_LIBRARY,),
+                f"the inputs have length {length}; the consumers need at least 2 ([CLS] and [SEP])",
             )
     if len(model.outputs) != 1:
         checker.add(

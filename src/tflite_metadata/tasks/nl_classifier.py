@@ -44,7 +44,7 @@ from .classification import (
 )
 from .rules import BOTH, MEDIAPIPE, Checker, Code, plural, quoted
 from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
-from .text import InputTextTensorMd, RegexTokenizerMd
+from .text import InputTextTensorMd, RegexTokenizerMd, check_sequence_inputs
 from .writer_utils import get_tokenizer_associated_files
 
 __all__ = [
@@ -196,6 +196,9 @@ def _check_model(checker: Checker) -> None:
                 "RegexTokenizerOptions; the consumers need the tokenizer that turns text "
                 "into its ids",
             )
+        if tensor.type == TensorType.INT32:
+            # MediaPipe's regex models take [1, length] (the Task Library also reads [length]).
+            check_sequence_inputs(checker, (MEDIAPIPE,))
     check_output_tensors(checker)
 
 
