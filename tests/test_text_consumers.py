@@ -37,10 +37,8 @@ TEXTS = [
     "",
     "the movie the movie the movie",
 ]
-BERT_VOCAB = "".join(
-    f"{token}\n"
-    for token in ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "movie", "was", "good", "bad"]
-    + ["best", "boring", "too", "long", "##s", "this", "i", ",", "!"]
+BERT_VOCAB = "[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nmovie\nwas\ngood\nbad\nbest\nboring\n" + (
+    "too\nlong\n##s\nthis\ni\n,\n!\n"
 )
 CONSUMERS = (TASK_LIBRARY, MEDIAPIPE)
 
