@@ -721,3 +721,15 @@ def test_cli_write_bert_nl_classifier(
     assert (
         "inputs:\n  BERT (word-piece) tokenizer, vocabulary bert_vocab.txt (9 entries)\n" in stdout
     )
+
+
+def test_sentence_piece_model_check() -> None:
+    from tflite_metadata.tasks.text import sentence_piece_model_problem
+
+    model = read_testdata(f"{BERT_DATA}/sentencepiece.model")
+    assert sentence_piece_model_problem(model) is None
+    assert sentence_piece_model_problem(model[: len(model) // 2]) is not None
+    assert sentence_piece_model_problem(b"") == "it holds no piece (field 1)"
+    assert "wire type 6" in str(sentence_piece_model_problem(b"not a model"))
+    assert "field number 0" in str(sentence_piece_model_problem(b"\x00\x01"))
+    assert "cut short" in str(sentence_piece_model_problem(b"\x0a\x80"))

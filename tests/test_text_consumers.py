@@ -171,8 +171,14 @@ def _nl(folder: Path, vocab: str = REGEX_VOCAB, tokenizer: bool = True, **model:
     )
 
 
-def _bert(folder: Path, seq_len: int = 16, tokenizer: bool = True, ids: str = "ids") -> bytes:
-    (folder / "vocab.txt").write_text(BERT_VOCAB)
+def _bert(
+    folder: Path,
+    seq_len: int = 16,
+    tokenizer: bool = True,
+    ids: str = "ids",
+    vocab: str = BERT_VOCAB,
+) -> bytes:
+    (folder / "vocab.txt").write_bytes(vocab.encode("latin-1"))
     built = bytes(model_builder.build_bert_classifier(seq_len=seq_len))
     md = metadata_info.BertInputTensorsMd(
         built,
@@ -183,6 +189,17 @@ def _bert(folder: Path, seq_len: int = 16, tokenizer: bool = True, ids: str = "i
         tokenizer_md=metadata_info.BertTokenizerMd(folder / "vocab.txt") if tokenizer else None,
     )
     return _populate(bert_nl_classifier.MetadataWriter.create_from_metadata_info(built, None, md))
+
+
+def _sentence_piece(folder: Path, data: bytes | None = None) -> bytes:
+    sp = _shared("tflite-support/bert_nl_classifier/sentencepiece.model").read_bytes()
+    (folder / "sp.model").write_bytes(sp if data is None else data(sp))  # type: ignore[operator]
+    built = bytes(model_builder.build_bert_classifier(seq_len=16))
+    return _populate(
+        bert_nl_classifier.MetadataWriter.create_for_inference(
+            built, metadata_info.SentencePieceTokenizerMd(folder / "sp.model"), []
+        )
+    )
 
 
 RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
@@ -200,6 +217,15 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     "bert without tokenizer": ("bert", lambda f: _bert(f, tokenizer=False)),
     "bert ids misnamed": ("bert", lambda f: _bert(f, ids="word_ids")),
     "bert length 1": ("bert", lambda f: _bert(f, seq_len=1)),
+    "bert empty vocabulary": ("bert", lambda f: _bert(f, vocab="")),
+    "bert binary vocabulary": (
+        "bert",
+        lambda f: _bert(f, vocab=bytes(range(256)).decode("latin-1")),
+    ),
+    "sentence piece good": ("bert", lambda f: _sentence_piece(f)),
+    "sentence piece junk": ("bert", lambda f: _sentence_piece(f, lambda sp: b"not a model")),
+    "sentence piece empty": ("bert", lambda f: _sentence_piece(f, lambda sp: b"")),
+    "sentence piece cut": ("bert", lambda f: _sentence_piece(f, lambda sp: sp[: len(sp) // 2])),
 }
 
 

@@ -48,6 +48,7 @@ from .text import (
     BertTokenizerMd,
     SentencePieceTokenizerMd,
     check_sequence_inputs,
+    sentence_piece_model_problem,
 )
 from .writer_utils import get_output_tensor_types
 
@@ -304,9 +305,17 @@ def _check_tokenizer_files(checker: Checker, unit: Any) -> None:
     if name not in checker.packed_names():
         checker.add(Code.FILE_MISSING, "metadata", f"{what} {quoted(name)} is not packed")
         return
+    if unit.optionsType != SENTENCE_PIECE_UNIT:
+        return  # any vocabulary loads, even an empty one (measured)
     data = checker.examine_packed("metadata", what, name)
-    if data is not None and not data.strip():
-        checker.add(Code.VOCABULARY, "metadata", f"{what} {quoted(name)} is empty")
+    problem = None if data is None else sentence_piece_model_problem(data)
+    if problem is not None:
+        checker.add(
+            Code.VOCABULARY,
+            "metadata",
+            f"{what} {quoted(name)} is not a SentencePiece model ({problem}); the consumers "
+            "abort loading it",
+        )
 
 
 # -- the command line and spec files -----------------------------------------------------------

@@ -384,3 +384,53 @@ def check_sequence_inputs(checker: Any, consumers: tuple[str, ...]) -> None:
             "need the same length for every input",
             consumers,
         )
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    """The protobuf varint at ``pos`` and the position after it; ValueError if cut or too long."""
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("a varint is cut short or too long")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def sentence_piece_model_problem(data: bytes) -> Optional[str]:
+    """Why ``data`` cannot be a SentencePiece model, or None if it may be one.
+
+    A model is a serialized ``ModelProto``: a protobuf message whose field 1 (the
+    pieces) is repeated. Both consumers abort the process on a file that does not
+    parse, or has no piece (measured: junk, an empty file, a model cut in half).
+    Only the wire format is read: every field's tag, length and value must fit.
+    """
+    pos = pieces = 0
+    try:
+        while pos < len(data):
+            tag, pos = _varint(data, pos)
+            field, wire = tag >> 3, tag & 7
+            if field == 0:
+                return f"byte {pos - 1} holds field number 0"
+            if wire == 0:
+                _, pos = _varint(data, pos)
+            elif wire == 1:
+                pos += 8
+            elif wire == 2:
+                size, pos = _varint(data, pos)
+                pos += size
+            elif wire == 5:
+                pos += 4
+            else:
+                return f"field {field} has wire type {wire}, which a model does not use"
+            if pos > len(data):
+                return f"field {field} runs past the end of the file"
+            pieces += field == 1
+    except ValueError as exc:
+        return str(exc)
+    if not pieces:
+        return "it holds no piece (field 1)"
+    return None
