@@ -733,3 +733,15 @@ def test_sentence_piece_model_check() -> None:
     assert "wire type 6" in str(sentence_piece_model_problem(b"not a model"))
     assert "field number 0" in str(sentence_piece_model_problem(b"\x00\x01"))
     assert "cut short" in str(sentence_piece_model_problem(b"\x0a\x80"))
+
+
+@pytest.mark.parametrize(
+    ("output_type", "consumers"),
+    [("float32", None), ("uint8", None), ("int8", (MEDIAPIPE,)), ("int16", (MEDIAPIPE,))],
+)
+def test_text_output_types(output_type: str, consumers: Any) -> None:
+    populated = populate_quietly(
+        compat_nl.MetadataWriter.create_for_inference(build_nl(output_type=output_type), None, [])
+    )
+    problems = [p for p in check(populated, task="nl-classifier") if p.code == "output-type"]
+    assert [p.consumers for p in problems] == ([] if consumers is None else [consumers])

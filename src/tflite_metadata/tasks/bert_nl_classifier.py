@@ -37,7 +37,6 @@ from .base import AssociatedFileSource, GeneralMd, LabelFileMd, MetadataWriter, 
 from .classification import (
     ClassificationTensorMd,
     check_output_metadata,
-    check_output_tensors,
     label_file_md,
 )
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted
@@ -48,6 +47,7 @@ from .text import (
     BertTokenizerMd,
     SentencePieceTokenizerMd,
     check_sequence_inputs,
+    check_text_output_tensors,
     sentence_piece_model_problem,
 )
 from .writer_utils import get_output_tensor_types
@@ -250,7 +250,7 @@ def _check_model(checker: Checker) -> None:
             "needs exactly 1",
             (TASK_LIBRARY,),
         )
-    check_output_tensors(checker)
+    check_text_output_tensors(checker)
 
 
 def _check_metadata(checker: Checker) -> None:

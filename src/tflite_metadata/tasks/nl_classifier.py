@@ -38,13 +38,17 @@ from .classification import (
     ClassifierWriter,
     add_head_arguments,
     check_output_metadata,
-    check_output_tensors,
     heads_from_spec,
     merge_head_arguments,
 )
 from .rules import BOTH, MEDIAPIPE, Checker, Code, plural, quoted
 from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
-from .text import InputTextTensorMd, RegexTokenizerMd, check_sequence_inputs
+from .text import (
+    InputTextTensorMd,
+    RegexTokenizerMd,
+    check_sequence_inputs,
+    check_text_output_tensors,
+)
 from .writer_utils import get_tokenizer_associated_files
 
 __all__ = [
@@ -199,7 +203,7 @@ def _check_model(checker: Checker) -> None:
         if tensor.type == TensorType.INT32:
             # MediaPipe's regex models take [1, length] (the Task Library also reads [length]).
             check_sequence_inputs(checker, (MEDIAPIPE,))
-    check_output_tensors(checker)
+    check_text_output_tensors(checker)
 
 
 def _has_regex_tokenizer(checker: Checker) -> bool:

@@ -434,3 +434,51 @@ def sentence_piece_model_problem(data: bytes) -> Optional[str]:
     if not pieces:
         return "it holds no piece (field 1)"
     return None
+
+
+def check_text_output_tensors(checker: Any) -> None:
+    """The score outputs' types, as the text classifiers read them.
+
+    The Task Library's NL and BERT classifiers (``BuildResults``) read UINT8, INT8,
+    INT16 (dequantized), FLOAT32, FLOAT64 and BOOL scores; MediaPipe's
+    ``TextClassifier`` (its classification post-processing) UINT8, FLOAT32 and BOOL,
+    all of the outputs quantized (UINT8, BOOL) or none (measured: INT8 and INT16
+    refused by MediaPipe alone).
+    """
+    from ..format.model_schema import TensorType, tensor_type_name
+    from .rules import MEDIAPIPE, TASK_LIBRARY, Code, quoted
+
+    task_library = {
+        TensorType.UINT8,
+        TensorType.INT8,
+        TensorType.INT16,
+        TensorType.FLOAT32,
+        TensorType.FLOAT64,
+        TensorType.BOOL,
+    }
+    mediapipe = {TensorType.UINT8, TensorType.FLOAT32, TensorType.BOOL}
+    outputs = checker.model.outputs
+    for tensor in outputs:
+        refusing = tuple(
+            consumer
+            for consumer, accepted in ((TASK_LIBRARY, task_library), (MEDIAPIPE, mediapipe))
+            if tensor.type not in accepted
+        )
+        if refusing:
+            checker.add(
+                Code.OUTPUT_TYPE,
+                f"output {tensor.index}",
+                f"tensor {quoted(tensor.name)} has type {tensor_type_name(tensor.type)}; the "
+                "Task Library reads UINT8, INT8, INT16, FLOAT32, FLOAT64 or BOOL scores, "
+                "MediaPipe UINT8, FLOAT32 or BOOL",
+                refusing,
+            )
+    quantized = sum(t.type in (TensorType.UINT8, TensorType.BOOL) for t in outputs)
+    if 0 < quantized < len(outputs):
+        checker.add(
+            Code.OUTPUT_TYPE,
+            "model",
+            f"{quantized} of {len(outputs)} outputs are quantized; MediaPipe needs all or "
+            "none of them quantized",
+            (MEDIAPIPE,),
+        )
