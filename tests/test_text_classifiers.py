@@ -745,3 +745,39 @@ def test_text_output_types(output_type: str, consumers: Any) -> None:
     )
     problems = [p for p in check(populated, task="nl-classifier") if p.code == "output-type"]
     assert [p.consumers for p in problems] == ([] if consumers is None else [consumers])
+
+
+def test_the_random_cases_reach_what_they_should() -> None:
+    """The differential tests' strategies cover every path, tokenizer and the mismatch."""
+    seen: dict[str, set[Any]] = {"nl": set(), "bert": set(), "order": set()}
+    mismatches = tokenized = 0
+
+    @settings(max_examples=250, derandomize=True, deadline=None, database=None)
+    @given(case=_nl_cases())
+    def collect_nl(case: dict[str, Any]) -> None:
+        nonlocal tokenized
+        seen["nl"].add((case["path"], case["model"]["output_type"]))
+        tokenized += case["tokenizer"] is not None
+
+    @settings(max_examples=250, derandomize=True, deadline=None, database=None)
+    @given(case=_bert_cases())
+    def collect_bert(case: dict[str, Any]) -> None:
+        nonlocal mismatches
+        seen["bert"].add((case["path"], case["tokenizer"]))
+        seen["order"].add(case["model"]["order"])
+        mismatches += sorted(case["names"]) != sorted(BERT_NAMES)
+
+    collect_nl()
+    collect_bert()
+    assert {path for path, _ in seen["nl"]} == {"inference", "info", "default"}
+    assert {kind for _, kind in seen["nl"]} == {"float32", "uint8", "int8"}
+    assert tokenized >= 100
+    assert {path for path, _ in seen["bert"]} == {"inference", "info", "default"}
+    assert {kind for _, kind in seen["bert"]} == {
+        None,
+        "bert",
+        "sentence_piece",
+        "sentence_piece_vocab",
+    }
+    assert len(seen["order"]) == 6
+    assert mismatches >= 10

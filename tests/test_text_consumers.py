@@ -14,6 +14,7 @@ Task Library aborts on some vocabularies) counts as refusing it.
 
 from __future__ import annotations
 
+import struct
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -149,6 +150,53 @@ def test_bert_end_to_end(tmp_path: Path, tokenizer: str) -> None:
         model, theirs_md, [str(labels)]
     ).populate()
     _end_to_end("bert", ours, theirs, tmp_path)
+
+
+def test_litert_outputs_equal_the_original_models(tmp_path: Path) -> None:
+    """LiteRT runs the populated models (ours and tflite-support's) as the originals."""
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, "LiteRT (ai-edge-litert)")
+    assert python is not None
+    ref_nl, ref_bert, ref_info = _reference()
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text(BERT_VOCAB)
+    bert = bytes(model_builder.build_bert_classifier(seq_len=16))
+    movie = _shared("tflite-support/nl_classifier/movie_review.tflite").read_bytes()
+    regex_vocab = str(_shared("tflite-support/nl_classifier/vocab.txt"))
+    models = {
+        "bert": bert,
+        "bert-ours": _populate(
+            bert_nl_classifier.MetadataWriter.create_for_inference(
+                bert, metadata_info.BertTokenizerMd(str(vocab)), []
+            )
+        ),
+        "bert-theirs": ref_bert.MetadataWriter.create_for_inference(
+            bert, ref_info.BertTokenizerMd(str(vocab)), []
+        ).populate(),
+        "movie": movie,
+        "movie-ours": _populate(
+            nl_classifier.MetadataWriter.create_for_inference(
+                movie, metadata_info.RegexTokenizerMd(REGEX, regex_vocab), []
+            )
+        ),
+        "movie-theirs": ref_nl.MetadataWriter.create_for_inference(
+            movie, ref_info.RegexTokenizerMd(REGEX, regex_vocab), []
+        ).populate(),
+    }
+    paths = []
+    for name, data in models.items():
+        path = tmp_path / f"{name}.tflite"
+        path.write_bytes(data)
+        paths.append(path)
+    inputs = tmp_path / "inputs.f32"
+    inputs.write_bytes(b"".join(struct.pack("<f", float(i % 97)) for i in range(3 * 256)))
+    request = {"models": [str(p) for p in paths], "inputs": str(inputs)}
+    answers = consumer_env.run_runner(python, "litert_runner.py", request, tmp_path)
+    for base in ("bert", "movie"):
+        original = answers[str(tmp_path / f"{base}.tflite")]
+        assert "outputs" in original, original
+        for variant in ("ours", "theirs"):
+            assert answers[str(tmp_path / f"{base}-{variant}.tflite")] == original
 
 
 # -- each rule: the consumers refuse exactly when check says so ----------------------------------
