@@ -781,3 +781,54 @@ def test_the_random_cases_reach_what_they_should() -> None:
     }
     assert len(seen["order"]) == 6
     assert mismatches >= 10
+
+
+def test_cli_spec_files(capsys: pytest.CaptureFixture[str], text_files: Path) -> None:
+    """Spec-file keys of both text tasks; paths are relative to the spec."""
+    import json
+
+    nl_model = text_files / "nl.tflite"
+    nl_model.write_bytes(build_nl())
+    spec = text_files / "nl.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "name": "Reviews",
+                "input": {"regex": REGEX, "vocab": "vocab.txt", "name": "words"},
+                "outputs": [{"labels": ["labels.txt"]}],
+            }
+        )
+    )
+    out = text_files / "nl_out.tflite"
+    status, _, err = run(capsys, "write", "nl-classifier", nl_model, "-o", out, "--spec", spec)
+    assert status == 0, err
+    written = codec.decode(ModelView(out.read_bytes()).metadata_buffer())
+    assert written.name == b"Reviews"
+    assert written.subgraphMetadata[0].inputTensorMetadata[0].name == b"words"
+
+    bert_model = text_files / "bert.tflite"
+    bert_model.write_bytes(build_bert(order=(1, 0, 2)))
+    spec = text_files / "bert.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "input": {"vocab": "bert_vocab.txt"},
+                "output": {"name": "sentiment", "labels": ["labels.txt"]},
+            }
+        )
+    )
+    out = text_files / "bert_out.tflite"
+    status, _, err = run(
+        capsys, "write", "bert-nl-classifier", bert_model, "-o", out, "--spec", spec
+    )
+    assert status == 0, err
+    written = codec.decode(ModelView(out.read_bytes()).metadata_buffer())
+    subgraph = written.subgraphMetadata[0]
+    assert [t.name for t in subgraph.inputTensorMetadata] == [b"mask", b"ids", b"segment_ids"]
+    assert subgraph.outputTensorMetadata[0].name == b"sentiment"
+    spec.write_text(json.dumps({"input": {"ids_name": "nope"}}))
+    status, _, err = run(
+        capsys, "write", "bert-nl-classifier", bert_model, "-o", out, "--spec", spec
+    )
+    assert status != 0
+    assert "needs its tokenizer" in err or "do not match" in err
