@@ -832,3 +832,8 @@ def test_cli_spec_files(capsys: pytest.CaptureFixture[str], text_files: Path) ->
     )
     assert status != 0
     assert "needs its tokenizer" in err or "do not match" in err
+
+
+def test_nl_without_metadata_is_told_it_lacks_the_tokenizer() -> None:
+    problems = check(build_nl(), task="nl-classifier")
+    assert codes(problems) == ["tokenizer"]

@@ -259,6 +259,12 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     "nl vocabulary id with a tail": ("nl", lambda f: _nl(f, REGEX_VOCAB + "word 7.5\n")),
     "nl vocabulary empty lines": ("nl", lambda f: _nl(f, "\n" + REGEX_VOCAB + "\n\n")),
     "nl without tokenizer": ("nl", lambda f: _nl(f, tokenizer=False)),
+    "nl without metadata": (
+        "nl",
+        lambda f: bytes(
+            model_builder.build_audio_classifier(input_samples=8, heads=[2], input_type="int32")
+        ),
+    ),
     "nl 1-D input": ("nl", lambda f: _nl(f, input_shape=[8])),
     "nl float input": ("nl", lambda f: _nl(f, input_type="float32")),
     "nl uint8 output": ("nl", lambda f: _nl(f, output_type="uint8")),

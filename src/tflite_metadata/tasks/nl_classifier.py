@@ -383,4 +383,7 @@ TASK = Task(
         "file (--spec)."
     ),
     model_name=MODEL_NAME,
+    # A model whose input is the text (STRING) needs no metadata; an INT32 one is told
+    # that it lacks its tokenizer.
+    requires_metadata=False,
 )
