@@ -56,6 +56,7 @@ from tflite_metadata.metadata_writers.metadata_info import (
     ScoreCalibrationMd,
 )
 from tflite_metadata.metadata_writers.nl_classifier import MetadataWriter as NLWriter
+from tflite_metadata.metadata_writers.object_detector import MetadataWriter as DetectorWriter
 from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
 from tflite_metadata.model.populate import MetadataPopulator, populate_buffer
 from tflite_metadata.model.reader import ModelView
@@ -115,6 +116,26 @@ def text_files() -> Path:
     return folder
 
 
+#: SSD's post-processing outputs (N = 10), in the order of its ports.
+DETECTOR_OUTPUTS = (
+    ("location", (1, 10, 4)),
+    ("category", (1, 10)),
+    ("score", (1, 10)),
+    ("number of detections", (1,)),
+)
+
+#: Builder object detectors (outputs only): name -> keyword arguments of
+#: ``build_detector_outputs``.
+BUILT_DETECTOR_MODELS: dict[str, dict[str, Any]] = {
+    "built-detector": {
+        "outputs": [(name, shape, "float32") for name, shape in DETECTOR_OUTPUTS],
+        "order": (3, 1, 0, 2),
+    },
+    "built-detector-no-shapes": {
+        "outputs": [(name, (), "float32") for name, _ in DETECTOR_OUTPUTS],
+    },
+}
+
 #: Seconds one case may take inside the worker before it counts as a hang.
 CASE_TIME_LIMIT = float(os.environ.get("TFLITE_METADATA_FUZZ_CASE_SECONDS", "20"))
 
@@ -171,6 +192,10 @@ def _is_image_model(model: bytes) -> bool:
     return len(inputs) == 1 and len(inputs[0].shape) == 4
 
 
+def _is_detector(model: bytes) -> bool:
+    return _is_image_model(model) and len(ModelView(model).outputs()) == 4
+
+
 def _writer_for(model: bytes) -> Any:
     """A writer with labels (and, for one head, a score calibration) fitting ``model``."""
     classes = _classes(model)
@@ -189,6 +214,12 @@ def _writer_for(model: bytes) -> Any:
 
         regex = RegexTokenizerMd(r"[^\w\']+", text_files() / "vocab.txt")
         return NLWriter.create_for_inference(model, regex, labels)
+    if _is_detector(model):
+        label_map = LabelFileMd("labelmap.txt", labels=["a", "b", "c"])
+        calibration = ScoreCalibrationMd(2, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * 3)
+        return DetectorWriter.create_for_inference(
+            model, [127.5], [127.5], [label_map], calibration
+        )
     if _is_image_model(model):
         calibration = ScoreCalibrationMd(1, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * classes[0])
         return ImageWriter.create_for_inference(model, [127.5], [127.5], labels, calibration)
@@ -289,6 +320,10 @@ def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
     plain.update(
         (name, bytes(getattr(model_builder, builder)(**kwargs)))
         for name, (builder, kwargs) in BUILT_TEXT_MODELS.items()
+    )
+    plain.update(
+        (name, bytes(model_builder.build_detector_outputs(**kwargs)))
+        for name, kwargs in BUILT_DETECTOR_MODELS.items()
     )
     if include_shared:
         for relative in SHARED_MODELS:
@@ -633,6 +668,20 @@ def op_text_writers(data: bytes, seed: Seed, workdir: Path) -> None:
         _expect_readable(populated, dict(writer._read_associated_files()), "text writer populate")
 
 
+def op_detector_writer(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The object detector writer: create_for_inference, populate, get_metadata_json."""
+    labels = LabelFileMd("labelmap.txt", labels=["a", "b", "c"])
+    calibration = ScoreCalibrationMd(2, 0.2, parameters=[[1.0, 2.0, 3.0]] * 3)
+    writer = DetectorWriter.create_for_inference(data, [127.5], [127.5], [labels], calibration)
+    writer.get_metadata_json()
+    populated = writer.populate()
+    _expect_readable(
+        populated,
+        {"labelmap.txt": labels.read(), "score_calibration.txt": calibration.content},
+        "ObjectDetectorWriter.populate",
+    )
+
+
 def op_populator(data: bytes, seed: Seed, workdir: Path) -> None:
     """MetadataPopulator over a buffer, with metadata that fits the clean seed."""
     populator = MetadataPopulator.with_model_buffer(data)
@@ -709,6 +758,7 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
     "writer": op_writer,
     "image-writer": op_image_writer,
     "text-writers": op_text_writers,
+    "detector-writer": op_detector_writer,
     "populator": op_populator,
     "populator-keep": op_populator_keep,
     "displayer": op_displayer,
@@ -790,6 +840,13 @@ def file_operations(
         calibration = None if target == "label" else ScoreCalibrationMd(1, 0.2, path)
         ImageWriter.create_for_inference(seed.data, [0.0], [255.0], labels, calibration).populate()
 
+    def write_detector() -> None:
+        labels = [path] if target == "label" else [LabelFileMd("labels.txt", labels=["a", "b"])]
+        calibration = None if target == "label" else ScoreCalibrationMd(1, 0.2, path)
+        DetectorWriter.create_for_inference(
+            seed.data, [0.0], [255.0], labels, calibration
+        ).populate()
+
     def packed() -> None:
         name = label_names[0] if target == "label" and label_names else calibration_name
         model = _packed_model(seed, name, content)
@@ -797,7 +854,13 @@ def file_operations(
         op_displayer(model, seed, workdir)
         op_cli(model, seed, workdir)
 
-    return {"read": read, "write": write, "write-image": write_image, "packed": packed}
+    return {
+        "read": read,
+        "write": write,
+        "write-image": write_image,
+        "write-detector": write_detector,
+        "packed": packed,
+    }
 
 
 def op_cli_write(spec: bytes, seed: Seed, workdir: Path, kind: str = "audio-classifier") -> str:
@@ -914,7 +977,7 @@ def run_case(case: dict[str, Any], seeds: dict[str, Seed], workdir: Path) -> dic
             for name, function in metadata_operations(data, seed, workdir).items():
                 _call(name, function, outcomes)
         elif target == "spec":
-            for kind in ("audio-classifier", "image-classifier"):
+            for kind in ("audio-classifier", "image-classifier", "object-detector"):
                 _call(
                     f"cli-write-{kind}",
                     functools.partial(op_cli_write, data, seed, workdir, kind),

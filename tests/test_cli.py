@@ -171,7 +171,7 @@ def test_reading_commands_do_not_import_flatbuffers(tmp_path: Path) -> None:
 
 def _task_modules_loaded(script: str, *args: str) -> list[str]:
     """The task modules (``tflite_metadata.tasks.<task>``) a fresh process has imported."""
-    shared = ("base", "classification", "rules", "spec", "writer_utils")
+    shared = ("base", "classification", "image_input", "rules", "spec", "writer_utils")
     probe = (
         script
         + "\nimport sys, json\n"
@@ -202,7 +202,7 @@ def test_a_command_imports_only_the_tasks_it_needs(tmp_path: Path) -> None:
     assert _task_modules_loaded(run, *write, "--channels", "1") == [
         "tflite_metadata.tasks.audio_classifier"
     ]
-    for task in ("audio_classifier", "image_classifier"):
+    for task in ("audio_classifier", "image_classifier", "object_detector"):
         module = f"import tflite_metadata.metadata_writers.{task}"
         assert _task_modules_loaded(module) == [f"tflite_metadata.tasks.{task}"]
 

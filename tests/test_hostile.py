@@ -71,6 +71,7 @@ from tflite_metadata.model.populate import MetadataPopulator, populate_buffer, p
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
 from tflite_metadata.tasks.image_classifier import ImageClassifierWriter
+from tflite_metadata.tasks.object_detector import ObjectDetectorWriter
 from tflite_metadata.tasks.spec import load_spec
 
 LABELS = b"cat\ndog\nbird\n"
@@ -953,6 +954,78 @@ def test_regex_patterns_are_stored_never_compiled(pattern: str, tmp_path: Path) 
     metadata = codec.decode(metadata_writer._metadata_buffer)
     unit = metadata.subgraphMetadata[0].inputTensorMetadata[0].processUnits[0]
     assert unit.options.delimRegexPattern == pattern.encode()
+
+
+# -- the object detector ------------------------------------------------------------------------
+
+
+def small_detector(outputs: int = 4, input_type: str = "float32") -> bytes:
+    shapes = [(1, 10, 4), (1, 10), (1, 10), (1,), (1, 3), (1, 7)]
+    return bytes(
+        model_builder.build_detector_outputs(
+            outputs=[(f"out_{i}", shapes[i % 6], "float32") for i in range(outputs)],
+            input_type=input_type,
+        )
+    )
+
+
+def run_detector_write(tmp_path: Path, model: bytes, *options: str) -> tuple[int, str, Path]:
+    source = tmp_path / "model.tflite"
+    source.write_bytes(model)
+    out = tmp_path / "out.tflite"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["write", "object-detector", str(source), "-o", str(out), *options])
+    return status, err.getvalue(), out
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999"])
+def test_detector_normalization_not_finite(value: str, tmp_path: Path) -> None:
+    """Attacks the detector's normalization: NaN and infinities, from Python and options."""
+    with pytest.raises(MetadataValidationError, match="norm_mean\\[0\\] should be a finite"):
+        ObjectDetectorWriter.create_for_inference(small_detector(), [float(value)], [1.0], [])
+    status, err, out = run_detector_write(
+        tmp_path, small_detector(), "--mean", value, "--std", "127.5"
+    )
+    assert status in (1, 2) and "internal error" not in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("outputs", [0, 1, 2, 3, 5, 6, 40])
+def test_detector_with_other_output_counts(outputs: int, tmp_path: Path) -> None:
+    """Attacks the detector's outputs: anything but four is one clear error, nothing written."""
+    with pytest.raises(MetadataValidationError, match=f"but the model has {outputs}"):
+        ObjectDetectorWriter.create_for_inference(small_detector(outputs), [0.0], [1.0], [])
+    status, err, out = run_detector_write(
+        tmp_path, small_detector(outputs), "--mean", "0", "--std", "1"
+    )
+    assert status == 1 and f"but the model has {outputs}" in err and not out.exists()
+    assert err.count("\n") == 1 and "internal error" not in err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00junk", b"\x00" * 1000, b"", b"a\r\nb\rc\n\n\n"],
+    ids=["utf16-bom", "nul", "empty", "mixed-line-ends"],
+)
+def test_detector_writer_with_junk_label_maps(content: bytes, tmp_path: Path) -> None:
+    """Attacks the label map: binary junk is a clear error; an empty one is reported."""
+    path = tmp_path / "labelmap.txt"
+    path.write_bytes(content)
+    model = small_detector(input_type="uint8")
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        with pytest.raises(AssociatedFileError, match="is not valid UTF-8"):
+            ObjectDetectorWriter.create_for_inference(model, None, None, [path]).populate()
+        status, err, out = run_detector_write(tmp_path, model, "--labels", str(path))
+        assert status == 1 and "not valid UTF-8" in err and not out.exists()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConsumerCompatibilityWarning)
+        populated = ObjectDetectorWriter.create_for_inference(model, None, None, [path]).populate()
+    codes = {p.code for p in check(populated)}
+    assert codes == ({"label-empty"} if not content else set())
 
 
 # -- writing ----------------------------------------------------------------------------------

@@ -1201,3 +1201,60 @@ def build_bert_classifier(
     )
     graph.outputs.append(scores)
     return _serialize(graph, None)
+
+
+# -- detector-shaped models (tensors only) ------------------------------------------------------
+
+#: The SSD post-processing outputs, in the order of its ports: name, shape for N = 10, type.
+DETECTOR_OUTPUTS: tuple[tuple[str, tuple[int, ...]], ...] = (
+    ("location", (1, 10, 4)),
+    ("category", (1, 10)),
+    ("score", (1, 10)),
+    ("number of detections", (1,)),
+)
+
+
+def build_detector_outputs(
+    *,
+    outputs: Sequence[tuple[str, Sequence[int], str]],
+    order: Sequence[int] | None = None,
+    height: int = 8,
+    width: int = 8,
+    channels: int = 3,
+    input_type: str = "uint8",
+    input_name: str = "image",
+) -> bytearray:
+    """A model with one image input and the given outputs, and no operators.
+
+    It is not run: it has the tensors a detector's metadata writer and ``check``
+    read. The output tensors are created in the order of ``outputs`` (so their
+    tensor indices grow in that order, as an SSD's post-processing outputs do),
+    and listed in the subgraph's outputs in ``order`` (default: the same order).
+
+    Args:
+        outputs: each output's tensor name, shape and type (a ``TensorType`` name).
+        order: positions in ``outputs``, in the order the subgraph lists them.
+        height: the image's height.
+        width: the image's width.
+        channels: the image's channels.
+        input_type: the image's type.
+        input_name: the image tensor's name.
+
+    Returns:
+        The model's bytes.
+    """
+    graph = _Graph()
+    graph.inputs.append(
+        graph.add_tensor(
+            _Tensor(
+                input_name, _tensor_type(input_type, "input_type"), (1, height, width, channels)
+            )
+        )
+    )
+    indices = [
+        graph.add_tensor(_Tensor(name, _tensor_type(kind, "output type"), tuple(shape)))
+        for name, shape, kind in outputs
+    ]
+    positions = range(len(indices)) if order is None else order
+    graph.outputs.extend(indices[position] for position in positions)
+    return _serialize(graph, None)

@@ -155,7 +155,8 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     else:
         if task is not None:
             task.check_metadata(checker)
-        _check_output_files(checker)
+        if task is None or not task.checks_output_files:
+            _check_output_files(checker)
     _check_recorded_files(checker)
     return checker.problems
 

@@ -7,7 +7,8 @@ Run with the MediaPipe environment's Python:
 The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
 raw little-endian float32 ``audio`` file and its ``sample_rate`` for
 ``AudioClassifier``, or ``"image"`` with ``images`` (paths of image files, JPEG
-or PNG) for ``ImageClassifier``. The answer is one JSON line on stdout, after a
+or PNG) for ``ImageClassifier``, or ``"detect"`` with ``images`` for ``ObjectDetector``
+(its detections instead). The answer is one JSON line on stdout, after a
 marker: for each model either the classification results (every head, every
 category; for images, one result per image) or the error it raised, with the
 ``stage`` that raised it (``"create"`` or ``"classify"``) for images.
@@ -113,6 +114,49 @@ def classify_texts(model_path: str, texts: list[str]) -> dict[str, object]:
     return answer
 
 
+def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
+    """Every detection of ``ObjectDetector`` (max_results -1): box, categories, exact scores."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision as mp_vision
+
+    options = mp_vision.ObjectDetectorOptions(
+        base_options=mp_tasks.BaseOptions(model_asset_path=model_path),
+        running_mode=mp_vision.RunningMode.IMAGE,
+        max_results=-1,
+    )
+    try:
+        detector = mp_vision.ObjectDetector.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    answer: dict[str, object]
+    try:
+        for image in images:
+            result = detector.detect(mp.Image.create_from_file(image))
+            detections = []
+            for d in result.detections:
+                box = d.bounding_box
+                detections.append(
+                    {
+                        "box": [box.origin_x, box.origin_y, box.width, box.height],
+                        "categories": [
+                            [c.index, c.category_name, c.display_name, float(c.score)]
+                            for c in d.categories
+                        ],
+                    }
+                )
+            results.append({"detections": detections})
+        answer = {"images": results}
+    except Exception as exc:
+        answer = {"stage": "detect", "error": f"{type(exc).__name__}: {exc}"}
+    try:
+        detector.close()
+    except Exception as exc:
+        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
+        answer.setdefault("stage", "close")
+    return answer
+
+
 # Native code may print to stdout too; the answer is the line after this marker.
 MARKER = "@@tflite-metadata-result@@"
 
@@ -124,6 +168,8 @@ def main() -> None:
         answer = {path: classify_texts(path, request["texts"]) for path in request["models"]}
     elif request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    elif request.get("task") == "detect":
+        answer = {path: detect_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")
         rate = int(request["sample_rate"])

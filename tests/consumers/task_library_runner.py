@@ -8,7 +8,8 @@ The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
 raw little-endian float32 ``audio`` file for ``AudioClassifier``, or ``"image"``
 with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``, or
 ``"text"`` with ``texts`` and ``kind`` (``"nl"``: ``NLClassifier``; ``"bert"``:
-``BertNLClassifier``).
+``BertNLClassifier``), or ``"detect"`` with ``images`` for ``ObjectDetector`` (its
+detections instead).
 The answer is one JSON line on stdout, after a marker: for each model either its
 classifications (every head, every category, in the library's order; for
 images, one result per image) or the error it raised, with the ``stage`` that
@@ -104,6 +105,44 @@ def classify_texts(model_path: str, kind: str, texts: list[str]) -> dict[str, ob
     return {"texts": results}
 
 
+def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
+    """Every detection of ``ObjectDetector`` (max_results -1): box, categories, exact scores."""
+    options = vision.ObjectDetectorOptions(
+        base_options=core.BaseOptions(file_name=model_path),
+        detection_options=processor.DetectionOptions(max_results=-1),
+    )
+    try:
+        detector = vision.ObjectDetector.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    try:
+        for image in images:
+            result = detector.detect(vision.TensorImage.create_from_file(image))
+            results.append(
+                {
+                    "detections": [
+                        {
+                            "box": [
+                                d.bounding_box.origin_x,
+                                d.bounding_box.origin_y,
+                                d.bounding_box.width,
+                                d.bounding_box.height,
+                            ],
+                            "categories": [
+                                [c.index, c.category_name, c.display_name, float(c.score)]
+                                for c in d.categories
+                            ],
+                        }
+                        for d in result.detections
+                    ]
+                }
+            )
+    except Exception as exc:
+        return {"stage": "detect", "error": f"{type(exc).__name__}: {exc}"}
+    return {"images": results}
+
+
 # Native code may print to stdout too; the answer is the line after this marker.
 MARKER = "@@tflite-metadata-result@@"
 
@@ -118,6 +157,8 @@ def main() -> None:
         }
     elif request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
+    elif request.get("task") == "detect":
+        answer = {path: detect_images(path, request["images"]) for path in request["models"]}
     else:
         samples = np.fromfile(request["audio"], dtype="<f4")
         answer = {path: classify(path, samples) for path in request["models"]}

@@ -39,6 +39,13 @@ def packed_files(data: Any) -> list[tuple[str, int]]:
 
 
 _LABELS_SHOWN = 5
+_VALUE_LABELS_FILE = schema.ENUMS["AssociatedFileType"].value_of("TENSOR_VALUE_LABELS")
+#: The elements of a box in each BoundingBoxType's default order (the schema's).
+_BOX_ELEMENTS = {
+    "BOUNDARIES": ("left", "top", "right", "bottom"),
+    "UPPER_LEFT": ("left", "top", "width", "height"),
+    "CENTER": ("center x", "center y", "width", "height"),
+}
 
 
 def _shape(shape: Sequence[int]) -> str:
@@ -99,6 +106,15 @@ def summarize(data: Any) -> list[str]:
         tensor_md = output_metadata[index] if index < len(output_metadata) else None
         lines.append(f"output {index}: {_tensor_heading(tensor, tensor_md)}")
         lines.extend("  " + line for line in _output_details(tensor_md, data))
+    for kind, groups in (
+        ("input", None if subgraph is None else subgraph.inputTensorGroups),
+        ("output", None if subgraph is None else subgraph.outputTensorGroups),
+    ):
+        for group in groups or []:
+            names = ", ".join(printable(name) for name in group.tensorNames or [])
+            lines.append(
+                f"{kind} tensor group {printable(group.name) or '(no name)'}: {names or '(empty)'}"
+            )
     if files:
         lines.append("associated files:")
         for file_name, size in files.items():
@@ -220,6 +236,35 @@ def _numbers(values: Optional[Sequence[float]]) -> str:
     return f"[{shown}{', ...' if len(values) > _LABELS_SHOWN else ''}]"
 
 
+def _content_details(tensor_md: Any) -> list[str]:
+    """An output's box layout (BoundingBoxProperties) and value range, one line each."""
+    content = tensor_md.content
+    if content is None:
+        return []
+    lines = []
+    kind = schema.UNIONS["ContentProperties"].member(int(content.contentPropertiesType or 0))
+    properties = content.contentProperties
+    if kind == "BoundingBoxProperties" and properties is not None:
+        box_type = schema.ENUMS["BoundingBoxType"].name_of(int(properties.type or 0))
+        coordinates = schema.ENUMS["CoordinateType"].name_of(int(properties.coordinateType or 0))
+        elements = _BOX_ELEMENTS.get(box_type or "")
+        index = list(properties.index) if properties.index is not None else [0, 1, 2, 3]
+        if elements is not None and sorted(index) == [0, 1, 2, 3]:
+            layout = "[" + ", ".join(elements[int(i)] for i in index) + "]"
+        else:
+            layout = f"index {_shape(index)}"
+        lines.append(
+            f"boxes {layout} as {box_type or properties.type}, "
+            f"{coordinates or properties.coordinateType} coordinates"
+        )
+    value_range = content.range
+    if value_range is not None:
+        low, high = int(value_range.min or 0), int(value_range.max or 0)
+        span = f"dimension {low}" if low == high else f"dimensions {low} to {high}"
+        lines.append(f"values along {span}")
+    return lines
+
+
 def _output_details(tensor_md: Any, data: Any) -> list[str]:
     from ..archive.associated_files import find_zip
 
@@ -243,24 +288,25 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
             return None
         return bytes(tail.read(name))
 
-    lines = []
+    lines = _content_details(tensor_md)
     for file in tensor_md.associatedFiles or []:
         name = file_name(file, strict=False)
         locale = f" ({printable(file.locale)})" if file.locale else ""
-        if file.type == LABELS_FILE:
+        if file.type in (LABELS_FILE, _VALUE_LABELS_FILE):
+            what = "labels" if file.type == LABELS_FILE else "value labels"
             unread = too_large(name)
             if unread is not None:
-                lines.append(f"labels {printable(name)}{locale}: {unread}")
+                lines.append(f"{what} {printable(name)}{locale}: {unread}")
                 continue
             data_bytes = content(name)
             if data_bytes is None:
-                lines.append(f"labels {printable(name)}{locale}: not packed")
+                lines.append(f"{what} {printable(name)}{locale}: not packed")
                 continue
             count = label_counts(data_bytes)[0]
             first = data_bytes.split(b"\n")[:_LABELS_SHOWN]
             shown = ", ".join(printable(label) for label in first[:count])
             more = ", ..." if count > _LABELS_SHOWN else ""
-            lines.append(f"labels {printable(name)}{locale}: {count} labels: {shown}{more}")
+            lines.append(f"{what} {printable(name)}{locale}: {count} labels: {shown}{more}")
     for unit in tensor_md.processUnits or []:
         options = unit.options
         if options is None or not hasattr(options, "scoreTransformation"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..tasks.audio_classifier import InputAudioTensorMd
 from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
 from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
-from ..tasks.image_classifier import InputImageTensorMd
+from ..tasks.image_input import InputImageTensorMd
 from ..tasks.text import (
     BertInputTensorsMd,
     BertTokenizerMd,

@@ -48,6 +48,7 @@ class TaskEntry:
 #: When a model's task is inferred, the tasks are asked in this order.
 TASKS: dict[str, TaskEntry] = {
     "audio-classifier": TaskEntry("audio_classifier", "an audio classifier (AudioClassifier)"),
+    "object-detector": TaskEntry("object_detector", "an object detector (ObjectDetector)"),
     "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
     "bert-nl-classifier": TaskEntry(
         "bert_nl_classifier", "a BERT text classifier (BertNLClassifier)"
@@ -80,6 +81,10 @@ class Task:
             accept one (its labels are then numbers); a task that does not
             require metadata reports what a model without it lacks in
             ``check_model``.
+        checks_output_files: whether ``check_metadata`` checks the outputs'
+            label and calibration files itself (the detector's label map is on
+            one output, its calibration on another); otherwise ``check`` checks
+            each output's files against its classes.
     """
 
     name: str
@@ -94,6 +99,7 @@ class Task:
     description: str
     model_name: str
     requires_metadata: bool = True
+    checks_output_files: bool = False
 
 
 def load_task(name: str) -> Task:

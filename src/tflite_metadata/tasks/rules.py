@@ -131,10 +131,14 @@ class Code(str, enum.Enum):
     CALIBRATION_FILE = "calibration-file"
     CALIBRATION_WITHOUT_LABELS = "calibration-without-labels"
     CALIBRATION_TRANSFORMATION = "calibration-transformation"
+    #: A calibration a consumer does not read (the detector's, not on output 2).
+    CALIBRATION_IGNORED = "calibration-ignored"
     PROCESS_UNITS = "process-units"
     # Text inputs.
     TOKENIZER = "tokenizer"
     VOCABULARY = "vocabulary"
+    # Object detectors.
+    BOUNDING_BOX = "bounding-box"
 
     def __str__(self) -> str:
         return self.value
@@ -568,8 +572,27 @@ class Checker:
             )
 
     def check_calibration(
-        self, where: str, unit: Any, files: list[Any], has_labels: bool, classes: int
+        self,
+        where: str,
+        unit: Any,
+        files: list[Any],
+        has_labels: bool,
+        classes: int,
+        *,
+        count_refused_by: tuple[str, ...] = BOTH,
+        counted: str = "class",
     ) -> None:
+        """A score calibration process unit and its file.
+
+        Args:
+            where: the problem's location.
+            unit: the ``ScoreCalibrationOptions`` process unit.
+            files: the tensor's associated files.
+            has_labels: whether the tensor has labels (the Task Library needs them).
+            classes: the number of entries the file needs; negative: not checked.
+            count_refused_by: the consumers that refuse another number of entries.
+            counted: what the entries are counted against, for the message.
+        """
         options = unit.options
         transformation = int(getattr(options, "scoreTransformation", 0) or 0)
         if schema.ENUMS["ScoreTransformationType"].name_of(transformation) is None:
@@ -609,7 +632,7 @@ class Checker:
             )
             return
         entries = calibration_entry_count(data)
-        if entries != classes:
+        if classes >= 0 and entries != classes:
             hint = ""
             if data.endswith(b"\n") and entries == classes + 1:
                 hint = (
@@ -620,7 +643,8 @@ class Checker:
                 Code.CALIBRATION_COUNT,
                 where,
                 f"score calibration file {quoted(name)} has {plural(entries, 'entry')} for "
-                f"{plural(classes, 'class')}{hint}",
+                f"{plural(classes, counted)}{hint}",
+                count_refused_by,
             )
         bad_lines = []
         for number, line in enumerate(data.split(b"\n"), start=1):

@@ -1,0 +1,946 @@
+"""The object detector task: tflite-support's ``object_detector`` writer.
+
+One input image (see :mod:`.image_classifier`) and the four outputs of SSD's
+post-processing (``TFLite_Detection_PostProcess``): the boxes' locations
+(``[1, N, 4]``, ``BoundingBoxProperties``), their categories (``[1, N]``, with the
+label map, ``TENSOR_VALUE_LABELS``), their scores (``[1, N]``, with an optional
+score calibration) and the number of detections (``[1]``). The first three form
+the tensor group ``detection_result``.
+
+Example::
+
+    writer = ObjectDetectorWriter.create_for_inference(
+        model, input_norm_mean=[127.5], input_norm_std=[127.5],
+        label_file_paths=["labelmap.txt"],
+    )
+    populated = writer.populate()
+
+Interface and output are tflite-support 0.4.4's. The differences are on purpose:
+each description goes on the output it describes (tflite-support assigns them
+by tensor index): first by the caller's ``tensor_name``; then by the shapes,
+where they are unambiguous (one ``[1, N, 4]`` output is the locations, one
+``[1]`` output the count); the rest in tflite-support's order (by tensor index).
+A model that does not have four outputs is refused with what it has
+(tflite-support wrote a dangling group and dropped the label file for one
+output, and raised ``KeyError`` for more than four). A location, category or
+score description without a name gets its tensor's name, in the group too
+(tflite-support fails to write a group naming None).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional, Union
+
+from ..errors import MetadataValidationError, UsageError
+from ..fileio import PathLike
+from ..format import codec
+from ..format import metadata_schema as schema
+from ..format.flatbuf import BufferLike
+from ..format.flatc_module import api as _fb
+from ..format.model_schema import TensorType, tensor_type_name
+from ..model.populate import file_name
+from ..model.reader import ModelView, model_bytes
+from . import Task
+from .base import (
+    AssociatedFileSource,
+    GeneralMd,
+    LabelFileMd,
+    MetadataWriter,
+    ModelSource,
+    TensorMd,
+    require_attributes,
+)
+from .classification import (
+    TRANSFORMATIONS,
+    CategoryTensorMd,
+    ClassificationTensorMd,
+    ScoreCalibrationMd,
+    calibration_md,
+    label_file_md,
+    score_argument,
+    transformation_argument,
+)
+from .image_input import (
+    IMAGE_INPUT_KEYS,
+    InputImageTensorMd,
+    add_image_arguments,
+    check_image_metadata,
+    check_input_tensor,
+    check_parser_version,
+    has_image_properties,
+    image_input_md,
+    merge_image_arguments,
+)
+from .rules import (
+    BOTH,
+    CALIBRATION_FILE,
+    MEDIAPIPE,
+    SCORE_CALIBRATION_UNIT,
+    TASK_LIBRARY,
+    Checker,
+    Code,
+    calibration_entry_count,
+    label_counts,
+    plural,
+    quoted,
+    shape_text,
+)
+from .spec import GENERAL_KEYS, Spec, general_md
+from .writer_utils import get_input_tensor_types
+
+__all__ = [
+    "BOUNDING_BOX_INDEX",
+    "GROUP_NAME",
+    "ROLES",
+    "ObjectDetectorWriter",
+    "assign_outputs",
+]
+
+# The names and descriptions tflite-support's object detector writer gives. The
+# Task Library finds the outputs by these names (in the metadata).
+_MODEL_NAME = "ObjectDetector"
+_MODEL_DESCRIPTION = (
+    "Identify which of a known set of objects might be present and provide information "
+    "about their positions within the given image or a video stream."
+)
+_INPUT_NAME = "image"
+_INPUT_DESCRIPTION = "Input image to be detected."
+_LOCATION_NAME = "location"
+_LOCATION_DESCRIPTION = "The locations of the detected boxes."
+_CATEGORY_NAME = "category"
+_CATEGORY_DESCRIPTION = "The categories of the detected boxes."
+_SCORE_NAME = "score"
+_SCORE_DESCRIPTION = "The scores of the detected boxes."
+_NUMBER_NAME = "number of detections"
+_NUMBER_DESCRIPTION = "The number of the detected boxes."
+
+#: The outputs' roles, in the order of the post-processing op's ports.
+ROLES = ("location", "category", "score", "number of detections")
+#: The order of the box's coordinates in a location: [top, left, bottom, right].
+BOUNDING_BOX_INDEX = (1, 0, 3, 2)
+#: The tensor group of the location, category and score outputs.
+GROUP_NAME = "detection_result"
+#: The dimension of a location, category and score tensor that holds the boxes' values.
+_CONTENT_VALUE_DIM = 2
+
+
+def _location_shape(shape: Sequence[int]) -> bool:
+    return len(shape) == 3 and shape[2] == 4 and shape[0] in (1, -1)
+
+
+def _count_shape(shape: Sequence[int]) -> bool:
+    return len(shape) == 1 and shape[0] == 1
+
+
+def _outputs_text(names: Sequence[str], shapes: Sequence[Sequence[int]]) -> str:
+    return ", ".join(
+        f"{name!r} {list(shape) if shape else '(no static shape)'}"
+        for name, shape in zip(names, shapes)
+    )
+
+
+def assign_outputs(
+    names: Sequence[str],
+    shapes: Sequence[Sequence[int]],
+    tensor_indices: Sequence[int],
+    tensor_names: Sequence[Optional[str]] = (None, None, None, None),
+) -> list[int]:
+    """Which output (its position in the subgraph's outputs) each role of :data:`ROLES` is.
+
+    First the caller's ``tensor_names`` (one per role, None: not given); then
+    the shapes, where one output alone has the shape of a role (``[1, N, 4]``:
+    the locations; ``[1]``: the count); the roles left get the outputs left in
+    tflite-support's order: the lowest tensor index is the locations, then the
+    categories, the scores, the count (the order of the post-processing op's
+    outputs).
+
+    Args:
+        names: the model's output tensor names.
+        shapes: their shapes (empty when the model has no static shape).
+        tensor_indices: their indices in the subgraph's tensors.
+        tensor_names: the tensor names the caller gave each role.
+
+    Returns:
+        For each role, its position in the outputs.
+
+    Raises:
+        MetadataValidationError: the model does not have four outputs, or a
+            name given is not one of its outputs or is given twice.
+    """
+    if len(names) != len(ROLES):
+        raise MetadataValidationError(
+            f"An object detector has 4 outputs (location [1, N, 4], category [1, N], score "
+            f"[1, N], number of detections [1], as SSD's TFLite_Detection_PostProcess writes "
+            f"them), but the model has {len(names)}: "
+            f"{_outputs_text(names, shapes) or 'none'}. Export the model with the "
+            "post-processing op (a model with raw box and class outputs needs it added)."
+        )
+    assigned: dict[int, int] = {}
+    for role, name in enumerate(tensor_names):
+        if name is None:
+            continue
+        matches = [position for position, found in enumerate(names) if found == name]
+        if len(matches) != 1:
+            what = "is not an output of the model" if not matches else "names several outputs"
+            raise MetadataValidationError(
+                f"The {ROLES[role]} description's tensor_name {name!r} {what}; the outputs "
+                f"are {_outputs_text(names, shapes)}."
+            )
+        if matches[0] in assigned.values():
+            raise MetadataValidationError(
+                f"The tensor_name {name!r} is given to two descriptions; each output is "
+                "described once."
+            )
+        assigned[role] = matches[0]
+    free = [position for position in range(len(names)) if position not in assigned.values()]
+    for role, fits in ((0, _location_shape), (3, _count_shape)):
+        if role in assigned:
+            continue
+        fitting = [position for position, shape in enumerate(shapes) if fits(shape)]
+        if len(fitting) == 1 and fitting[0] in free:
+            assigned[role] = fitting[0]
+            free.remove(fitting[0])
+    free.sort(key=lambda position: tensor_indices[position])
+    for role in range(len(ROLES)):
+        if role not in assigned:
+            assigned[role] = free.pop(0)
+    return [assigned[role] for role in range(len(ROLES))]
+
+
+def _value_range() -> Any:
+    value_range = _fb.ValueRangeT()
+    value_range.min = _CONTENT_VALUE_DIM
+    value_range.max = _CONTENT_VALUE_DIM
+    return value_range
+
+
+def _location_metadata(md: TensorMd) -> Any:
+    metadata = md.create_metadata()
+    content = _fb.ContentT()
+    content.contentPropertiesType = _fb.ContentProperties.BoundingBoxProperties
+    properties = _fb.BoundingBoxPropertiesT()
+    properties.index = list(BOUNDING_BOX_INDEX)
+    properties.type = _fb.BoundingBoxType.BOUNDARIES
+    properties.coordinateType = _fb.CoordinateType.RATIO
+    content.contentProperties = properties
+    content.range = _value_range()
+    metadata.content = content
+    return metadata
+
+
+def _ranged_metadata(md: TensorMd) -> Any:
+    metadata = md.create_metadata()
+    content = copy.copy(metadata.content) if metadata.content is not None else _fb.ContentT()
+    content.range = _value_range()
+    metadata.content = content
+    return metadata
+
+
+class ObjectDetectorWriter(MetadataWriter):
+    """Writes metadata into an object detector (``object_detector.MetadataWriter``)."""
+
+    task = "object-detector"
+
+    MODEL_NAME = _MODEL_NAME
+    MODEL_DESCRIPTION = _MODEL_DESCRIPTION
+
+    @classmethod
+    def create_from_metadata_info(  # type: ignore[override]
+        cls,
+        model_buffer: ModelSource,
+        general_md: Optional[GeneralMd] = None,
+        input_md: Optional[TensorMd] = None,
+        output_location_md: Optional[TensorMd] = None,
+        output_category_md: Optional[CategoryTensorMd] = None,
+        output_score_md: Union[TensorMd, ClassificationTensorMd, None] = None,
+        output_number_md: Optional[TensorMd] = None,
+    ) -> ObjectDetectorWriter:
+        """Create a writer from the descriptions of the input and the four outputs.
+
+        Each description goes on the output it describes (see
+        :func:`assign_outputs`): by its ``tensor_name``, else by the shapes, else
+        by tensor index as tflite-support. The Task Library finds the outputs by
+        the default names (``location``, ``category``, ``score``, ``number of
+        detections``); other names make it take the outputs in the order of the
+        model (and ``check`` says so).
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            general_md: the model's general information (default: ``ObjectDetector``).
+            input_md: the input image (default: ``image``, RGB, no normalization).
+            output_location_md: the locations, ``[1, N, 4]`` boxes as
+                [top, left, bottom, right] ratios.
+            output_category_md: the categories (class indices, as floats), with the label map.
+            output_score_md: the scores; a :class:`ClassificationTensorMd` carries a calibration.
+            output_number_md: the number of detections.
+
+        Returns:
+            A writer whose associated files are the category's and the score's.
+
+        Raises:
+            MetadataValidationError: the model does not have four outputs, a
+                ``tensor_name`` does not match one, or a description holds an
+                invalid value.
+            ModelFormatError: the model cannot be read.
+        """
+        model = model_bytes(model_buffer)
+        if general_md is None:
+            general_md = GeneralMd(name=_MODEL_NAME, description=_MODEL_DESCRIPTION)
+        if input_md is None:
+            input_md = InputImageTensorMd(
+                name=_INPUT_NAME,
+                description=_INPUT_DESCRIPTION,
+                color_space_type=_fb.ColorSpaceType.RGB,
+            )
+        if output_location_md is None:
+            output_location_md = TensorMd(name=_LOCATION_NAME, description=_LOCATION_DESCRIPTION)
+        if output_category_md is None:
+            output_category_md = CategoryTensorMd(
+                name=_CATEGORY_NAME, description=_CATEGORY_DESCRIPTION
+            )
+        if output_score_md is None:
+            output_score_md = ClassificationTensorMd(
+                name=_SCORE_NAME, description=_SCORE_DESCRIPTION
+            )
+        if output_number_md is None:
+            output_number_md = TensorMd(name=_NUMBER_NAME, description=_NUMBER_DESCRIPTION)
+        require_attributes([general_md], ("create_metadata",), "GeneralMd", "general_md")
+        require_attributes([input_md], ("create_metadata",), "TensorMd", "input_md")
+        outputs = [output_location_md, output_category_md, output_score_md, output_number_md]
+        for md, argument in zip(
+            outputs,
+            ("output_location_md", "output_category_md", "output_score_md", "output_number_md"),
+        ):
+            require_attributes([md], ("create_metadata",), "TensorMd", argument)
+
+        tensors = ModelView(model).outputs()
+        names = [tensor.name for tensor in tensors]
+        positions = assign_outputs(
+            names,
+            [tensor.shape for tensor in tensors],
+            [tensor.index for tensor in tensors],
+            [getattr(md, "tensor_name", None) for md in outputs],
+        )
+        created = [
+            _location_metadata(output_location_md),
+            _ranged_metadata(output_category_md),
+            _ranged_metadata(output_score_md),
+            output_number_md.create_metadata(),
+        ]
+        # A grouped description without a name takes its tensor's, so that the group
+        # names it too (tflite-support cannot write a group naming None).
+        for metadata, position in zip(created[:3], positions):
+            if metadata.name is None:
+                metadata.name = names[position]
+        output_metadata: list[Any] = [None] * len(ROLES)
+        for metadata, position in zip(created, positions):
+            output_metadata[position] = metadata
+
+        group = _fb.TensorGroupT()
+        group.name = GROUP_NAME
+        group.tensorNames = [metadata.name for metadata in created[:3]]
+
+        subgraph = _fb.SubGraphMetadataT()
+        subgraph.inputTensorMetadata = [input_md.create_metadata()]
+        subgraph.outputTensorMetadata = output_metadata
+        subgraph.outputTensorGroups = [group]
+        model_metadata = general_md.create_metadata()
+        model_metadata.subgraphMetadata = [subgraph]
+
+        associated_files: list[AssociatedFileSource] = []
+        seen: list[Any] = []
+        for md in (output_category_md, output_score_md):
+            for file in getattr(md, "associated_files", None) or []:
+                # tflite-support lists each file path once.
+                key = getattr(file, "file_path", file)
+                if key not in seen:
+                    seen.append(key)
+                    associated_files.append(file)
+        return cls(model, codec.encode(model_metadata), associated_files)
+
+    @classmethod
+    def create_for_inference(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: Optional[Sequence[float]],
+        input_norm_std: Optional[Sequence[float]],
+        label_file_paths: Sequence[Union[PathLike, LabelFileMd]],
+        score_calibration_md: Optional[ScoreCalibrationMd] = None,
+    ) -> ObjectDetectorWriter:
+        """Create the metadata the Task Library and MediaPipe need to run the detector.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input normalization, per channel or for all:
+                the model's input is ``(pixel - mean) / std``. Both consumers ignore it for
+                a UINT8 input, and need it for a FLOAT32 one.
+            input_norm_std: the std of the input normalization, as many values as the mean.
+            label_file_paths: the label maps of the categories (paths or
+                :class:`LabelFileMd`); an empty list for none.
+            score_calibration_md: the scores' calibration, if any.
+
+        Returns:
+            A writer with tflite-support's default names and descriptions.
+
+        Raises:
+            MetadataValidationError: as :meth:`create_from_metadata_info`, or the
+                normalization values are invalid, or ``label_file_paths`` is a
+                single path.
+        """
+        model = model_bytes(model_buffer)
+        if isinstance(label_file_paths, (str, bytes, os.PathLike)):
+            raise MetadataValidationError(
+                "label_file_paths should be a list of label files, but got a single path; "
+                "wrap it in a list."
+            )
+        input_types = get_input_tensor_types(model)
+        if not input_types:
+            raise MetadataValidationError(
+                "The model has no input tensor (an object detector has one: the image)."
+            )
+        input_md = InputImageTensorMd(
+            name=_INPUT_NAME,
+            description=_INPUT_DESCRIPTION,
+            norm_mean=input_norm_mean,
+            norm_std=input_norm_std,
+            color_space_type=_fb.ColorSpaceType.RGB,
+            tensor_type=input_types[0],
+        )
+        category_md = CategoryTensorMd(
+            name=_CATEGORY_NAME,
+            description=_CATEGORY_DESCRIPTION,
+            label_files=[
+                source if isinstance(source, LabelFileMd) else LabelFileMd(file_path=source)
+                for source in label_file_paths or []
+            ],
+        )
+        score_md = ClassificationTensorMd(
+            name=_SCORE_NAME,
+            description=_SCORE_DESCRIPTION,
+            score_calibration_md=score_calibration_md,
+        )
+        return cls.create_from_metadata_info(
+            model, input_md=input_md, output_category_md=category_md, output_score_md=score_md
+        )
+
+
+# -- the consumers' rules ------------------------------------------------------------------------
+# The Task Library ObjectDetector of tflite-support 0.4.4 (object_detector.cc,
+# score_calibration.cc, and the image input's rules of the image classifier) and
+# MediaPipe's ObjectDetector (object_detector_graph.cc,
+# detection_postprocessing_graph.cc, image_preprocessing_graph.cc).
+
+_NOUN = "object detectors"
+_BOUNDING_BOX_PROPERTIES = schema.UNIONS["ContentProperties"].type_of("BoundingBoxProperties")
+_BOUNDARIES = schema.ENUMS["BoundingBoxType"].value_of("BOUNDARIES")
+_RATIO = schema.ENUMS["CoordinateType"].value_of("RATIO")
+_VALUE_LABELS = schema.ENUMS["AssociatedFileType"].value_of("TENSOR_VALUE_LABELS")
+#: The number of dimensions of each role's tensor (the Task Library's kOutputTensorsExpectedDims).
+_EXPECTED_DIMENSIONS = (3, 2, 2, 1)
+#: The metadata names both consumers find the outputs by (else they take outputs 0 to 3).
+CONSUMER_NAMES = (_LOCATION_NAME, _CATEGORY_NAME, _SCORE_NAME, _NUMBER_NAME)
+
+
+def _is_box(tensor_metadata: Any) -> bool:
+    content = getattr(tensor_metadata, "content", None)
+    return content is not None and content.contentPropertiesType == _BOUNDING_BOX_PROPERTIES
+
+
+def _recognizes(metadata: Any) -> bool:
+    """An image on the first input and an output with BoundingBoxProperties: a detector."""
+    subgraphs = metadata.subgraphMetadata or []
+    if not subgraphs:
+        return False
+    inputs = subgraphs[0].inputTensorMetadata or []
+    outputs = subgraphs[0].outputTensorMetadata or []
+    return bool(inputs) and has_image_properties(inputs[0]) and any(map(_is_box, outputs))
+
+
+def consumer_roles(output_metadata: Sequence[Any]) -> list[int]:
+    """The output each role is, as both consumers find it: by metadata name, else 0 to 3.
+
+    Each consumer looks the four names of :data:`CONSUMER_NAMES` up in the
+    outputs' metadata (the first with the name); when one is missing, it takes
+    outputs 0, 1, 2 and 3 (and logs a warning).
+    """
+    found = []
+    for name in CONSUMER_NAMES:
+        position = next(
+            (
+                index
+                for index, metadata in enumerate(output_metadata)
+                if _text(metadata.name) == name
+            ),
+            None,
+        )
+        if position is None:
+            return [0, 1, 2, 3]
+        found.append(position)
+    return found
+
+
+def _text(value: Any) -> Optional[str]:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return None if value is None else str(value)
+
+
+def _check_model(checker: Checker) -> None:
+    model = checker.model
+    if model.subgraph_count != 1:
+        checker.add(
+            Code.SUBGRAPH_COUNT,
+            "model",
+            f"has {plural(model.subgraph_count, 'subgraph')}; {_NOUN} need exactly 1",
+            (MEDIAPIPE,),
+        )
+    if len(model.inputs) != 1:
+        checker.add(
+            Code.INPUT_COUNT,
+            "model",
+            f"has {plural(len(model.inputs), 'input')}; {_NOUN} need exactly 1 (the image)",
+        )
+    if model.inputs:
+        check_input_tensor(checker, model.inputs[0], _NOUN, "detect")
+    outputs = model.outputs
+    if len(outputs) != len(ROLES):
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "model",
+            f"has {plural(len(outputs), 'output')}; {_NOUN} need 4 (location, category, "
+            "score, number of detections: SSD's post-processing outputs; MediaPipe also runs "
+            "2-output models, with anchors in its own metadata, which this writer does not "
+            "describe)",
+        )
+    uint8 = 0
+    for tensor in outputs:
+        where = f"output {tensor.index}"
+        if tensor.type == TensorType.FLOAT32:
+            continue
+        if tensor.type == TensorType.UINT8:
+            uint8 += 1
+            checker.add(
+                Code.OUTPUT_TYPE,
+                where,
+                f"tensor {quoted(tensor.name)} has type UINT8; the Task Library reads the "
+                "detections as FLOAT32 (it fails when it detects)",
+                (TASK_LIBRARY,),
+            )
+            continue
+        checker.add(
+            Code.OUTPUT_TYPE,
+            where,
+            f"tensor {quoted(tensor.name)} has type {tensor_type_name(tensor.type)}; {_NOUN} "
+            "need FLOAT32 (MediaPipe also takes UINT8)",
+        )
+    if 0 < uint8 < len(outputs) and all(
+        t.type in (TensorType.UINT8, TensorType.FLOAT32) for t in outputs
+    ):
+        checker.add(
+            Code.OUTPUT_TYPE,
+            "model",
+            f"{uint8} of the {len(outputs)} outputs are UINT8; MediaPipe needs all or none "
+            "quantized",
+            (MEDIAPIPE,),
+        )
+    check_parser_version(checker)
+
+
+def _check_metadata(checker: Checker) -> None:
+    checker.negative_scale_refused_by = BOTH
+    inputs = checker.tensor_metadata("input")
+    if not inputs:
+        checker.add(
+            Code.INPUT_COUNT,
+            "metadata",
+            f"describes 0 input tensors; {_NOUN} need 1, describing the image",
+        )
+    elif len(inputs) > 1:
+        checker.add(
+            Code.INPUT_COUNT,
+            "metadata",
+            f"describes {len(inputs)} input tensors; the Task Library needs exactly 1 "
+            "(MediaPipe reads the first)",
+            (TASK_LIBRARY,),
+        )
+    if inputs and checker.model.inputs:
+        check_image_metadata(checker, inputs[0], checker.model.inputs[0])
+    outputs = checker.tensor_metadata("output") or []
+    if len(outputs) != len(ROLES):
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "metadata",
+            f"describes {plural(len(outputs), 'output tensor')}; {_NOUN} need 4 (location, "
+            "category, score, number of detections)",
+        )
+        return
+    roles = consumer_roles(outputs)
+    _check_output_shapes(checker, roles)
+    _check_box(checker, outputs[roles[0]], roles[0])
+    labels = _check_label_map(checker, outputs[roles[1]], roles[1])
+    _check_score_calibration(checker, outputs[roles[2]], roles[2], labels)
+
+
+def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
+    """The shapes the Task Library checks once the model is loaded (static shapes only).
+
+    The post-processing op sets its outputs' shapes when the model is loaded: a
+    model that gives none (the shared SSD MobileNet) is checked by the consumer
+    then, not here.
+    """
+    outputs = checker.model.outputs
+    for role, position in enumerate(roles):
+        if position >= len(outputs):
+            continue
+        tensor = outputs[position]
+        shape = tensor.shape
+        if not shape:
+            continue
+        where = f"output {tensor.index}"
+        expected = _EXPECTED_DIMENSIONS[role]
+        if len(shape) != expected:
+            checker.add(
+                Code.OUTPUT_SHAPE,
+                where,
+                f"the {ROLES[role]} tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
+                f"the Task Library needs {expected} dimensions "
+                f"({_ROLE_SHAPES[role]})",
+                (TASK_LIBRARY,),
+            )
+            continue
+        if shape[0] != 1:
+            checker.add(
+                Code.OUTPUT_SHAPE,
+                where,
+                f"the {ROLES[role]} tensor {quoted(tensor.name)} has shape {shape_text(shape)}, "
+                f"a batch of {shape[0]}; the Task Library needs 1",
+                (TASK_LIBRARY,),
+            )
+        if role == 0 and shape[2] != 4:
+            checker.add(
+                Code.OUTPUT_SHAPE,
+                where,
+                f"the location tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
+                "a box has 4 coordinates: [1, N, 4] (the Task Library fails when it detects)",
+                (TASK_LIBRARY,),
+            )
+
+
+_ROLE_SHAPES = ("[1, N, 4]", "[1, N]", "[1, N]", "[1]")
+
+
+def _check_box(checker: Checker, metadata: Any, position: int) -> None:
+    where = f"output {position}"
+    name = quoted(_text(metadata.name) or f"#{position}")
+    content = metadata.content
+    if content is None or content.contentProperties is None:
+        checker.add(
+            Code.BOUNDING_BOX,
+            where,
+            f"the location metadata {name} has no content properties; the consumers need "
+            "BoundingBoxProperties",
+        )
+        return
+    kind = int(content.contentPropertiesType or 0)
+    if kind != _BOUNDING_BOX_PROPERTIES:
+        found = schema.UNIONS["ContentProperties"].member(kind) or str(kind)
+        checker.add(
+            Code.BOUNDING_BOX,
+            where,
+            f"the location metadata {name} has content properties {found}; the consumers "
+            "need BoundingBoxProperties",
+        )
+        return
+    properties = content.contentProperties
+    box_type = int(properties.type or 0)
+    if box_type != _BOUNDARIES:
+        found = schema.ENUMS["BoundingBoxType"].name_of(box_type) or str(box_type)
+        checker.add(
+            Code.BOUNDING_BOX,
+            where,
+            f"BoundingBoxProperties has type {found}; the consumers take BOUNDARIES only",
+        )
+    coordinate = int(properties.coordinateType or 0)
+    if coordinate != _RATIO:
+        found = schema.ENUMS["CoordinateType"].name_of(coordinate) or str(coordinate)
+        checker.add(
+            Code.BOUNDING_BOX,
+            where,
+            f"BoundingBoxProperties has coordinate type {found}; the consumers take RATIO only",
+        )
+    index = properties.index
+    if index is not None and len(index) != 4:
+        checker.add(
+            Code.BOUNDING_BOX,
+            where,
+            f"BoundingBoxProperties has {plural(len(index), 'index value')}; expected 4 (or none)",
+        )
+
+
+def _check_label_map(checker: Checker, metadata: Any, position: int) -> Optional[int]:
+    """The category's label map (its first TENSOR_VALUE_LABELS file); its label count."""
+    where = f"output {position}"
+    file = next(
+        (
+            f
+            for f in metadata.associatedFiles or []
+            if f.type == _VALUE_LABELS and f.name is not None
+        ),
+        None,
+    )
+    if file is None:
+        return 0
+    name = file_name(file, strict=False)
+    data = checker.examine_packed(where, "label map", name)
+    if data is None:
+        return None  # reported as file-missing or file-not-checked
+    if not data:
+        checker.add(Code.LABEL_EMPTY, where, f"label map {quoted(name)} is empty")
+        return None
+    return label_counts(data)[0]
+
+
+def _check_score_calibration(
+    checker: Checker, metadata: Any, position: int, labels: Optional[int]
+) -> None:
+    units = [
+        unit for unit in metadata.processUnits or [] if unit.optionsType == SCORE_CALIBRATION_UNIT
+    ]
+    if not units:
+        return
+    where = f"output {position}"
+    if position != 2:
+        checker.add(
+            Code.CALIBRATION_IGNORED,
+            where,
+            "the score tensor's metadata, which has the score calibration, is not output 2: "
+            "the Task Library reads the calibration from output 2 only, so it would not "
+            "calibrate the scores",
+            (TASK_LIBRARY,),
+        )
+    # Both consumers parse the file. The Task Library wants one line per label (it
+    # refuses the model); MediaPipe fails when it detects a class beyond the last line.
+    files = metadata.associatedFiles or []
+    refused_by: tuple[str, ...] = (TASK_LIBRARY,)
+    calibration_file = next(
+        (f for f in files if f.type == CALIBRATION_FILE and f.name is not None), None
+    )
+    if calibration_file is not None and labels is not None:
+        data = checker.read_packed(file_name(calibration_file, strict=False))
+        if data and calibration_entry_count(data) < labels:
+            refused_by = BOTH
+    checker.check_calibration(
+        where,
+        units[0],
+        files,
+        True,
+        -1 if labels is None else labels,
+        count_refused_by=refused_by,
+        counted="label",
+    )
+
+
+# -- the command line and spec files -----------------------------------------------------------
+
+_SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs"))
+#: The keys of a spec's ``outputs`` table: one table per role.
+_OUTPUT_KEYS = frozenset(("location", "category", "score", "number"))
+_ROLE_KEYS = frozenset(("tensor_name", "name", "description"))
+_ROLE_DEFAULTS = {
+    "location": (_LOCATION_NAME, _LOCATION_DESCRIPTION),
+    "category": (_CATEGORY_NAME, _CATEGORY_DESCRIPTION),
+    "score": (_SCORE_NAME, _SCORE_DESCRIPTION),
+    "number": (_NUMBER_NAME, _NUMBER_DESCRIPTION),
+}
+
+_SPEC_HELP = """\
+spec file (JSON; TOML with Python 3.11+): every key is optional, paths are relative to the
+spec file, command-line options override it:
+  {
+    "name": "ObjectDetector", "version": "1", "description": "...",
+    "author": "...", "license": "...",
+    "input": {"name": "image", "description": "...",
+              "mean": [127.5], "std": [127.5], "color_space": "RGB"},
+    "outputs": {
+      "location": {"tensor_name": "TFLite_Detection_PostProcess", "name": "location",
+                   "description": "..."},
+      "category": {"tensor_name": "...", "labels": ["labelmap.txt",
+                                                     {"file": "labelmap_fr.txt", "locale": "fr"}]},
+      "score": {"tensor_name": "...", "score_calibration": {"file": "calibration.csv",
+                "transformation": "INVERSE_LOGISTIC", "default_score": 0.2}},
+      "number": {"tensor_name": "..."}
+    }
+  }
+"tensor_name" says which output a description goes on; without it, the outputs are told
+apart by their shapes ([1, N, 4] locations, [1] the count), else by tensor index (SSD's order).
+The names "location", "category", "score" and "number of detections" are how the consumers
+find the outputs: keep them.
+"""
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_image_arguments(parser, _INPUT_NAME)
+    group = parser.add_argument_group(
+        "detections",
+        "The four outputs: location, category, score, number of detections. Each "
+        "description goes on its output by --*-tensor, else by shape, else by tensor index.",
+    )
+    group.add_argument(
+        "--labels",
+        metavar="FILE",
+        action="append",
+        help="the label map of the categories, one label a line (repeatable: one per locale)",
+    )
+    group.add_argument(
+        "--locale", metavar="LOCALE", action="append", help="the locale of each --labels"
+    )
+    group.add_argument("--score-calibration", metavar="FILE", help="score calibration file")
+    group.add_argument(
+        "--score-transformation",
+        type=transformation_argument,
+        metavar="|".join(TRANSFORMATIONS),
+        help="applied before calibration (default: IDENTITY)",
+    )
+    group.add_argument("--default-score", type=score_argument, metavar="X", help="default: 0.0")
+    for role in _OUTPUT_KEYS_ORDER:
+        group.add_argument(
+            f"--{role}-tensor", metavar="TENSOR", help=f"the model's {role} output tensor"
+        )
+
+
+_OUTPUT_KEYS_ORDER = ("location", "category", "score", "number")
+
+
+def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
+    merge_image_arguments(args, document)
+    outputs = document.get("outputs")
+    if outputs is None:
+        outputs = {}
+    if not isinstance(outputs, dict):
+        return  # reported by the spec's validation
+    given = False
+
+    def role(key: str) -> dict[str, Any]:
+        nonlocal given
+        given = True
+        table = outputs.setdefault(key, {})
+        if not isinstance(table, dict):
+            raise UsageError(f"the spec's outputs.{key} should be a table")
+        return table
+
+    for key in _OUTPUT_KEYS_ORDER:
+        tensor = getattr(args, f"{key}_tensor")
+        if tensor is not None:
+            role(key)["tensor_name"] = tensor
+    locales = args.locale or []
+    if args.labels:
+        if len(locales) > len(args.labels):
+            raise UsageError("--locale gives the locale of a --labels: more --locale than --labels")
+        entries: list[Any] = []
+        for index, path in enumerate(args.labels):
+            entry: dict[str, Any] = {"file": path}
+            if index < len(locales):
+                entry["locale"] = locales[index]
+            entries.append(entry)
+        role("category")["labels"] = entries
+    elif locales:
+        raise UsageError("--locale gives the locale of a --labels; give the label file")
+    calibration = {
+        key: value
+        for key, value in (
+            ("file", args.score_calibration),
+            ("transformation", args.score_transformation),
+            ("default_score", args.default_score),
+        )
+        if value is not None
+    }
+    if calibration:
+        if "file" not in calibration:
+            raise UsageError(
+                "--score-transformation and --default-score describe a score calibration; "
+                "give its file with --score-calibration"
+            )
+        role("score")["score_calibration"] = calibration
+    if given:
+        document["outputs"] = outputs
+
+
+def _build_writer(
+    model: BufferLike, document: dict[str, Any], spec: Spec, base: Optional[Path]
+) -> ObjectDetectorWriter:
+    document = spec.table(document, "spec", _SPEC_KEYS)
+    general = general_md(spec, document, _MODEL_NAME, _MODEL_DESCRIPTION)
+    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
+    input_md = image_input_md(
+        spec,
+        input_table,
+        get_input_tensor_types(model),
+        _INPUT_NAME,
+        _INPUT_DESCRIPTION,
+        "object detector",
+    )
+    outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
+    mds: dict[str, TensorMd] = {}
+    for key in _OUTPUT_KEYS_ORDER:
+        where = f"outputs.{key}"
+        keys = _ROLE_KEYS | {"category": {"labels"}, "score": {"score_calibration"}}.get(key, set())
+        table = spec.table(outputs.get(key, {}), where, frozenset(keys))
+        default_name, default_description = _ROLE_DEFAULTS[key]
+        name = spec.text_or(table, "name", where, default_name)
+        description = spec.text_or(table, "description", where, default_description)
+        tensor_name = spec.text(table, "tensor_name", where)
+        if key == "category":
+            labels = [
+                label_file_md(entry, f"{where}.labels[{i}]", spec, base)
+                for i, entry in enumerate(spec.items(table, "labels", where))
+            ]
+            md: TensorMd = CategoryTensorMd(name, description, labels)
+        elif key == "score":
+            calibration = None
+            if table.get("score_calibration") is not None:
+                calibration = calibration_md(
+                    table["score_calibration"], f"{where}.score_calibration", spec, base
+                )
+            md = ClassificationTensorMd(name, description, score_calibration_md=calibration)
+        else:
+            md = TensorMd(name, description)
+        md.tensor_name = tensor_name
+        mds[key] = md
+    return ObjectDetectorWriter.create_from_metadata_info(
+        model,
+        general,
+        input_md,
+        mds["location"],
+        mds["category"],  # type: ignore[arg-type]
+        mds["score"],
+        mds["number"],
+    )
+
+
+TASK = Task(
+    name="object-detector",
+    writer=ObjectDetectorWriter,
+    recognizes=_recognizes,
+    check_model=_check_model,
+    check_metadata=_check_metadata,
+    add_arguments=_add_arguments,
+    merge_arguments=_merge_arguments,
+    build_writer=_build_writer,
+    spec_help=_SPEC_HELP,
+    description=(
+        "Write object detector metadata into MODEL, as tflite-support's "
+        "object_detector.MetadataWriter does, and save the result as OUT. The model has "
+        "SSD's four outputs (location, category, score, number of detections); each "
+        "description goes on the output it describes (by --*-tensor, else by shape, else "
+        "by tensor index). OUT is checked against the rules of the Task Library and "
+        "MediaPipe object detectors first, and not written if they would refuse it (unless "
+        "--no-check). A FLOAT32 input needs --mean and --std."
+    ),
+    model_name=_MODEL_NAME,
+    checks_output_files=True,
+)

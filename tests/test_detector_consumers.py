@@ -1,0 +1,331 @@
+"""The real object detectors run what we populate exactly as what tflite-support populates.
+
+Against the consumers themselves (each in a child process of its own environment,
+see ``consumer_env``): the shared SSD MobileNet v1 (``object_detector/`` of the
+shared test data), populated by the same writer code with ``tflite_support``'s
+modules and with ``tflite_metadata``'s, with and without the score calibration.
+The Task Library ``ObjectDetector`` (tflite-support 0.4.4) and MediaPipe's
+``ObjectDetector`` must detect the same boxes, categories and scores (exactly) on
+``images/cats_and_dogs.jpg`` with both models, and LiteRT must compute from ours
+exactly the outputs of the original model.
+
+And the rules: models whose metadata a consumer refuses (one change each to what
+the writer writes); each consumer must refuse exactly when ``check`` names it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+import consumer_env
+from tflite_metadata import metadata_schema_py_generated as fb
+from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, check
+from tflite_metadata.format import codec
+from tflite_metadata.model.populate import populate_buffer
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+SSD = TESTDATA / "object_detector" / "ssd_mobilenet_v1.tflite"
+LABELS = TESTDATA / "object_detector" / "labelmap.txt"
+CALIBRATION = TESTDATA / "object_detector" / "score_calibration.csv"
+IMAGE = TESTDATA / "images" / "cats_and_dogs.jpg"
+CONSUMERS = (TASK_LIBRARY, MEDIAPIPE)
+
+pytestmark = pytest.mark.consumers
+
+
+def _require_data() -> None:
+    for path in (SSD, LABELS, CALIBRATION, IMAGE):
+        if not path.is_file():
+            consumer_env.require(False, f"shared test data {path}")
+
+
+def _modules(which: str) -> Any:
+    if which == "theirs":
+        try:
+            from tflite_support.metadata_writers import metadata_info, object_detector
+        except ImportError:
+            consumer_env.require(False, "tflite-support 0.4.4 (import tflite_support)")
+        return metadata_info, object_detector
+    from tflite_metadata.metadata_writers import metadata_info, object_detector
+
+    return metadata_info, object_detector
+
+
+def _writer(which: str, calibrated: bool) -> Any:
+    info, detector = _modules(which)
+    calibration = None
+    if calibrated:
+        calibration = info.ScoreCalibrationMd(
+            fb.ScoreTransformationType.INVERSE_LOGISTIC, 0.2, str(CALIBRATION)
+        )
+    return detector.MetadataWriter.create_for_inference(
+        SSD.read_bytes(), [127.5], [127.5], [str(LABELS)], calibration
+    )
+
+
+def _run(consumer: str, models: list[Path], tmp: Path) -> dict[str, Any]:
+    if consumer == TASK_LIBRARY:
+        python, runner = consumer_env.reference_python(), "task_library_runner.py"
+    else:
+        python, runner = consumer_env.mediapipe_python(), "mediapipe_runner.py"
+    consumer_env.require(python is not None, consumer)
+    assert python is not None
+    answers: dict[str, Any] = {}
+    # MediaPipe one process per model: after a failed graph, the next may never return.
+    batches = [models] if consumer == TASK_LIBRARY else [[m] for m in models]
+    for number, batch in enumerate(batches):
+        folder = tmp / f"{consumer.replace(' ', '_')}-{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        request = {"task": "detect", "models": [str(m) for m in batch], "images": [str(IMAGE)]}
+        answers.update(consumer_env.run_runner(python, runner, request, folder, timeout=300))
+    return answers
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Path]]:
+    _require_data()
+    folder = tmp_path_factory.mktemp("detector-consumers")
+    entries: dict[str, dict[str, Path]] = {}
+    for calibrated in (False, True):
+        key = "calibrated" if calibrated else "plain"
+        entry = {"original": SSD}
+        for which in ("ours", "theirs"):
+            path = folder / f"{key}-{which}.tflite"
+            path.write_bytes(bytes(_writer(which, calibrated).populate()))
+            entry[which] = path
+        entries[key] = entry
+    return entries
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_consumers_detect_ours_exactly_like_theirs(
+    consumer: str, populated: dict[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    models = [p for entry in populated.values() for p in (entry["ours"], entry["theirs"])]
+    answers = _run(consumer, models, tmp_path)
+    labels = LABELS.read_text().splitlines()
+    for key, entry in populated.items():
+        ours, theirs = answers[str(entry["ours"])], answers[str(entry["theirs"])]
+        assert "error" not in ours, f"{key}: {consumer} refused ours: {ours}"
+        assert ours == theirs, f"{key}: {consumer} detects differently with ours"
+        (result,) = ours["images"]
+        detections = result["detections"]
+        assert detections, f"{key}: {consumer} detected nothing"
+        names = {c[1] for d in detections for c in d["categories"]}
+        assert {"cat", "dog"} & names, f"{key}: {consumer}: {sorted(names)}"
+        # The label map was read from the packed file (MediaPipe gives no index).
+        for category in (c for d in detections for c in d["categories"]):
+            assert category[1] in labels
+            assert category[0] is None or labels[category[0]] == category[1]
+    # The calibration changes the scores (it is applied), identically for both.
+    plain = answers[str(populated["plain"]["ours"])]["images"][0]["detections"]
+    calibrated = answers[str(populated["calibrated"]["ours"])]["images"][0]["detections"]
+    assert [c[3] for d in plain for c in d["categories"]] != [
+        c[3] for d in calibrated for c in d["categories"]
+    ]
+
+
+def test_litert_outputs_are_the_originals(
+    populated: dict[str, dict[str, Path]], tmp_path: Path
+) -> None:
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, "LiteRT (ai-edge-litert)")
+    assert python is not None
+    inputs = tmp_path / "inputs.f32"
+    import array
+
+    values = array.array("f", [((i * 37) % 256 - 128) / 128 for i in range(300 * 300 * 3)])
+    inputs.write_bytes(values.tobytes())
+    models = [SSD] + [entry["ours"] for entry in populated.values()]
+    request = {"models": [str(m) for m in models], "inputs": str(inputs)}
+    answers = consumer_env.run_runner(python, "litert_runner.py", request, tmp_path)
+    original = answers[str(SSD)]
+    assert "error" not in original, original
+    for entry in populated.values():
+        assert answers[str(entry["ours"])] == original
+
+
+# -- the rules: check names exactly the consumers that refuse -------------------------------------
+
+
+def _edited(
+    change: Callable[[Any], None],
+    calibrated: bool = False,
+    files: Optional[dict[str, bytes]] = None,
+) -> bytes:
+    """The shared SSD with the writer's metadata after ``change``, with ``files`` packed."""
+    metadata_writer = _writer("ours", calibrated)
+    metadata = codec.decode(metadata_writer._metadata_buffer)
+    change(metadata)
+    packed = {LABELS.name: LABELS.read_bytes()}
+    if calibrated:
+        packed[CALIBRATION.name] = CALIBRATION.read_bytes()
+    packed.update(files or {})
+    return bytes(populate_buffer(SSD.read_bytes(), codec.encode(metadata), packed))
+
+
+def _outputs(metadata: Any) -> Any:
+    return metadata.subgraphMetadata[0].outputTensorMetadata
+
+
+def _box_type(metadata: Any) -> None:
+    _outputs(metadata)[0].content.contentProperties.type = fb.BoundingBoxType.CENTER
+
+
+def _pixel(metadata: Any) -> None:
+    _outputs(metadata)[0].content.contentProperties.coordinateType = fb.CoordinateType.PIXEL
+
+
+def _three_indices(metadata: Any) -> None:
+    _outputs(metadata)[0].content.contentProperties.index = [1, 0, 3]
+
+
+def _feature_location(metadata: Any) -> None:
+    location = _outputs(metadata)[0]
+    location.content.contentPropertiesType = fb.ContentProperties.FeatureProperties
+    location.content.contentProperties = fb.FeaturePropertiesT()
+
+
+def _unchanged(metadata: Any) -> None:
+    pass
+
+
+def _no_box_index(metadata: Any) -> None:
+    _outputs(metadata)[0].content.contentProperties.index = None
+
+
+def _two_calibration_lines(folder: Path) -> bytes:
+    return _edited(_unchanged, True, {CALIBRATION.name: b"1.0,1.0,0.0\n1.0,1.0,0.0"})
+
+
+def _empty_label_map(folder: Path) -> bytes:
+    return _edited(_unchanged, files={LABELS.name: b""})
+
+
+#: Models built whole, for the changes that need other files.
+BUILT = {
+    "calibration of 2 lines for 90 labels": _two_calibration_lines,
+    "empty label map": _empty_label_map,
+}
+
+VARIANTS = {
+    "unchanged": _unchanged,
+    "no box index": _no_box_index,
+    "box type CENTER": _box_type,
+    "coordinates PIXEL": _pixel,
+    "three box indices": _three_indices,
+    "location without BoundingBoxProperties": _feature_location,
+}
+
+
+@pytest.fixture(scope="module")
+def variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    _require_data()
+    folder = tmp_path_factory.mktemp("detector-variants")
+    paths = {}
+    for number, (name, change) in enumerate(VARIANTS.items()):
+        path = folder / f"variant-{number}.tflite"
+        path.write_bytes(_edited(change))
+        paths[name] = path
+    for number, (name, make) in enumerate(BUILT.items()):
+        path = folder / f"built-{number}.tflite"
+        path.write_bytes(make(folder))
+        paths[name] = path
+    return paths
+
+
+@pytest.mark.parametrize("consumer", CONSUMERS)
+def test_consumers_refuse_exactly_when_check_says_so(
+    consumer: str, variants: dict[str, Path], tmp_path: Path
+) -> None:
+    answers = _run(consumer, list(variants.values()), tmp_path)
+    verdicts = {}
+    for name, path in variants.items():
+        answer = answers[str(path)]
+        refused = "error" in answer
+        named = any(consumer in p.consumers for p in check(path, task="object-detector"))
+        verdicts[name] = (refused, named)
+    assert all(refused == named for refused, named in verdicts.values()), verdicts
+    # The rules were not vacuous: the unchanged model passes, the others are refused.
+    assert verdicts["unchanged"] == (False, False)
+    assert verdicts["no box index"] == (False, False)
+    assert verdicts["box type CENTER"] == (True, True)
+
+
+def _outputs_reordered() -> bytes:
+    """The shared SSD with its score and count outputs swapped in the subgraph's output list."""
+    import struct
+
+    from tflite_metadata.model.reader import ModelView
+
+    model = bytearray(SSD.read_bytes())
+    indices = [tensor.index for tensor in ModelView(bytes(model)).outputs()]
+    vector = struct.pack("<5i", 4, *indices)
+    swapped = [indices[0], indices[1], indices[3], indices[2]]
+    # The vector appears twice: the subgraph's outputs and the post-processing op's.
+    position = -1
+    while True:
+        position = bytes(model).find(vector, position + 1)
+        assert position >= 0, "the subgraph's output vector was not found"
+        candidate = bytearray(model)
+        candidate[position + 4 : position + 20] = struct.pack("<4i", *swapped)
+        if [t.index for t in ModelView(bytes(candidate)).outputs()] == swapped:
+            model = candidate
+            break
+    return bytes(model)
+
+
+def test_a_calibration_off_output_2_is_ignored_by_the_task_library(tmp_path: Path) -> None:
+    """The score on output 3: MediaPipe calibrates it, the Task Library does not (check says so)."""
+    _require_data()
+    from tflite_metadata.metadata_writers import metadata_info, object_detector
+
+    model = _outputs_reordered()
+    paths = {}
+    for calibrated in (False, True):
+        calibration = None
+        if calibrated:
+            calibration = metadata_info.ScoreCalibrationMd(
+                fb.ScoreTransformationType.INVERSE_LOGISTIC, 0.2, str(CALIBRATION)
+            )
+        metadata_writer = object_detector.MetadataWriter.create_for_inference(
+            model, [127.5], [127.5], [str(LABELS)], calibration
+        )
+        # Each description on its output (by tensor index: these outputs have no shapes).
+        names = [
+            m.name
+            for m in codec.decode(metadata_writer._metadata_buffer)
+            .subgraphMetadata[0]
+            .outputTensorMetadata
+        ]
+        assert names == [b"location", b"category", b"number of detections", b"score"]
+        path = tmp_path / f"reordered-{calibrated}.tflite"
+        with pytest.warns() if calibrated else _no_warning():
+            path.write_bytes(bytes(metadata_writer.populate()))
+        paths[calibrated] = path
+    [problem] = check(paths[True])
+    assert (problem.code, problem.consumers) == ("calibration-ignored", (TASK_LIBRARY,))
+    for consumer in CONSUMERS:
+        answers = _run(consumer, [paths[False], paths[True]], tmp_path)
+        plain, calibrated_answer = answers[str(paths[False])], answers[str(paths[True])]
+        assert "error" not in plain and "error" not in calibrated_answer
+        if consumer == TASK_LIBRARY:
+            assert calibrated_answer == plain  # the calibration is not applied
+        else:
+            assert calibrated_answer != plain
+
+
+def _no_warning() -> Any:
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def context() -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            yield
+
+    return context()
