@@ -48,6 +48,7 @@ from tflite_metadata.format import codec
 from tflite_metadata.format.flatbuf import FlatBufferReader
 from tflite_metadata.format.model_schema import BufferField
 from tflite_metadata.metadata_writers.audio_classifier import MetadataWriter as AudioWriter
+from tflite_metadata.metadata_writers.bert_nl_classifier import MetadataWriter as BertWriter
 from tflite_metadata.metadata_writers.image_classifier import MetadataWriter as ImageWriter
 from tflite_metadata.metadata_writers.image_segmenter import MetadataWriter as SegmenterWriter
 from tflite_metadata.metadata_writers.metadata_info import (
@@ -55,6 +56,7 @@ from tflite_metadata.metadata_writers.metadata_info import (
     LabelFileMd,
     ScoreCalibrationMd,
 )
+from tflite_metadata.metadata_writers.nl_classifier import MetadataWriter as NLWriter
 from tflite_metadata.metadata_writers.object_detector import MetadataWriter as DetectorWriter
 from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
 from tflite_metadata.model.populate import MetadataPopulator, populate_buffer
@@ -87,6 +89,33 @@ BUILT_IMAGE_MODELS: dict[str, dict[str, Any]] = {
     "built-image-float32": {"height": 8, "width": 8, "classes": 3},
     "built-image-uint8": {"height": 8, "width": 8, "classes": 4, "input_type": "uint8"},
 }
+
+#: Builder text classifiers: name -> (builder function name, keyword arguments).
+BUILT_TEXT_MODELS: dict[str, tuple[str, dict[str, Any]]] = {
+    "built-nl": (
+        "build_audio_classifier",
+        {"input_samples": 16, "heads": (2,), "input_type": "int32"},
+    ),
+    "built-bert": ("build_bert_classifier", {"seq_len": 8, "classes": 3}),
+}
+
+#: The text tokenizers' files, written once per process (the tokenizers record paths).
+REGEX_VOCAB = b"<PAD> 0\n<START> 1\n<UNKNOWN> 2\nthe 3\n"
+BERT_VOCAB = b"[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n"
+
+
+@functools.cache
+def text_files() -> Path:
+    """A folder holding ``vocab.txt`` (regex) and ``bert_vocab.txt``, removed at exit."""
+    import atexit
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="tflite-metadata-fuzz-"))
+    atexit.register(shutil.rmtree, folder, True)
+    (folder / "vocab.txt").write_bytes(REGEX_VOCAB)
+    (folder / "bert_vocab.txt").write_bytes(BERT_VOCAB)
+    return folder
+
 
 #: SSD's post-processing outputs (N = 10), in the order of its ports.
 DETECTOR_OUTPUTS = (
@@ -175,6 +204,17 @@ def _writer_for(model: bytes) -> Any:
         LabelFileMd(f"labels{i}.txt", labels=[f"c{c}" for c in range(n)])
         for i, n in enumerate(classes)
     ]
+    inputs = ModelView(model).inputs()
+    if len(inputs) == 3:
+        from tflite_metadata.metadata_writers.metadata_info import BertTokenizerMd
+
+        tokenizer = BertTokenizerMd(text_files() / "bert_vocab.txt")
+        return BertWriter.create_for_inference(model, tokenizer, labels)
+    if len(inputs) == 1 and inputs[0].type == 2:  # INT32: token ids
+        from tflite_metadata.metadata_writers.metadata_info import RegexTokenizerMd
+
+        regex = RegexTokenizerMd(r"[^\w\']+", text_files() / "vocab.txt")
+        return NLWriter.create_for_inference(model, regex, labels)
     if _is_detector(model):
         label_map = LabelFileMd("labelmap.txt", labels=["a", "b", "c"])
         calibration = ScoreCalibrationMd(2, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * 3)
@@ -277,6 +317,10 @@ def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
     plain.update(
         (name, bytes(model_builder.build_image_classifier(**kwargs)))
         for name, kwargs in BUILT_IMAGE_MODELS.items()
+    )
+    plain.update(
+        (name, bytes(getattr(model_builder, builder)(**kwargs)))
+        for name, (builder, kwargs) in BUILT_TEXT_MODELS.items()
     )
     plain.update(
         (name, bytes(model_builder.build_detector_outputs(**kwargs)))
@@ -610,6 +654,30 @@ def op_segmenter_writer(data: bytes, seed: Seed, workdir: Path) -> None:
     _expect_readable(populated, {"labelmap.txt": labels.read()}, "ImageSegmenterWriter.populate")
 
 
+def op_text_writers(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The NL and BERT NL classifier writers: create_for_inference, populate, JSON."""
+    from tflite_metadata.metadata_writers.metadata_info import BertTokenizerMd, RegexTokenizerMd
+
+    labels = LabelFileMd("labels.txt", labels=["a", "b"])
+    folder = text_files()
+    writers = [
+        lambda: NLWriter.create_for_inference(
+            data, RegexTokenizerMd("[", folder / "vocab.txt"), [labels]
+        ),
+        lambda: BertWriter.create_for_inference(
+            data, BertTokenizerMd(folder / "bert_vocab.txt"), [labels]
+        ),
+    ]
+    for make in writers:
+        try:
+            writer = make()
+            writer.get_metadata_json()
+            populated = writer.populate()
+        except MetadataError:
+            continue  # the other writer may still take the model
+        _expect_readable(populated, dict(writer._read_associated_files()), "text writer populate")
+
+
 def op_detector_writer(data: bytes, seed: Seed, workdir: Path) -> None:
     """The object detector writer: create_for_inference, populate, get_metadata_json."""
     labels = LabelFileMd("labelmap.txt", labels=["a", "b", "c"])
@@ -700,6 +768,7 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
     "writer": op_writer,
     "image-writer": op_image_writer,
     "segmenter-writer": op_segmenter_writer,
+    "text-writers": op_text_writers,
     "detector-writer": op_detector_writer,
     "populator": op_populator,
     "populator-keep": op_populator_keep,

@@ -851,6 +851,111 @@ def test_image_writer_with_junk_label_files(content: bytes, tmp_path: Path) -> N
     assert {p.code for p in problems} <= {"label-count", "label-empty"}
 
 
+# -- text writers: vocabularies, SentencePiece models, regex patterns ----------------------------
+
+
+def run_task_write(tmp_path: Path, kind: str, model: bytes, *options: str) -> tuple[int, str, Path]:
+    source = tmp_path / "model.tflite"
+    source.write_bytes(model)
+    out = tmp_path / "out.tflite"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(["write", kind, str(source), "-o", str(out), *options])
+    return status, err.getvalue(), out
+
+
+def small_text_model() -> bytes:
+    return bytes(
+        model_builder.build_audio_classifier(input_samples=8, heads=[2], input_type="int32")
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"\xff\xfe\x00junk", b"\x00" * 1000, bytes(range(256)), b"<PAD> 0\n<UNKNOWN> x\n"],
+    ids=["utf16-bom", "nul", "all-bytes", "word-id"],
+)
+def test_nl_writer_with_junk_vocabularies(content: bytes, tmp_path: Path) -> None:
+    """Attacks the regex vocabulary: junk is packed as given and check names the problem."""
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_bytes(content)
+    status, err, out = run_task_write(
+        tmp_path, "nl-classifier", small_text_model(), "--regex", " ", "--vocab", str(vocab)
+    )
+    assert status == 1 and "[vocabulary]" in err and not out.exists()
+    status, err, out = run_task_write(
+        tmp_path,
+        "nl-classifier",
+        small_text_model(),
+        "--regex",
+        " ",
+        "--vocab",
+        str(vocab),
+        "--no-check",
+    )
+    assert status == 0 and content in out.read_bytes()
+    assert {p.code for p in check(out.read_bytes())} == {"vocabulary"}
+
+
+def test_nl_writer_with_a_huge_vocabulary(tmp_path: Path) -> None:
+    """Attacks the vocabulary's size: one over 64 MiB is streamed, and reported unchecked."""
+    vocab = tmp_path / "vocab.txt"
+    with vocab.open("wb") as handle:
+        handle.write(b"<PAD> 0\n<UNKNOWN> 1\n")
+        handle.truncate(65 << 20)  # sparse: no disk or memory for the zeros
+    tracemalloc.start()
+    try:
+        status, err, out = run_task_write(
+            tmp_path,
+            "nl-classifier",
+            small_text_model(),
+            "--regex",
+            " ",
+            "--vocab",
+            str(vocab),
+            "--no-check",
+        )
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert status == 0, err
+    assert peak < 32 << 20
+    assert "[file-not-checked]" in err
+    assert out.stat().st_size > 65 << 20
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not a sentencepiece model", b"\x0a\xff\xff\xff\xff\x0f", b"\x12\x00"]
+)
+def test_bert_writer_with_sentence_piece_models_that_are_not(
+    content: bytes, tmp_path: Path
+) -> None:
+    """Attacks the SentencePiece model: what the consumers would abort on is refused."""
+    model = tmp_path / "sp.model"
+    model.write_bytes(content)
+    bert = bytes(model_builder.build_bert_classifier())
+    status, err, out = run_task_write(
+        tmp_path, "bert-nl-classifier", bert, "--sentence-piece-model", str(model)
+    )
+    assert status == 1 and "is not a SentencePiece model" in err and not out.exists()
+
+
+@pytest.mark.parametrize("pattern", ["(", "[", "(?<name>x)", "\\", "\x00", "a" * 100_000])
+def test_regex_patterns_are_stored_never_compiled(pattern: str, tmp_path: Path) -> None:
+    """Attacks the regex pattern: invalid or huge patterns are data, stored byte for byte."""
+    from tflite_metadata.metadata_writers import metadata_info
+    from tflite_metadata.metadata_writers.nl_classifier import MetadataWriter as NLWriter
+
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_bytes(b"<PAD> 0\n<UNKNOWN> 1\n")
+    metadata_writer = NLWriter.create_for_inference(
+        small_text_model(), metadata_info.RegexTokenizerMd(pattern, vocab), []
+    )
+    metadata = codec.decode(metadata_writer._metadata_buffer)
+    unit = metadata.subgraphMetadata[0].inputTensorMetadata[0].processUnits[0]
+    assert unit.options.delimRegexPattern == pattern.encode()
+
+
 # -- the object detector ------------------------------------------------------------------------
 
 

@@ -1110,6 +1110,99 @@ def _write_pieces(stream: IO[bytes], pieces: Iterable[memoryview]) -> None:
         stream.write(piece)
 
 
+#: The input tensor names of Model Maker's BERT classifiers, in the order their models
+#: take them (ids, segment ids, mask), as ``build_bert_classifier`` names its inputs.
+BERT_INPUT_NAMES = (
+    "serving_default_input_word_ids:0",
+    "serving_default_input_type_ids:0",
+    "serving_default_input_mask:0",
+)
+
+
+def build_bert_classifier(
+    *,
+    seq_len: int = 16,
+    classes: int = 2,
+    input_names: Sequence[str] = BERT_INPUT_NAMES,
+    output_name: str = "StatefulPartitionedCall:0",
+    seed: int = 0,
+) -> bytearray:
+    """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
+
+    The first input (the token ids) is cast to float32 and classified as the audio
+    classifier's waveform is (``FULLY_CONNECTED``, then ``SOFTMAX``); the other two
+    (by default the segment ids, then the mask: Model Maker's order) are inputs the
+    graph does not read, which runtimes accept. So the scores depend on the ids
+    the tokenizer makes, and a consumer that feeds the wrong tensor gives others.
+
+    Args:
+        seq_len: the inputs' length (the Task Library needs at least 2).
+        classes: the class count.
+        input_names: the three input tensors' names, in the model's input order; the
+            first is the one that is read.
+        output_name: the output tensor's name.
+        seed: selects the weights (``head_parameters(seed, 0, classes, seq_len)``).
+
+    Returns:
+        The model's bytes; the same arguments give the same bytes.
+
+    Raises:
+        ValueError: a size below 1, or not three distinct names.
+    """
+    if int(seq_len) < 1 or int(classes) < 1:
+        raise ValueError(f"seq_len and classes must be >= 1, got {seq_len} and {classes}")
+    names = tuple(input_names)
+    if len(names) != 3 or len({*names, output_name}) != 4:
+        raise ValueError(
+            f"expected three distinct input names and another output name, got {list(names)} "
+            f"and {output_name!r}"
+        )
+    graph = _Graph()
+    shape = (1, int(seq_len))
+    for name in names:
+        graph.inputs.append(graph.add_tensor(_Tensor(name, TensorType.INT32, shape)))
+    features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
+    graph.operators.append(_cast(graph.inputs[0], features, TensorType.INT32, TensorType.FLOAT32))
+    weight_data, bias_data = head_parameters(int(seed), 0, int(classes), int(seq_len))
+    weight = graph.add_tensor(
+        _Tensor(
+            "head/weights",
+            TensorType.FLOAT32,
+            (int(classes), int(seq_len)),
+            graph.add_constant(_Constant(len(weight_data), weight_data)),
+        )
+    )
+    bias = graph.add_tensor(
+        _Tensor(
+            "head/bias",
+            TensorType.FLOAT32,
+            (int(classes),),
+            graph.add_constant(_Constant(len(bias_data), bias_data)),
+        )
+    )
+    logits = graph.add_tensor(_Tensor("head/logits", TensorType.FLOAT32, (1, int(classes))))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.FULLY_CONNECTED,
+            (features, weight, bias),
+            (logits,),
+            BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+        )
+    )
+    scores = graph.add_tensor(_Tensor(output_name, TensorType.FLOAT32, (1, int(classes))))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.SOFTMAX,
+            (logits,),
+            (scores,),
+            BuiltinOptions.SOFTMAX_OPTIONS,
+            ((SoftmaxOptionsField.BETA, "float", 1.0),),
+        )
+    )
+    graph.outputs.append(scores)
+    return _serialize(graph, None)
+
+
 # -- detector-shaped models (tensors only) ------------------------------------------------------
 
 #: The SSD post-processing outputs, in the order of its ports: name, shape for N = 10, type.

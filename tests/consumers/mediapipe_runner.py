@@ -14,6 +14,7 @@ category; for images, one result per image) or the error it raised, with the
 ``stage`` that raised it (``"create"`` or ``"classify"``) for images.
 ``"segment"`` runs ``ImageSegmenter`` on ``images``: its category mask (a
 SHA-256 and a class histogram), the number of confidence masks, its labels.
+``"text"`` runs ``TextClassifier`` (regex and BERT models alike) on ``texts``.
 """
 
 from __future__ import annotations
@@ -134,6 +135,33 @@ def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
 MARKER = "@@tflite-metadata-result@@"
 
 
+def classify_texts(model_path: str, texts: list[str]) -> dict[str, object]:
+    """MediaPipe's ``TextClassifier`` (regex and BERT models alike) on each text."""
+    from mediapipe.tasks.python import text as mp_text
+
+    options = mp_text.TextClassifierOptions(
+        base_options=mp_tasks.BaseOptions(model_asset_path=model_path), max_results=-1
+    )
+    try:
+        classifier = mp_text.TextClassifier.create_from_options(options)
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    answer: dict[str, object]
+    try:
+        for sentence in texts:
+            results.append({"heads": heads_of(classifier.classify(sentence))})
+        answer = {"texts": results}
+    except Exception as exc:
+        answer = {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
+    try:
+        classifier.close()
+    except Exception as exc:
+        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
+        answer.setdefault("stage", "close")
+    return answer
+
+
 def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
     """Every detection of ``ObjectDetector`` (max_results -1): box, categories, exact scores."""
     import mediapipe as mp
@@ -184,7 +212,9 @@ MARKER = "@@tflite-metadata-result@@"
 def main() -> None:
     with open(sys.argv[1]) as handle:
         request = json.loads(handle.read())
-    if request.get("task", "audio") == "image":
+    if request.get("task", "audio") == "text":
+        answer = {path: classify_texts(path, request["texts"]) for path in request["models"]}
+    elif request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
     elif request.get("task") == "detect":
         answer = {path: detect_images(path, request["images"]) for path in request["models"]}

@@ -4,7 +4,8 @@ Run with the reference environment's Python (it has tflite-support 0.4.4):
 
     python task_library_runner.py REQUEST.json
 
-The request names ``models`` and its ``task``: ``"audio"`` (the default) with a
+The request names ``models`` and its ``task``: ``"text"`` with ``texts`` and ``kind``
+(``"nl"``: ``NLClassifier``; ``"bert"``: ``BertNLClassifier``), ``"audio"`` (the default) with a
 raw little-endian float32 ``audio`` file for ``AudioClassifier``, ``"image"``
 with ``images`` (paths of image files, JPEG or PNG) for ``ImageClassifier``, or
 ``"segment"`` with ``images`` for ``ImageSegmenter`` (its category mask, as a
@@ -24,7 +25,7 @@ import sys
 from typing import Any
 
 import numpy as np
-from tflite_support.task import audio, core, processor, vision
+from tflite_support.task import audio, core, processor, text, vision
 
 
 def heads_of(result: Any) -> list[dict[str, object]]:
@@ -117,6 +118,29 @@ def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
 MARKER = "@@tflite-metadata-result@@"
 
 
+def classify_texts(model_path: str, kind: str, texts: list[str]) -> dict[str, object]:
+    """``NLClassifier`` (kind ``"nl"``) or ``BertNLClassifier`` (``"bert"``) on each text."""
+    base = core.BaseOptions(file_name=model_path)
+    try:
+        if kind == "bert":
+            classifier: Any = text.BertNLClassifier.create_from_options(
+                text.BertNLClassifierOptions(base_options=base)
+            )
+        else:
+            classifier = text.NLClassifier.create_from_options(
+                text.NLClassifierOptions(base_options=base)
+            )
+    except Exception as exc:
+        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
+    results = []
+    try:
+        for sentence in texts:
+            results.append({"heads": heads_of(classifier.classify(sentence))})
+    except Exception as exc:
+        return {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
+    return {"texts": results}
+
+
 def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
     """Every detection of ``ObjectDetector`` (max_results -1): box, categories, exact scores."""
     options = vision.ObjectDetectorOptions(
@@ -162,7 +186,12 @@ MARKER = "@@tflite-metadata-result@@"
 def main() -> None:
     with open(sys.argv[1]) as handle:
         request = json.loads(handle.read())
-    if request.get("task", "audio") == "image":
+    if request.get("task", "audio") == "text":
+        answer = {
+            path: classify_texts(path, request["kind"], request["texts"])
+            for path in request["models"]
+        }
+    elif request.get("task", "audio") == "image":
         answer = {path: classify_images(path, request["images"]) for path in request["models"]}
     elif request.get("task") == "detect":
         answer = {path: detect_images(path, request["images"]) for path in request["models"]}

@@ -95,6 +95,13 @@ def summarize(data: Any) -> list[str]:
         lines.append(
             f"input {index}: {_tensor_heading(tensor, tensor_md)}{_input_text(tensor, tensor_md)}"
         )
+        units = (tensor_md.processUnits if tensor_md is not None else None) or []
+        lines.extend("  " + line for line in _tokenizer_lines(units, data))
+    subgraph_units = (subgraph.inputProcessUnits if subgraph is not None else None) or []
+    tokenizers = _tokenizer_lines(subgraph_units, data)
+    if tokenizers:
+        lines.append("inputs:")
+        lines.extend("  " + line for line in tokenizers)
     for index, tensor in enumerate(outputs):
         tensor_md = output_metadata[index] if index < len(output_metadata) else None
         lines.append(
@@ -179,6 +186,55 @@ def _output_text(tensor: Any, tensor_md: Any) -> str:
     else:
         text = f"{name} image{over}"
     return ": " + text
+
+
+_TOKENIZERS = {
+    "RegexTokenizerOptions": "regex tokenizer",
+    "BertTokenizerOptions": "BERT (word-piece) tokenizer",
+    "SentencePieceTokenizerOptions": "SentencePiece tokenizer",
+}
+
+
+def _tokenizer_lines(units: Sequence[Any], data: Any) -> list[str]:
+    """One line per tokenizer among ``units``: its kind, pattern and files."""
+    from ..archive.associated_files import find_zip
+
+    tail = find_zip(data)
+    packed = dict(tail.sizes()) if tail is not None else {}
+
+    def describe(files: Any, what: str) -> list[str]:
+        parts = []
+        for file in files or []:
+            name = file_name(file, strict=False)
+            size = packed.get(name)
+            if size is None:
+                state = "not packed"
+            elif size > MAX_EXAMINED_FILE_SIZE or what != "vocabulary" or tail is None:
+                state = f"{size} bytes"
+            else:
+                entries = sum(1 for line in bytes(tail.read(name)).split(b"\n") if line.strip())
+                state = f"{entries} entries"
+            parts.append(f"{what} {printable(name)} ({state})")
+        return parts
+
+    lines = []
+    for unit in units:
+        kind = schema.UNIONS["ProcessUnitOptions"].member(int(unit.optionsType or 0))
+        if kind not in _TOKENIZERS:
+            continue
+        options = unit.options
+        parts = [_TOKENIZERS[kind]]
+        if options is not None and kind == "RegexTokenizerOptions":
+            pattern = options.delimRegexPattern
+            parts.append(
+                "no delimiter pattern" if pattern is None else f"delimiter {printable(pattern)!s}"
+            )
+        if options is not None and kind == "SentencePieceTokenizerOptions":
+            parts.extend(describe(options.sentencePieceModel, "model"))
+        if options is not None:
+            parts.extend(describe(options.vocabFile, "vocabulary"))
+        lines.append(", ".join(parts))
+    return lines
 
 
 def _image_text(shape: Sequence[int], properties: Any) -> str:

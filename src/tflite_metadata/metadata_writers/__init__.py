@@ -4,6 +4,7 @@ Replace ``tflite_support`` with ``tflite_metadata`` in imports::
 
     from tflite_metadata.metadata_writers import audio_classifier, metadata_info, writer_utils
     from tflite_metadata.metadata_writers import image_classifier, object_detector
+    from tflite_metadata.metadata_writers import bert_nl_classifier, nl_classifier
 
 The modules here only re-export the task modules of :mod:`tflite_metadata.tasks`.
 Each is imported when first used (tflite-support imports them all with the
@@ -17,10 +18,12 @@ from typing import Any
 
 __all__ = [
     "audio_classifier",
+    "bert_nl_classifier",
     "image_classifier",
     "image_segmenter",
     "metadata_info",
     "metadata_writer",
+    "nl_classifier",
     "object_detector",
     "writer_utils",
 ]

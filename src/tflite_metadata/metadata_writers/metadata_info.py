@@ -10,16 +10,28 @@ from ..tasks.base import AssociatedFileMd, GeneralMd, LabelFileMd, TensorMd
 from ..tasks.classification import CategoryTensorMd, ClassificationTensorMd, ScoreCalibrationMd
 from ..tasks.image_input import InputImageTensorMd
 from ..tasks.image_segmenter import SegmentationMaskMd
+from ..tasks.text import (
+    BertInputTensorsMd,
+    BertTokenizerMd,
+    InputTextTensorMd,
+    RegexTokenizerMd,
+    SentencePieceTokenizerMd,
+)
 
 __all__ = [
     "AssociatedFileMd",
+    "BertInputTensorsMd",
+    "BertTokenizerMd",
     "CategoryTensorMd",
     "ClassificationTensorMd",
     "GeneralMd",
     "InputAudioTensorMd",
     "InputImageTensorMd",
+    "InputTextTensorMd",
     "LabelFileMd",
+    "RegexTokenizerMd",
     "ScoreCalibrationMd",
     "SegmentationMaskMd",
+    "SentencePieceTokenizerMd",
     "TensorMd",
 ]

@@ -53,6 +53,10 @@ TASKS: dict[str, TaskEntry] = {
     # Before the image classifier: a segmenter's input is an image too.
     "image-segmenter": TaskEntry("image_segmenter", "an image segmenter (ImageSegmenter)"),
     "image-classifier": TaskEntry("image_classifier", "an image classifier (ImageClassifier)"),
+    "bert-nl-classifier": TaskEntry(
+        "bert_nl_classifier", "a BERT text classifier (BertNLClassifier)"
+    ),
+    "nl-classifier": TaskEntry("nl_classifier", "a text classifier (NLClassifier)"),
 }
 
 

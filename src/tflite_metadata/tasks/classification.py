@@ -464,6 +464,11 @@ class ClassifierWriter(MetadataWriter):
         raise NotImplementedError  # pragma: no cover - every task writer overrides it
 
     @classmethod
+    def input_associated_files(cls, input_md: TensorMd) -> list[AssociatedFileSource]:
+        """The files the input's description records, packed after the heads' (none here)."""
+        return []
+
+    @classmethod
     def create_from_metadata_info(  # type: ignore[override]
         cls: type[_Writer],
         model_buffer: ModelSource,
@@ -526,6 +531,7 @@ class ClassifierWriter(MetadataWriter):
         associated_files: list[AssociatedFileSource] = []
         for md in output_md_list or []:
             associated_files.extend(getattr(md, "associated_files", None) or [])
+        associated_files.extend(cls.input_associated_files(input_md))
         writer = super().create_from_metadata_info(
             model_buffer=model_buffer,
             general_md=general_md,

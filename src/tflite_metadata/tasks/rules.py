@@ -109,6 +109,7 @@ class Code(str, enum.Enum):
     # Input tensors.
     INPUT_TYPE = "input-type"
     INPUT_SHAPE = "input-shape"
+    INPUT_NAME = "input-name"
     # Audio inputs.
     AUDIO_PROPERTIES = "audio-properties"
     SAMPLE_RATE = "sample-rate"
@@ -133,6 +134,9 @@ class Code(str, enum.Enum):
     #: A calibration a consumer does not read (the detector's, not on output 2).
     CALIBRATION_IGNORED = "calibration-ignored"
     PROCESS_UNITS = "process-units"
+    # Text inputs.
+    TOKENIZER = "tokenizer"
+    VOCABULARY = "vocabulary"
     # Object detectors.
     BOUNDING_BOX = "bounding-box"
 
