@@ -42,7 +42,6 @@ from .classification import (
     merge_head_arguments,
 )
 from .image_input import (
-    IMAGE_INPUT_KEYS,
     RGB,
     InputImageTensorMd,
     add_image_arguments,
@@ -232,14 +231,8 @@ def _build_writer(
 ) -> ImageClassifierWriter:
     document = spec.table(document, "spec", _SPEC_KEYS)
     general = general_md(spec, document, _MODEL_NAME, MODEL_DESCRIPTION)
-    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
     input_md = image_input_md(
-        spec,
-        input_table,
-        get_input_tensor_types(model),
-        INPUT_NAME,
-        INPUT_DESCRIPTION,
-        "image classifier",
+        model, spec, document, INPUT_NAME, INPUT_DESCRIPTION, "image classifier"
     )
     heads = heads_from_spec(model, spec, document, base, OUTPUT_NAME, OUTPUT_DESCRIPTION)
     return ImageClassifierWriter.create_from_metadata_info_for_multihead(

@@ -20,6 +20,7 @@ from typing import Any, Optional
 
 from ..errors import MetadataValidationError, UsageError
 from ..format import metadata_schema as schema
+from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
 from .base import UINT8_MAX, UINT8_MIN, TensorMd, enum_value, is_finite_real
@@ -37,6 +38,7 @@ from .rules import (
     shape_text,
 )
 from .spec import Spec, json_type
+from .writer_utils import get_input_tensor_types
 
 __all__ = [
     "COLOR_SPACES",
@@ -619,19 +621,21 @@ def merge_image_arguments(args: argparse.Namespace, document: dict[str, Any]) ->
 
 
 def image_input_md(
+    model: BufferLike,
     spec: Spec,
-    input_table: dict[str, Any],
-    input_types: Sequence[int],
+    document: dict[str, Any],
     default_name: str,
     default_description: str,
     task: str,
 ) -> InputImageTensorMd:
-    """The image input a spec's ``input`` table describes.
+    """The image input of ``model`` that a spec document's ``input`` table describes.
 
     Raises:
         UsageError: only one of the mean and the std is given.
         MetadataValidationError: the model has no input, or a value is invalid.
     """
+    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
+    input_types = get_input_tensor_types(model)
     mean = image_spec_values(spec, input_table, "mean")
     std = image_spec_values(spec, input_table, "std")
     if (mean is None) != (std is None):

@@ -55,7 +55,6 @@ from .base import (
 )
 from .classification import label_file_md
 from .image_input import (
-    IMAGE_INPUT_KEYS,
     IMAGE_PROPERTIES,
     RGB,
     InputImageTensorMd,
@@ -585,14 +584,8 @@ def _build_writer(
 ) -> ImageSegmenterWriter:
     document = spec.table(document, "spec", _SPEC_KEYS)
     general = general_md(spec, document, _MODEL_NAME, MODEL_DESCRIPTION)
-    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
     input_md = image_input_md(
-        spec,
-        input_table,
-        get_input_tensor_types(model),
-        INPUT_NAME,
-        INPUT_DESCRIPTION,
-        "image segmenter",
+        model, spec, document, INPUT_NAME, INPUT_DESCRIPTION, "image segmenter"
     )
     table = spec.table(document.get("output", {}), "output", _OUTPUT_KEYS)
     labels = [

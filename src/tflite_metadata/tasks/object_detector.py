@@ -66,7 +66,6 @@ from .classification import (
     transformation_argument,
 )
 from .image_input import (
-    IMAGE_INPUT_KEYS,
     InputImageTensorMd,
     add_image_arguments,
     check_image_metadata,
@@ -875,14 +874,8 @@ def _build_writer(
 ) -> ObjectDetectorWriter:
     document = spec.table(document, "spec", _SPEC_KEYS)
     general = general_md(spec, document, _MODEL_NAME, _MODEL_DESCRIPTION)
-    input_table = spec.table(document.get("input", {}), "input", IMAGE_INPUT_KEYS)
     input_md = image_input_md(
-        spec,
-        input_table,
-        get_input_tensor_types(model),
-        _INPUT_NAME,
-        _INPUT_DESCRIPTION,
-        "object detector",
+        model, spec, document, _INPUT_NAME, _INPUT_DESCRIPTION, "object detector"
     )
     outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
     mds: dict[str, TensorMd] = {}
