@@ -68,7 +68,7 @@ from .classification import (
 from .image_input import (
     InputImageTensorMd,
     add_image_arguments,
-    check_image_metadata,
+    check_image_input_metadata,
     check_input_tensor,
     check_parser_version,
     has_image_properties,
@@ -552,23 +552,7 @@ def _check_model(checker: Checker) -> None:
 
 def _check_metadata(checker: Checker) -> None:
     checker.negative_scale_refused_by = BOTH
-    inputs = checker.tensor_metadata("input")
-    if not inputs:
-        checker.add(
-            Code.INPUT_COUNT,
-            "metadata",
-            f"describes 0 input tensors; {_NOUN} need 1, describing the image",
-        )
-    elif len(inputs) > 1:
-        checker.add(
-            Code.INPUT_COUNT,
-            "metadata",
-            f"describes {len(inputs)} input tensors; the Task Library needs exactly 1 "
-            "(MediaPipe reads the first)",
-            (TASK_LIBRARY,),
-        )
-    if inputs and checker.model.inputs:
-        check_image_metadata(checker, inputs[0], checker.model.inputs[0])
+    check_image_input_metadata(checker, _NOUN)
     outputs = checker.tensor_metadata("output") or []
     if len(outputs) != len(ROLES):
         checker.add(
