@@ -1,0 +1,122 @@
+"""MediaPipe metadata-writer cases as JSON, run the same way by MediaPipe's writers and ours.
+
+A case is one plain JSON value, so that the test suite (in its own environment)
+and ``mediapipe_writer_runner.py`` (in MediaPipe's) run the very same calls:
+
+    {"model": PATH,
+     "factory": ["metadata_writer", "MetadataWriter", "create"],   # module, class, method
+     "args": [...], "kwargs": {...},                               # after the model buffer
+     "calls": [["add_image_input", [args], {kwargs}], ...]}        # builder methods, chained
+
+Argument values are JSON, except tagged objects (a one-key dict whose key starts
+with ``$``), which become the writers' helper objects:
+
+* ``{"$labels": [["add", names, locale, exported] | ["add_from_file", path, locale, exported]]}``
+* ``{"$calibration": [type, [[scale, slope, offset(, min_score)] | null, ...], default]}``
+* ``{"$calibration_file": [type, path, default]}`` (``ScoreCalibration.create_from_file``)
+* ``{"$thresholding": threshold}``
+* ``{"$regex": [pattern, vocab_path]}``, ``{"$bert": vocab_path}``,
+  ``{"$sentence_piece": [model_path, vocab_path_or_null]}``
+* ``{"$order": "SCORE_LOCATION"}`` (a ``RawDetectionOutputTensorsOrder`` member)
+* ``{"$custom": [name, hex_data]}`` (a ``CustomMetadataMd`` subclass giving that data)
+
+:func:`run_case` takes the modules to use (MediaPipe's or ours) and returns what
+populating gives: the model and the JSON string ``populate()`` returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any
+
+
+def decode(value: Any, modules: Mapping[str, ModuleType]) -> Any:
+    """``value`` with its tagged objects made with ``modules``' classes."""
+    writer = modules["metadata_writer"]
+    info = modules["metadata_info"]
+    if isinstance(value, list):
+        return [decode(item, modules) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((tag, body),) = value.items()
+        if tag == "$labels":
+            labels = writer.Labels()
+            for step in body:
+                getattr(labels, step[0])(*step[1:])
+            return labels
+        if tag == "$calibration":
+            kind, rows, default = body
+            parameters = [
+                None if row is None else writer.CalibrationParameter(*row) for row in rows
+            ]
+            return writer.ScoreCalibration(kind, parameters, default)
+        if tag == "$calibration_file":
+            kind, path, default = body
+            return writer.ScoreCalibration.create_from_file(kind, path, default)
+        if tag == "$thresholding":
+            return writer.ScoreThresholding(body)
+        if tag == "$regex":
+            return writer.RegexTokenizer(*body)
+        if tag == "$bert":
+            return writer.BertTokenizer(body)
+        if tag == "$sentence_piece":
+            return writer.SentencePieceTokenizer(*body)
+        if tag == "$order":
+            return getattr(info.RawDetectionOutputTensorsOrder, body)
+        if tag == "$custom":
+            name, data = body
+            return _custom_metadata_md(modules, name, bytes.fromhex(data))
+    return {key: decode(item, modules) for key, item in value.items()}
+
+
+def _custom_metadata_md(modules: Mapping[str, ModuleType], name: str, data: bytes) -> Any:
+    info = modules["metadata_info"]
+    schema = modules["metadata_schema"]
+
+    class _Custom(info.CustomMetadataMd):  # type: ignore[misc, name-defined]
+        def create_metadata(self) -> Any:
+            custom = schema.CustomMetadataT()
+            custom.name = self.name
+            custom.data = list(data)
+            return custom
+
+    return _Custom(name)
+
+
+def run_case(case: Mapping[str, Any], modules: Mapping[str, ModuleType]) -> tuple[Any, str]:
+    """Make the case's writer, make its calls and populate: ``(model, json)``."""
+    with open(case["model"], "rb") as file:
+        model = bytearray(file.read())
+    module_name, class_name, method = case["factory"]
+    factory = getattr(getattr(modules[module_name], class_name), method)
+    args = decode(case.get("args", []), modules)
+    kwargs = decode(case.get("kwargs", {}), modules)
+    writer = factory(model, *args, **kwargs)
+    for name, call_args, call_kwargs in case.get("calls", []):
+        writer = getattr(writer, name)(*decode(call_args, modules), **decode(call_kwargs, modules))
+    result = writer.populate()
+    populated, json_text = result
+    return populated, json_text
+
+
+def summary(populated: Any, json_text: str, metadata_buffer: bytes) -> dict[str, Any]:
+    """What a populated model holds, for comparison: metadata, its JSON, the packed files."""
+    import io
+    import zipfile
+
+    files: dict[str, str] = {}
+    with zipfile.ZipFile(io.BytesIO(bytes(populated))) as archive:
+        for info in archive.infolist():
+            files[info.filename] = archive.read(info).hex()
+    return {"metadata": bytes(metadata_buffer).hex(), "json": json_text, "files": files}
+
+
+def outcome(case: Mapping[str, Any], modules: Mapping[str, ModuleType], metadata_of: Any) -> Any:
+    """:func:`summary` of the case's result, or ``{"error": ...}`` when a call raised."""
+    try:
+        populated, json_text = run_case(case, modules)
+    except Exception as exc:  # each case reports its own failure
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return summary(populated, json_text, metadata_of(populated))
