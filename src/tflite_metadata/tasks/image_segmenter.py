@@ -132,8 +132,8 @@ class SegmentationMaskMd(TensorMd):
 
     def __init__(
         self,
-        name: Optional[str] = OUTPUT_NAME,
-        description: Optional[str] = OUTPUT_DESCRIPTION,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
         label_files: Optional[list[LabelFileMd]] = None,
         tensor_name: Optional[str] = None,
     ) -> None:
