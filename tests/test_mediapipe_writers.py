@@ -898,3 +898,121 @@ def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
         ours = our_outcome(case)
         assert "error" in their_outcome and "error" in ours, (case, ours, their_outcome)
         assert ours["error"].split(":")[0].endswith("Error"), ours
+
+
+# -- consumers: MediaPipe Tasks on the models both writers write ----------------------------------
+
+_TEXTS = [
+    "This movie was wonderful, the best I have seen this year!",
+    "boring, too long and badly acted",
+    "the movie the movie the movie",
+]
+_BERT_VOCAB = b"[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\nmovie\nwas\ngood\nbad\nbest\nboring\n##s\n"
+
+
+def _consumer_cases(folder: Path) -> dict[str, tuple[str, dict[str, Any]]]:
+    """name -> (the runner's task, the case): classifiers both writers describe."""
+    folder.mkdir()
+    cases: dict[str, tuple[str, dict[str, Any]]] = {}
+    create_image = ["image_classifier", "MetadataWriter", "create"]
+    labels = {"$labels": [["add", ["a", "b", "c", "d", "e"]], ["add", list("ABCDE"), "fr"]]}
+    for input_type in ("float32", "uint8"):
+        model = folder / f"image_{input_type}.tflite"
+        model.write_bytes(
+            build_image_classifier(height=32, width=32, classes=5, input_type=input_type)
+        )
+        args: list[Any] = [[127.5], [127.5], labels]
+        cases[f"image {input_type}"] = (
+            "image",
+            {"model": str(model), "factory": create_image, "args": args},
+        )
+    rows = [[1.0, 3.0, -1.0], [0.9, 2.0, 0.5, 0.1], None, [1.0, 1.0, 0.0], [0.5, 4.0, -2.0]]
+    calibrated = [[127.5], [127.5], labels, {"$calibration": [0, rows, 0.05]}]
+    cases["image calibrated"] = (
+        "image",
+        {"model": cases["image float32"][1]["model"], "factory": create_image, "args": calibrated},
+    )
+    movie = shared(TFLITE_SUPPORT / "nl_classifier" / "movie_review.tflite")
+    regex = {"$regex": [r"[^\w\']+", str(shared(GOLDENS / "regex_vocab.txt"))]}
+    text_labels = {"$labels": [["add_from_file", str(shared(GOLDENS / "movie_review_labels.txt"))]]}
+    cases["regex"] = (
+        "text",
+        {
+            "model": str(movie),
+            "factory": ["text_classifier", "MetadataWriter", "create_for_regex_model"],
+            "args": [regex, text_labels],
+        },
+    )
+    bert = folder / "bert.tflite"
+    bert.write_bytes(build_bert_classifier(seq_len=16, classes=2))
+    vocab = folder / "vocab.txt"
+    vocab.write_bytes(_BERT_VOCAB)
+    sp_model = shared(TFLITE_SUPPORT / "bert_nl_classifier" / "sentencepiece.model")
+    bert_labels = {"$labels": [["add", ["negative", "positive"]]]}
+    create_bert = ["text_classifier", "MetadataWriter", "create_for_bert_model"]
+    cases["bert"] = (
+        "text",
+        {"model": str(bert), "factory": create_bert, "args": [{"$bert": str(vocab)}, bert_labels]},
+    )
+    cases["sentence piece"] = (
+        "text",
+        {
+            "model": str(bert),
+            "factory": create_bert,
+            "args": [{"$sentence_piece": [str(sp_model), None]}, bert_labels],
+        },
+    )
+    return cases  # fmt: skip
+
+
+def _run_mediapipe_tasks(task: str, paths: list[Path], folder: Path) -> dict[str, Any]:
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, "the MediaPipe environment")
+    assert python is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    request: dict[str, Any] = {"task": task, "models": [str(path) for path in paths]}
+    if task == "image":
+        images = SHARED / "tflite-support" / "images"
+        request["images"] = [str(shared(images / "burger.jpg")), str(images / "cats_and_dogs.jpg")]
+    else:
+        request["texts"] = _TEXTS
+    return consumer_env.run_runner(python, "mediapipe_runner.py", request, folder, timeout=600)
+
+
+@pytest.mark.reference
+@pytest.mark.consumers
+def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Path) -> None:
+    """``ImageClassifier`` and ``TextClassifier`` (regex, BERT, SentencePiece) give identical
+    results on the models MediaPipe's writers write and on ours.
+
+    Except with a calibration of one row per class: MediaPipe's file ends with a newline,
+    one row more, and MediaPipe Tasks refuses its model; it runs ours, calibrated.
+    """
+    cases = _consumer_cases(tmp_path / "models")
+    theirs_cases, ours_paths, theirs_paths = [], {}, {}
+    for name, (_, case) in cases.items():
+        slug = name.replace(" ", "_")
+        theirs_paths[name] = tmp_path / f"mediapipe_{slug}.tflite"
+        ours_paths[name] = tmp_path / f"ours_{slug}.tflite"
+        theirs_cases.append({**case, "save": str(theirs_paths[name])})
+        outcome = our_outcome({**case, "save": str(ours_paths[name])})
+        assert "error" not in outcome, (name, outcome)
+    for name, outcome in zip(cases, consumer_env.run_mediapipe_writers(theirs_cases, tmp_path)):
+        assert "error" not in outcome, (name, outcome)
+    answers: dict[str, Any] = {}
+    for task in ("image", "text"):
+        names = [name for name, (kind, _) in cases.items() if kind == task]
+        paths = [path for name in names for path in (ours_paths[name], theirs_paths[name])]
+        answers.update(_run_mediapipe_tasks(task, paths, tmp_path / task))
+    for name, (task, _) in cases.items():
+        ours, theirs = answers[str(ours_paths[name])], answers[str(theirs_paths[name])]
+        results = "images" if task == "image" else "texts"
+        assert results in ours, (name, ours)
+        if name == "image calibrated":
+            assert "sigmoids" in theirs.get("error", ""), theirs
+            uncalibrated = answers[str(ours_paths["image float32"])]
+            assert ours[results] != uncalibrated[results]
+            continue
+        assert ours == theirs, name
+        heads = [result["heads"][0]["categories"] for result in ours[results]]
+        assert len({json.dumps(head) for head in heads}) > 1, name  # the input counts

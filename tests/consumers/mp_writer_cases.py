@@ -6,7 +6,8 @@ and ``mediapipe_writer_runner.py`` (in MediaPipe's) run the very same calls:
     {"model": PATH,
      "factory": ["metadata_writer", "MetadataWriter", "create"],   # module, class, method
      "args": [...], "kwargs": {...},                               # after the model buffer
-     "calls": [["add_image_input", [args], {kwargs}], ...]}        # builder methods, chained
+     "calls": [["add_image_input", [args], {kwargs}], ...],        # builder methods, chained
+     "save": PATH}                                                 # optional: write the model
 
 Argument values are JSON, except tagged objects (a one-key dict whose key starts
 with ``$``), which become the writers' helper objects:
@@ -132,4 +133,7 @@ def outcome(case: Mapping[str, Any], modules: Mapping[str, ModuleType], metadata
         populated, json_text = run_case(case, modules)
     except Exception as exc:  # each case reports its own failure
         return {"error": f"{type(exc).__name__}: {exc}"}
+    if case.get("save"):  # the populated model, for the consumers
+        with open(case["save"], "wb") as file:
+            file.write(bytes(populated))
     return summary(populated, json_text, metadata_of(populated))
