@@ -586,6 +586,89 @@ def test_convert_to_json_with_custom_metadata_schema(tmp_path: Path) -> None:
         mp_metadata.convert_to_json(buffer, {"X": str(schema)})
 
 
+def _hostile_value(rng: random.Random) -> Any:
+    w = metadata_writer
+    return rng.choice(
+        [
+            None, 0, -1, 2**40, float("nan"), float("inf"), "", "x", "../../x", "/tmp/abs",
+            b"bytes", [], [None], [1, "a"], ["a", None], {}, {"a": 1}, object(),
+            [float("nan")], [[1, 2, 3]], (1.0,), True, ["a\nb"],
+            w.Labels().add(["a", "b", "c"]),
+            w.ScoreCalibration(0, [w.CalibrationParameter(1, 2, 3)] * 3),
+            w.ScoreCalibration(99, None),  # type: ignore[arg-type]
+            w.ScoreCalibration(0, [w.CalibrationParameter(None, 2, 3)]),  # type: ignore[arg-type]
+            w.ScoreCalibration(0, [w.CalibrationParameter(float("nan"), 2, 3)]),
+            w.ScoreThresholding(float("nan")), w.ScoreThresholding("x"),  # type: ignore[arg-type]
+            w.RegexTokenizer(5, "v"),  # type: ignore[arg-type]
+            w.RegexTokenizer("x", "/nonexistent/vocab.txt"),
+            w.BertTokenizer(None),  # type: ignore[arg-type]
+            w.SentencePieceTokenizer(3),  # type: ignore[arg-type]
+            metadata_info.RawDetectionOutputTensorsOrder.SCORE_LOCATION,
+            w.LabelItem("a", None),  # type: ignore[arg-type]
+            [w.LabelItem("a", [1])],  # type: ignore[list-item]
+        ]
+    )  # fmt: skip
+
+
+_BUILDER_METHODS = [
+    "add_general_info", "add_feature_input", "add_image_input", "add_regex_text_input",
+    "add_bert_text_input", "add_classification_output", "add_detection_output",
+    "add_raw_detection_output", "add_segmentation_output", "add_feature_output",
+    "add_custom_metadata",
+]  # fmt: skip
+
+
+def test_hostile_arguments_give_metadata_errors() -> None:
+    """500 seeded calls of the builder and task writers with hostile arguments.
+
+    Each either works or raises a ``MetadataError`` (a ``ValueError``); only a call
+    with the wrong number of arguments is a ``TypeError``. Nothing is written to disk.
+    """
+    from tflite_metadata.errors import MetadataError
+
+    models = [
+        bytes(build_image_classifier(height=4, width=4, classes=3)),
+        bytes(build_bert_classifier()),
+        bytes(
+            build_detector_outputs(
+                outputs=[("a", (1, 10, 4), "float32"), ("b", (1, 10, 3), "float32")]
+            )
+        ),
+    ]
+    rng = random.Random(12)
+    worked = refused = 0
+    for _ in range(500):
+        choice = rng.random()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if choice < 0.15:
+                    model = rng.choice([*models, _hostile_value(rng)])
+                    values = [_hostile_value(rng) for _ in range(4)]
+                    writer: Any = image_classifier.MetadataWriter.create(model, *values)
+                elif choice < 0.25:
+                    values = [_hostile_value(rng) for _ in range(rng.randint(2, 5))]
+                    writer = text_classifier.MetadataWriter.create_for_bert_model(
+                        rng.choice(models), *values
+                    )
+                elif choice < 0.3:
+                    writer = text_classifier.MetadataWriter.create_for_regex_model(
+                        rng.choice(models), _hostile_value(rng), _hostile_value(rng)
+                    )
+                else:
+                    writer = metadata_writer.MetadataWriter.create(rng.choice(models))
+                    for _ in range(rng.randint(1, 3)):
+                        method = getattr(writer, rng.choice(_BUILDER_METHODS))
+                        method(*[_hostile_value(rng) for _ in range(rng.randint(0, 4))])
+                writer.populate()
+            worked += 1
+        except MetadataError:
+            refused += 1
+        except TypeError as exc:
+            assert "argument" in str(exc), exc  # a call with too many or too few arguments
+    assert worked >= 1 and refused > 200, (worked, refused)
+
+
 # -- differential: MediaPipe's writers against ours ----------------------------------------------
 
 #: Seeded random cases run by both (a few subprocess calls in all).

@@ -194,6 +194,42 @@ def _plain_file_name(name: Any, what: str) -> str:
     return name
 
 
+def _require(value: Any, expected: str, attributes: tuple[str, ...], argument: str) -> None:
+    """Check that ``value`` has ``attributes`` (a helper object of this module, or alike).
+
+    Raises:
+        MetadataValidationError: it has not, naming the argument and what was given.
+    """
+    if not all(hasattr(value, attribute) for attribute in attributes):
+        raise MetadataValidationError(
+            f"{argument} should be a {expected}, but got {type(value).__name__} ({value!r})."
+        )
+
+
+def _label_names(labels: Any) -> list[str]:
+    """``labels`` as a list, checked: strings without line breaks (one label a line).
+
+    Raises:
+        MetadataValidationError: not a list of strings, or a label with a line break.
+    """
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise MetadataValidationError(
+            f"labels should be a list of strings, but got {type(labels).__name__}."
+        )
+    names = list(labels)
+    for index, label in enumerate(names):
+        if not isinstance(label, str):
+            raise MetadataValidationError(
+                f"label {index} should be a str, but got {type(label).__name__} ({label!r})."
+            )
+        if "\n" in label or "\r" in label:
+            raise MetadataValidationError(
+                f"label {index} ({label!r}) holds a line break; the label file holds one "
+                "label a line."
+            )
+    return names
+
+
 class Labels:
     """The labels of a classification tensor, one list per locale.
 
@@ -235,21 +271,7 @@ class Labels:
         """
         if not labels:
             raise MetadataValidationError("The list of labels is empty.")
-        if isinstance(labels, (str, bytes)):
-            raise MetadataValidationError(
-                f"labels should be a list of strings, but got a single {type(labels).__name__}."
-            )
-        names = list(labels)
-        for index, label in enumerate(names):
-            if not isinstance(label, str):
-                raise MetadataValidationError(
-                    f"label {index} should be a str, but got {type(label).__name__} ({label!r})."
-                )
-            if "\n" in label or "\r" in label:
-                raise MetadataValidationError(
-                    f"label {index} ({label!r}) holds a line break; the label file holds one "
-                    "label a line."
-                )
+        names = _label_names(labels)
         if not exported_filename:
             exported_filename = "labels"
             if locale:
@@ -512,6 +534,12 @@ class MetadataWriter:
         description: str = _INPUT_REGEX_TEXT_DESCRIPTION,
     ) -> MetadataWriter:
         """Describe the next input as text split by a regex tokenizer; pack its vocabulary."""
+        _require(
+            regex_tokenizer,
+            "RegexTokenizer",
+            ("delim_regex_pattern", "vocab_file_path"),
+            "regex_tokenizer",
+        )
         tokenizer_md = RegexTokenizerMd(
             delim_regex_pattern=regex_tokenizer.delim_regex_pattern,
             vocab_file_path=regex_tokenizer.vocab_file_path,
@@ -586,7 +614,13 @@ class MetadataWriter:
         """
         calibration_md = self._score_calibration_md(score_calibration)
         thresholding_md = None
-        if score_thresholding:
+        if score_thresholding is not None:
+            _require(
+                score_thresholding,
+                "ScoreThresholding",
+                ("global_score_threshold",),
+                "score_thresholding",
+            )
             thresholding_md = ScoreThresholdingMd(score_thresholding.global_score_threshold)
         self._output_mds.append(
             ClassificationTensorMd(
@@ -741,13 +775,23 @@ class MetadataWriter:
         return types[position]
 
     def _label_file_mds(self, labels: Optional[Labels]) -> Optional[list[LabelFileMd]]:
-        if not labels:
+        if labels is None:
+            return None
+        _require(labels, "Labels", ("labels",), "labels")
+        items = labels.labels
+        if not isinstance(items, list) or not items:
             return None
         label_files = []
-        for item in labels.labels:
+        for item in items:
+            _require(item, "LabelItem", ("filename", "names", "locale"), "a Labels item")
+            names = _label_names(item.names)
+            if item.locale is not None and not isinstance(item.locale, str):
+                raise MetadataValidationError(
+                    f"locale should be a str, but got {type(item.locale).__name__}."
+                )
             name = _plain_file_name(item.filename, "exported_filename")
             label_file = LabelFileMd(
-                name, locale=item.locale, content="\n".join(item.names).encode("utf-8")
+                name, locale=item.locale, content="\n".join(names).encode("utf-8")
             )
             self._associated_files.append(label_file)
             label_files.append(label_file)
@@ -758,6 +802,12 @@ class MetadataWriter:
     ) -> Optional[ScoreCalibrationMd]:
         if score_calibration is None:
             return None
+        _require(
+            score_calibration,
+            "ScoreCalibration",
+            ("transformation_type", "parameters", "default_score"),
+            "score_calibration",
+        )
         calibration_md = ScoreCalibrationMd(
             score_calibration.transformation_type,
             score_calibration.default_score,
