@@ -39,6 +39,7 @@ from tflite_metadata.mediapipe.metadata_writers import (
     image_classifier,
     metadata_info,
     metadata_writer,
+    object_detector,
     text_classifier,
     writer_utils,
 )
@@ -56,6 +57,7 @@ OURS = {
     "metadata_info": metadata_info,
     "metadata_schema": fb,
     "image_classifier": image_classifier,
+    "object_detector": object_detector,
     "text_classifier": text_classifier,
 }
 
@@ -355,6 +357,37 @@ def test_bert_text_classifier_goldens(golden: str, tokenizer: str, tmp_path: Pat
         ),
     )
     assert quietly_populate(writer)[1] == expected
+
+
+@pytest.mark.parametrize("calibrated", [False, True])
+def test_object_detector_goldens(calibrated: bool) -> None:
+    """MediaPipe's object detector test, on tflite-support's SSD MobileNet v1 (the same model)."""
+    data = TFLITE_SUPPORT / "object_detector"
+    model = shared(data / "ssd_mobilenet_v1.tflite").read_bytes()
+    calibration = None
+    calibration_file = data / "score_calibration.csv"
+    if calibrated:
+        calibration = metadata_writer.ScoreCalibration.create_from_file(
+            fb.ScoreTransformationType.INVERSE_LOGISTIC, str(shared(calibration_file)), 0.2
+        )
+    writer = object_detector.MetadataWriter.create_for_models_with_nms(
+        model,
+        [127.5],
+        [127.5],
+        labels=metadata_writer.Labels().add_from_file(str(shared(GOLDENS / "labelmap.txt"))),
+        score_calibration=calibration,
+    )
+    populated, metadata_json = quietly_populate(writer)
+    golden = (
+        "coco_ssd_mobilenet_v1_score_calibration" if calibrated else "ssd_mobilenet_v1_no_metadata"
+    )
+    # MediaPipe's detector writer gives json.dumps(indent=2) of the JSON (it asks
+    # convert_to_json to decode its custom metadata); its test strips the golden.
+    assert metadata_json == shared(GOLDENS / f"{golden}.json").read_text().strip()
+    if calibrated:
+        displayer = mp_metadata.MetadataDisplayer.with_model_buffer(populated)
+        packed = displayer.get_associated_file_buffer("score_calibration.txt")
+        assert packed + b"\n" == calibration_file.read_bytes()
 
 
 def test_builder_example_json() -> None:
@@ -872,8 +905,23 @@ def _builder_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any
 def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
     files = _Files(folder / f"case{index}", rng)
     files.folder.mkdir()
-    kind = rng.choice(["image", "regex", "bert"])
-    if kind == "image":
+    kind = rng.choice(["image", "regex", "bert", "detector"])
+    if kind == "detector":
+        classes = rng.randint(1, 5)
+        model = build_detector_outputs(
+            outputs=[
+                ("boxes", (1, 10, 4), "float32"),
+                ("classes", (1, 10), "float32"),
+                ("scores", (1, 10), "float32"),
+                ("count", (1,), "float32"),
+            ],
+            input_type=rng.choice(["uint8", "float32"]),
+        )
+        args: list[Any] = [[127.5], [127.5], files.labels(classes)]
+        if rng.random() < 0.5:
+            args.append(files.calibration(classes))
+        factory = ["object_detector", "MetadataWriter", "create_for_models_with_nms"]
+    elif kind == "image":
         classes = rng.randint(1, 6)
         model = build_image_classifier(
             height=4,
@@ -882,7 +930,7 @@ def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
             input_type=rng.choice(["float32", "uint8"]),
             output_type=rng.choice(["float32", "uint8"]),
         )
-        args: list[Any] = [[127.5], [127.5], files.labels(classes)]
+        args = [[127.5], [127.5], files.labels(classes)]
         if rng.random() < 0.5:
             args.append(files.calibration(classes))
         factory = ["image_classifier", "MetadataWriter", "create"]
@@ -1045,6 +1093,28 @@ def _consumer_cases(folder: Path) -> dict[str, tuple[str, dict[str, Any]]]:
             "args": [{"$sentence_piece": [str(sp_model), None]}, bert_labels],
         },
     )
+    ssd = shared(TFLITE_SUPPORT / "object_detector" / "ssd_mobilenet_v1.tflite")
+    labelmap = {"$labels": [["add_from_file", str(shared(GOLDENS / "labelmap.txt"))]]}
+    calibration = {
+        "$calibration_file": [
+            2,
+            str(shared(TFLITE_SUPPORT / "object_detector" / "score_calibration.csv")),
+            0.2,
+        ]
+    }
+    create_detector = ["object_detector", "MetadataWriter", "create_for_models_with_nms"]
+    cases["ssd"] = (
+        "detect",
+        {"model": str(ssd), "factory": create_detector, "args": [[127.5], [127.5], labelmap]},
+    )
+    cases["ssd calibrated"] = (
+        "detect",
+        {
+            "model": str(ssd),
+            "factory": create_detector,
+            "args": [[127.5], [127.5], labelmap, calibration],
+        },
+    )
     return cases  # fmt: skip
 
 
@@ -1054,7 +1124,7 @@ def _run_mediapipe_tasks(task: str, paths: list[Path], folder: Path) -> dict[str
     assert python is not None
     folder.mkdir(parents=True, exist_ok=True)
     request: dict[str, Any] = {"task": task, "models": [str(path) for path in paths]}
-    if task == "image":
+    if task in ("image", "detect"):
         images = SHARED / "tflite-support" / "images"
         request["images"] = [str(shared(images / "burger.jpg")), str(images / "cats_and_dogs.jpg")]
     else:
@@ -1065,7 +1135,8 @@ def _run_mediapipe_tasks(task: str, paths: list[Path], folder: Path) -> dict[str
 @pytest.mark.reference
 @pytest.mark.consumers
 def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Path) -> None:
-    """``ImageClassifier`` and ``TextClassifier`` (regex, BERT, SentencePiece) give identical
+    """``ImageClassifier``, ``TextClassifier`` (regex, BERT, SentencePiece) and
+    ``ObjectDetector`` (SSD MobileNet v1, with and without calibration) give identical
     results on the models MediaPipe's writers write and on ours.
 
     Except with a calibration of one row per class: MediaPipe's file ends with a newline,
@@ -1083,13 +1154,13 @@ def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Pat
     for name, outcome in zip(cases, consumer_env.run_mediapipe_writers(theirs_cases, tmp_path)):
         assert "error" not in outcome, (name, outcome)
     answers: dict[str, Any] = {}
-    for task in ("image", "text"):
+    for task in ("image", "text", "detect"):
         names = [name for name, (kind, _) in cases.items() if kind == task]
         paths = [path for name in names for path in (ours_paths[name], theirs_paths[name])]
         answers.update(_run_mediapipe_tasks(task, paths, tmp_path / task))
     for name, (task, _) in cases.items():
         ours, theirs = answers[str(ours_paths[name])], answers[str(theirs_paths[name])]
-        results = "images" if task == "image" else "texts"
+        results = "texts" if task == "text" else "images"
         assert results in ours, (name, ours)
         if name == "image calibrated":
             assert "sigmoids" in theirs.get("error", ""), theirs
@@ -1097,5 +1168,8 @@ def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Pat
             assert ours[results] != uncalibrated[results]
             continue
         assert ours == theirs, name
-        heads = [result["heads"][0]["categories"] for result in ours[results]]
-        assert len({json.dumps(head) for head in heads}) > 1, name  # the input counts
+        if task != "detect":
+            heads = [result["heads"][0]["categories"] for result in ours[results]]
+            assert len({json.dumps(head) for head in heads}) > 1, name  # the input counts
+        else:
+            assert any(result["detections"] for result in ours[results]), name

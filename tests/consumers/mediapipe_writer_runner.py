@@ -64,6 +64,7 @@ def main() -> None:
         image_classifier,
         metadata_info,
         metadata_writer,
+        object_detector,
         text_classifier,
     )
 
@@ -72,6 +73,7 @@ def main() -> None:
         "metadata_info": metadata_info,
         "metadata_schema": metadata_schema_py_generated,
         "image_classifier": image_classifier,
+        "object_detector": object_detector,
         "text_classifier": text_classifier,
     }
     outcomes = [

@@ -52,6 +52,7 @@ from .base import (
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
+    MetadataWriterBase,
     ModelSource,
     TensorMd,
     ValueRangeMd,
@@ -100,6 +101,7 @@ __all__ = [
     "ROLES",
     "DetectionOutputTensorsMd",
     "LocationTensorMd",
+    "MediaPipeObjectDetectorWriter",
     "ObjectDetectorWriter",
     "RawDetectionOutputTensorsMd",
     "RawDetectionOutputTensorsOrder",
@@ -441,6 +443,64 @@ class RawDetectionOutputTensorsMd:
 
 def _raw_boxes_shape(shape: Sequence[int]) -> bool:
     return len(shape) == 3 and shape[2] == 4
+
+
+#: The name of MediaPipe's detector custom metadata (the SSD anchors of a model
+#: without post-processing), and the schema file MediaPipe decodes it with.
+DETECTOR_METADATA_NAME = "DETECTOR_METADATA"
+DETECTOR_SCHEMA_FILE = "object_detector_metadata_schema.fbs"
+
+
+class MediaPipeObjectDetectorWriter(MetadataWriterBase):
+    """MediaPipe's ``object_detector.MetadataWriter``, for models with post-processing.
+
+    Only ``create_for_models_with_nms`` so far: models without it need the
+    ``DETECTOR_METADATA`` custom metadata (the SSD anchors), not declared yet.
+    """
+
+    @classmethod
+    def create_for_models_with_nms(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Any,
+        score_calibration: Optional[Any] = None,
+    ) -> MediaPipeObjectDetectorWriter:
+        """A writer for a detector whose outputs come from its post-processing (NMS).
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization.
+            input_norm_std: the std of the input's normalization.
+            labels: the label map's ``Labels``.
+            score_calibration: the scores' ``ScoreCalibration``, if any.
+
+        Raises:
+            As the builder's ``add_*`` methods (four outputs are needed).
+        """
+        from .builder import MetadataWriter as Builder
+
+        writer = Builder(model_buffer)
+        writer.task = ObjectDetectorWriter.task
+        writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        writer.add_detection_output(labels, score_calibration)
+        return cls(writer)
+
+    def populate(self) -> tuple[bytes, str]:
+        """``(model, metadata_json)``; the JSON as MediaPipe's detector writer gives it.
+
+        That is ``convert_to_json`` asked to decode the ``DETECTOR_METADATA``
+        custom metadata: ``json.dumps(..., indent=2)`` of flatc's JSON.
+        """
+        from ..model.display import convert_to_json, get_metadata_buffer
+
+        populated, _ = super().populate()
+        metadata = get_metadata_buffer(populated)
+        if metadata is None:  # pragma: no cover - populate always writes metadata
+            raise MetadataValidationError("The populated model has no metadata.")
+        return populated, convert_to_json(metadata, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
 
 
 class ObjectDetectorWriter(MetadataWriter):
