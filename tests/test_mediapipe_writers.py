@@ -37,6 +37,7 @@ from tflite_metadata.format import codec
 from tflite_metadata.mediapipe import metadata as mp_metadata
 from tflite_metadata.mediapipe.metadata_writers import (
     image_classifier,
+    image_segmenter,
     metadata_info,
     metadata_writer,
     object_detector,
@@ -57,6 +58,7 @@ OURS = {
     "metadata_info": metadata_info,
     "metadata_schema": fb,
     "image_classifier": image_classifier,
+    "image_segmenter": image_segmenter,
     "object_detector": object_detector,
     "text_classifier": text_classifier,
 }
@@ -388,6 +390,31 @@ def test_object_detector_goldens(calibrated: bool) -> None:
         displayer = mp_metadata.MetadataDisplayer.with_model_buffer(populated)
         packed = displayer.get_associated_file_buffer("score_calibration.txt")
         assert packed + b"\n" == calibration_file.read_bytes()
+
+
+@pytest.mark.parametrize("with_labels", [True, False])
+def test_image_segmenter_goldens(with_labels: bool) -> None:
+    """MediaPipe's image segmenter test, on tflite-support's DeepLab v3 (the same model)."""
+    model = shared(TFLITE_SUPPORT / "image_segmenter" / "deeplabv3.tflite").read_bytes()
+    label_file = GOLDENS / "segmenter_labelmap.txt"
+    labels = None
+    if with_labels:
+        labels = metadata_writer.Labels().add_from_file(str(shared(label_file)))
+    writer = image_segmenter.MetadataWriter.create(model, [127.5], [127.5], labels=labels)
+    populated, metadata_json = quietly_populate(writer)
+    golden = "deeplabv3" if with_labels else "deeplabv3_without_labels"
+    assert metadata_json == shared(GOLDENS / f"{golden}.json").read_text().strip()
+    if with_labels:
+        displayer = mp_metadata.MetadataDisplayer.with_model_buffer(populated)
+        assert displayer.get_associated_file_buffer("labels.txt") == label_file.read_bytes()
+
+
+def test_image_segmenter_activation_is_not_supported_yet() -> None:
+    model = build_detector_outputs(outputs=[("masks", (1, 4, 4, 2), "float32")])
+    with pytest.raises(MetadataValidationError, match="SEGMENTER_METADATA"):
+        image_segmenter.MetadataWriter.create(
+            model, [127.5], [127.5], activation=image_segmenter.Activation.SIGMOID
+        )
 
 
 def test_builder_example_json() -> None:
@@ -905,8 +932,20 @@ def _builder_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any
 def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
     files = _Files(folder / f"case{index}", rng)
     files.folder.mkdir()
-    kind = rng.choice(["image", "regex", "bert", "detector"])
-    if kind == "detector":
+    args: list[Any]
+    kind = rng.choice(["image", "regex", "bert", "detector", "segmenter"])
+    if kind == "segmenter":
+        classes = rng.randint(1, 4)
+        outputs = [("masks", (1, 4, 4, classes), "float32")]
+        if rng.random() < 0.4:  # MediaPipe's selfie segmenters: a quality score first
+            outputs.insert(0, ("quality", (1,), "float32"))
+        model = build_detector_outputs(outputs=outputs, input_type="float32")
+        segmenter_args: list[Any] = [[127.5], [127.5]]
+        if rng.random() < 0.7:
+            segmenter_args.append(files.labels(classes))
+        args = segmenter_args
+        factory = ["image_segmenter", "MetadataWriter", "create"]
+    elif kind == "detector":
         classes = rng.randint(1, 5)
         model = build_detector_outputs(
             outputs=[
@@ -917,7 +956,7 @@ def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
             ],
             input_type=rng.choice(["uint8", "float32"]),
         )
-        args: list[Any] = [[127.5], [127.5], files.labels(classes)]
+        args = [[127.5], [127.5], files.labels(classes)]
         if rng.random() < 0.5:
             args.append(files.calibration(classes))
         factory = ["object_detector", "MetadataWriter", "create_for_models_with_nms"]
@@ -1115,6 +1154,18 @@ def _consumer_cases(folder: Path) -> dict[str, tuple[str, dict[str, Any]]]:
             "args": [[127.5], [127.5], labelmap, calibration],
         },
     )
+    deeplab = shared(TFLITE_SUPPORT / "image_segmenter" / "deeplabv3.tflite")
+    segmenter_labels = {
+        "$labels": [["add_from_file", str(shared(GOLDENS / "segmenter_labelmap.txt"))]]
+    }
+    cases["deeplab"] = (
+        "segment",
+        {
+            "model": str(deeplab),
+            "factory": ["image_segmenter", "MetadataWriter", "create"],
+            "args": [[127.5], [127.5], segmenter_labels],
+        },
+    )
     return cases  # fmt: skip
 
 
@@ -1124,8 +1175,10 @@ def _run_mediapipe_tasks(task: str, paths: list[Path], folder: Path) -> dict[str
     assert python is not None
     folder.mkdir(parents=True, exist_ok=True)
     request: dict[str, Any] = {"task": task, "models": [str(path) for path in paths]}
-    if task in ("image", "detect"):
-        images = SHARED / "tflite-support" / "images"
+    images = SHARED / "tflite-support" / "images"
+    if task == "segment":
+        request["images"] = [str(shared(images / "segmentation_input_rotation0.jpg"))]
+    elif task in ("image", "detect"):
         request["images"] = [str(shared(images / "burger.jpg")), str(images / "cats_and_dogs.jpg")]
     else:
         request["texts"] = _TEXTS
@@ -1136,7 +1189,8 @@ def _run_mediapipe_tasks(task: str, paths: list[Path], folder: Path) -> dict[str
 @pytest.mark.consumers
 def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Path) -> None:
     """``ImageClassifier``, ``TextClassifier`` (regex, BERT, SentencePiece) and
-    ``ObjectDetector`` (SSD MobileNet v1, with and without calibration) give identical
+    ``ObjectDetector`` (SSD MobileNet v1, with and without calibration) and
+    ``ImageSegmenter`` (DeepLab v3) give identical
     results on the models MediaPipe's writers write and on ours.
 
     Except with a calibration of one row per class: MediaPipe's file ends with a newline,
@@ -1154,7 +1208,7 @@ def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Pat
     for name, outcome in zip(cases, consumer_env.run_mediapipe_writers(theirs_cases, tmp_path)):
         assert "error" not in outcome, (name, outcome)
     answers: dict[str, Any] = {}
-    for task in ("image", "text", "detect"):
+    for task in ("image", "text", "detect", "segment"):
         names = [name for name, (kind, _) in cases.items() if kind == task]
         paths = [path for name in names for path in (ours_paths[name], theirs_paths[name])]
         answers.update(_run_mediapipe_tasks(task, paths, tmp_path / task))
@@ -1168,8 +1222,8 @@ def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Pat
             assert ours[results] != uncalibrated[results]
             continue
         assert ours == theirs, name
-        if task != "detect":
+        if task in ("image", "text"):
             heads = [result["heads"][0]["categories"] for result in ours[results]]
             assert len({json.dumps(head) for head in heads}) > 1, name  # the input counts
-        else:
+        elif task == "detect":
             assert any(result["detections"] for result in ours[results]), name

@@ -62,6 +62,7 @@ def main() -> None:
     from mediapipe.tasks.python.metadata import metadata
     from mediapipe.tasks.python.metadata.metadata_writers import (
         image_classifier,
+        image_segmenter,
         metadata_info,
         metadata_writer,
         object_detector,
@@ -73,6 +74,7 @@ def main() -> None:
         "metadata_info": metadata_info,
         "metadata_schema": metadata_schema_py_generated,
         "image_classifier": image_classifier,
+        "image_segmenter": image_segmenter,
         "object_detector": object_detector,
         "text_classifier": text_classifier,
     }

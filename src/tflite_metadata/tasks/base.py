@@ -998,10 +998,26 @@ class MetadataWriterBase:
         writer: the builder holding the task's descriptions.
     """
 
+    #: Custom metadata names and the schema files MediaPipe's task writer decodes
+    #: them with in the JSON ``populate()`` returns (the detector's, the segmenter's),
+    #: as ``(name, schema file)`` pairs; None: the builder's JSON.
+    CUSTOM_METADATA_SCHEMA: Optional[tuple[tuple[str, str], ...]] = None
+
     def __init__(self, writer: Any) -> None:
         self.writer = writer
 
     def populate(self) -> tuple[bytes, str]:
-        """``(model, metadata_json)``: the builder's ``populate()``."""
-        result: tuple[bytes, str] = self.writer.populate()
-        return result
+        """``(model, metadata_json)``: the builder's ``populate()``.
+
+        With :attr:`CUSTOM_METADATA_SCHEMA`, the JSON is MediaPipe's
+        ``convert_to_json(..., custom_metadata_schema)``: ``json.dumps(..., indent=2)``.
+        """
+        populated, metadata_json = self.writer.populate()
+        if self.CUSTOM_METADATA_SCHEMA is not None:
+            from ..model.display import convert_to_json
+
+            metadata = ModelView(populated).metadata_buffer()
+            if metadata is None:  # pragma: no cover - populate always writes metadata
+                raise MetadataValidationError("The populated model has no metadata.")
+            metadata_json = convert_to_json(metadata, dict(self.CUSTOM_METADATA_SCHEMA))
+        return populated, metadata_json

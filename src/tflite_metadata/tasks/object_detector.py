@@ -456,7 +456,11 @@ class MediaPipeObjectDetectorWriter(MetadataWriterBase):
 
     Only ``create_for_models_with_nms`` so far: models without it need the
     ``DETECTOR_METADATA`` custom metadata (the SSD anchors), not declared yet.
+    As MediaPipe's, ``populate()`` gives the JSON of ``convert_to_json`` asked to
+    decode ``DETECTOR_METADATA`` (``json.dumps(..., indent=2)``).
     """
+
+    CUSTOM_METADATA_SCHEMA = ((DETECTOR_METADATA_NAME, DETECTOR_SCHEMA_FILE),)
 
     @classmethod
     def create_for_models_with_nms(
@@ -487,20 +491,6 @@ class MediaPipeObjectDetectorWriter(MetadataWriterBase):
         writer.add_image_input(input_norm_mean, input_norm_std)
         writer.add_detection_output(labels, score_calibration)
         return cls(writer)
-
-    def populate(self) -> tuple[bytes, str]:
-        """``(model, metadata_json)``; the JSON as MediaPipe's detector writer gives it.
-
-        That is ``convert_to_json`` asked to decode the ``DETECTOR_METADATA``
-        custom metadata: ``json.dumps(..., indent=2)`` of flatc's JSON.
-        """
-        from ..model.display import convert_to_json, get_metadata_buffer
-
-        populated, _ = super().populate()
-        metadata = get_metadata_buffer(populated)
-        if metadata is None:  # pragma: no cover - populate always writes metadata
-            raise MetadataValidationError("The populated model has no metadata.")
-        return populated, convert_to_json(metadata, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
 
 
 class ObjectDetectorWriter(MetadataWriter):
