@@ -155,3 +155,14 @@ def run_mediapipe_writers(cases: list[dict[str, Any]], tmp: Path) -> list[dict[s
     )
     assert isinstance(answer, list) and len(answer) == len(cases)
     return answer
+
+
+def mediapipe_writers_interface(modules: list[str], tmp: Path) -> dict[str, Any]:
+    """The names and signatures of MediaPipe's metadata modules (``metadata_writers.X`` …)."""
+    python = mediapipe_python()
+    require(python is not None, "the MediaPipe environment")
+    extension = metadata_version_extension()
+    require(extension is not None, "tflite-support's _pywrap_metadata_version extension")
+    assert python is not None
+    request = {"extension": extension, "cases": [], "interface": modules}
+    return run_runner(python, "mediapipe_writer_runner.py", request, tmp)

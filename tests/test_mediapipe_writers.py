@@ -1227,3 +1227,82 @@ def test_mediapipe_tasks_classify_alike_with_either_writers_models(tmp_path: Pat
             assert len({json.dumps(head) for head in heads}) > 1, name  # the input counts
         elif task == "detect":
             assert any(result["detections"] for result in ours[results]), name
+
+
+# -- the interface: MediaPipe's names, signatures and defaults ------------------------------------
+
+_MODULES = [
+    "metadata",
+    "metadata_writers.metadata_writer",
+    "metadata_writers.metadata_info",
+    "metadata_writers.writer_utils",
+    "metadata_writers.image_classifier",
+    "metadata_writers.text_classifier",
+    "metadata_writers.object_detector",
+    "metadata_writers.image_segmenter",
+]
+
+#: What is not provided yet, with its members (the README says so): the detector without NMS and the
+#: segmenter's activation need their custom metadata schemas; flatc's generated
+#: ``SubGraph`` reader; a path helper for MediaPipe's own data files.
+_NOT_PROVIDED = {
+    "metadata.get_path_to_datafile",
+    "metadata_writers.writer_utils.get_subgraph",
+    "metadata_writers.object_detector.FixedAnchor",
+    "metadata_writers.object_detector.FixedAnchorsSchema",
+    "metadata_writers.object_detector.SsdAnchorsOptions",
+    "metadata_writers.object_detector.TensorsDecodingOptions",
+    "metadata_writers.object_detector.ObjectDetectorOptionsMd",
+    "metadata_writers.object_detector.MetadataWriter.create_for_models_without_nms",
+    "metadata_writers.image_segmenter.ImageSegmenterOptionsMd",
+}
+
+
+def _extends(ours: list[Any], theirs: list[Any]) -> bool:
+    """Whether ``ours`` takes every call ``theirs`` takes, with the same defaults.
+
+    The same parameters in the same order and kinds, with MediaPipe's defaults
+    (a parameter MediaPipe requires may be optional here: ``LabelFileMd(labels=…)``
+    needs no path), then optional parameters only.
+    """
+    if len(ours) < len(theirs):
+        return False
+    for (name, kind, default), (their_name, their_kind, their_default) in zip(ours, theirs):
+        if (name, kind) != (their_name, their_kind):
+            return False
+        if their_default is not None and default != their_default:
+            return False
+    return all(
+        default is not None or kind == "VAR_KEYWORD" for _, kind, default in ours[len(theirs) :]
+    )
+
+
+@pytest.mark.reference
+@pytest.mark.consumers
+def test_interface_is_mediapipes(tmp_path: Path) -> None:
+    """Every public name of MediaPipe's modules is here, with its parameters and defaults.
+
+    Ours may add optional parameters after MediaPipe's (in-memory ``content`` …).
+    """
+    import importlib
+
+    theirs = consumer_env.mediapipe_writers_interface(_MODULES, tmp_path)
+    compared = 0
+    for module in _MODULES:
+        ours = mp_writer_cases.interface(
+            importlib.import_module(f"tflite_metadata.mediapipe.{module}"), list(theirs[module])
+        )
+        for name, expected in theirs[module].items():
+            found = ours[name]
+            if {f"{module}.{name}", f"{module}.{name.split('.')[0]}"} & _NOT_PROVIDED:
+                assert found == "missing", f"{module}.{name} is provided now: update the test"
+                continue
+            compared += 1
+            assert found != "missing", f"{module}.{name} is missing"
+            if isinstance(expected, list) and expected and expected[0] == "member":
+                assert found == expected, f"{module}.{name}"
+            elif isinstance(expected, list):
+                assert isinstance(found, list) and _extends(found, expected), (
+                    f"{module}.{name}: {found} is not MediaPipe's {expected}"
+                )
+    assert compared > 80, compared

@@ -6,7 +6,9 @@ Run with the MediaPipe environment's Python:
 
 The request holds ``extension``, the path of tflite-support's
 ``_pywrap_metadata_version`` extension, and ``cases`` (see ``mp_writer_cases.py``).
-The answer is one JSON line on stdout, after a marker: one outcome per case.
+The answer is one JSON line on stdout, after a marker: one outcome per case (or,
+for a request with ``interface``, a list of module names, those modules' names and
+signatures: see ``mp_writer_cases.interface``).
 
 The published mediapipe wheel cannot import its metadata writers: their
 ``mediapipe.tasks.cc.metadata.python._pywrap_metadata_version`` extension is
@@ -78,6 +80,16 @@ def main() -> None:
         "object_detector": object_detector,
         "text_classifier": text_classifier,
     }
+    if request.get("interface"):  # the modules' names and signatures instead
+        import importlib
+
+        prefix = "mediapipe.tasks.python.metadata."
+        answer = {
+            name: mp_writer_cases.interface(importlib.import_module(prefix + name))
+            for name in request["interface"]
+        }
+        print(MARKER + json.dumps(answer), flush=True)
+        return
     outcomes = [
         mp_writer_cases.outcome(case, modules, metadata.get_metadata_buffer)
         for case in request["cases"]

@@ -137,3 +137,62 @@ def outcome(case: Mapping[str, Any], modules: Mapping[str, ModuleType], metadata
         with open(case["save"], "wb") as file:
             file.write(bytes(populated))
     return summary(populated, json_text, metadata_of(populated))
+
+
+# -- the public interface, to compare names, signatures and defaults ---------------------------
+
+
+def _parameters(function: Any) -> Any:
+    """``[[name, kind, repr(default)], ...]`` of a callable, None when it has no signature."""
+    import inspect
+
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    return [
+        [p.name, p.kind.name, None if p.default is p.empty else repr(p.default)]
+        for p in signature.parameters.values()
+        if p.name not in ("self", "cls")
+    ]
+
+
+def interface(module: ModuleType, names: Any = None) -> dict[str, Any]:
+    """The signatures of a module's public functions, classes and their methods.
+
+    With ``names`` (another module's interface), those names, looked up here;
+    else the names the module defines itself. A name the module lacks maps to
+    ``"missing"``.
+    """
+    import enum
+    import inspect
+
+    if names is None:
+        names = []
+        for name, value in vars(module).items():
+            if name.startswith("_") or getattr(value, "__module__", None) != module.__name__:
+                continue
+            names.append(name)
+            if inspect.isclass(value) and not issubclass(value, enum.Enum):
+                for member, attribute in vars(value).items():
+                    function = getattr(attribute, "__func__", attribute)
+                    if callable(function) and (member == "__init__" or not member.startswith("_")):
+                        names.append(f"{name}.{member}")
+            elif inspect.isclass(value):
+                names.extend(f"{name}.{member.name}" for member in value)
+    table: dict[str, Any] = {}
+    for name in names:
+        value: Any = module
+        for part in name.split("."):
+            value = getattr(value, part, "missing")
+            if value == "missing":
+                break
+        if value == "missing":
+            table[name] = "missing"
+        elif isinstance(value, enum.Enum):
+            table[name] = ["member", value.value]
+        elif callable(value):
+            table[name] = _parameters(value)
+        else:
+            table[name] = repr(value)
+    return table

@@ -183,6 +183,17 @@ SEGMENTER_METADATA_NAME = "SEGMENTER_METADATA"
 SEGMENTER_SCHEMA_FILE = "image_segmenter_metadata_schema.fbs"
 
 
+def segmenter_metadata_json(metadata_buffer: BufferLike) -> str:
+    """MediaPipe's ``image_segmenter.convert_to_json``: the JSON, ``SEGMENTER_METADATA`` decoded.
+
+    Raises:
+        As :func:`tflite_metadata.model.display.convert_to_json`.
+    """
+    from ..model.display import convert_to_json
+
+    return convert_to_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA_FILE})
+
+
 class Activation(enum.Enum):
     """The activation of a segmenter's output layer (MediaPipe's ``image_segmenter.Activation``)."""
 

@@ -451,6 +451,17 @@ DETECTOR_METADATA_NAME = "DETECTOR_METADATA"
 DETECTOR_SCHEMA_FILE = "object_detector_metadata_schema.fbs"
 
 
+def detector_metadata_json(metadata_buffer: BufferLike) -> str:
+    """MediaPipe's ``object_detector.convert_to_json``: the JSON, ``DETECTOR_METADATA`` decoded.
+
+    Raises:
+        As :func:`tflite_metadata.model.display.convert_to_json`.
+    """
+    from ..model.display import convert_to_json
+
+    return convert_to_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
+
+
 class MediaPipeObjectDetectorWriter(MetadataWriterBase):
     """MediaPipe's ``object_detector.MetadataWriter``, for models with post-processing.
 
