@@ -1306,3 +1306,58 @@ def test_interface_is_mediapipes(tmp_path: Path) -> None:
                     f"{module}.{name}: {found} is not MediaPipe's {expected}"
                 )
     assert compared > 80, compared
+
+
+# -- write and show: score thresholding ------------------------------------------------------------
+
+
+def test_write_and_show_score_threshold(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--score-threshold`` (or a head's ``score_threshold``) writes MediaPipe's thresholding."""
+    from tflite_metadata.cli import main
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(build_image_classifier(height=8, width=8, classes=2))
+    labels = tmp_path / "l.txt"
+    labels.write_text("a\nb\n")
+    out = tmp_path / "o.tflite"
+    argv = ["write", "image-classifier", str(model), "-o", str(out), "--mean", "127.5"]
+    argv += ["--std", "127.5", "--labels", str(labels), "--score-threshold", "0.25"]
+    assert main(argv) == 0
+    populated = out.read_bytes()
+    buffer = mp_metadata.get_metadata_buffer(populated)
+    assert buffer is not None
+    head = codec.decode(buffer).subgraphMetadata[0].outputTensorMetadata[0]
+    assert [unit.options.globalScoreThreshold for unit in head.processUnits] == [0.25]
+    capsys.readouterr()
+    assert main(["show", str(out)]) == 0
+    assert "  score threshold: 0.25\n" in capsys.readouterr().out
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": {"mean": [127.5], "std": [127.5]}, "outputs": [
+        {"labels": ["l.txt"], "score_threshold": "high"}
+    ]}))  # fmt: skip
+    assert main(["write", "image-classifier", str(model), "-o", str(out), "--spec", str(spec)]) == 1
+    assert "outputs[0].score_threshold: expected a number" in capsys.readouterr().err
+
+
+@pytest.mark.consumers
+def test_mediapipe_tasks_apply_the_written_score_threshold(tmp_path: Path) -> None:
+    """MediaPipe Tasks drops the categories scored below the threshold the builder writes."""
+    model = build_image_classifier(height=32, width=32, classes=5)
+    paths = []
+    for threshold in (None, 0.21):
+        writer = metadata_writer.MetadataWriter.create(model).add_image_input([127.5], [127.5])
+        writer.add_classification_output(
+            metadata_writer.Labels().add(list("abcde")),
+            score_thresholding=None
+            if threshold is None
+            else metadata_writer.ScoreThresholding(threshold),
+        )
+        path = tmp_path / f"threshold_{threshold}.tflite"
+        path.write_bytes(quietly_populate(writer)[0])
+        paths.append(path)
+    answers = _run_mediapipe_tasks("image", paths, tmp_path / "run")
+    everything, kept = (answers[str(path)]["images"] for path in paths)
+    for all_of_them, above in zip(everything, kept):
+        categories = all_of_them["heads"][0]["categories"]
+        assert above["heads"][0]["categories"] == [c for c in categories if c[3] >= 0.21]
+        assert len(above["heads"][0]["categories"]) < len(categories)

@@ -742,7 +742,9 @@ def check_output_metadata(checker: Checker, *, names_required: bool = True) -> N
 TRANSFORMATIONS = dict(schema.ENUMS["ScoreTransformationType"].values)
 
 #: The keys of one head (an item of a spec's ``outputs``), of a label file, of a calibration.
-HEAD_KEYS = frozenset(("name", "description", "tensor_name", "labels", "score_calibration"))
+HEAD_KEYS = frozenset(
+    ("name", "description", "tensor_name", "labels", "score_calibration", "score_threshold")
+)
 _LABEL_KEYS = frozenset(("file", "labels", "name", "locale"))
 _CALIBRATION_KEYS = frozenset(("file", "parameters", "name", "transformation", "default_score"))
 
@@ -754,11 +756,13 @@ HEADS_SPEC_HELP = """\
                   {"file": "labels_fr.txt", "locale": "fr"},
                   {"name": "labels_de.txt", "locale": "de", "labels": ["Sprache", "Musik"]}],
        "score_calibration": {"file": "calibration.txt", "transformation": "LOG",
-                             "default_score": 0.2}}
+                             "default_score": 0.2},
+       "score_threshold": 0.3}
     ]
   }
 A calibration may give "parameters": [[scale, slope, offset(, min_score)] or null, ...]
-instead of "file" (and then "name", default score_calibration.txt).
+instead of "file" (and then "name", default score_calibration.txt). "score_threshold" is
+the score below which results are dropped (MediaPipe's score thresholding).
 """
 
 
@@ -951,6 +955,14 @@ def heads_from_spec(
             calibration = calibration_md(
                 table["score_calibration"], f"{where}.score_calibration", spec, base
             )
+        threshold = spec.number(table, "score_threshold", where)
+        thresholding = None
+        if threshold is not None:
+            if not math.isfinite(threshold):
+                spec.fail(
+                    f"{where}.score_threshold", f"expected a finite number, found {threshold}"
+                )
+            thresholding = ScoreThresholdingMd(threshold)
         output_mds.append(
             ClassificationTensorMd(
                 name=spec.text_or(table, "name", where, name if single else None),
@@ -961,6 +973,7 @@ def heads_from_spec(
                 tensor_type=output_types[position],
                 score_calibration_md=calibration,
                 tensor_name=tensor_name,
+                score_thresholding_md=thresholding,
             )
         )
     return output_mds
@@ -1002,6 +1015,15 @@ def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> No
             ("--default-score",),
             "default_score",
             {"type": score_argument, "metavar": "X", "help": "default: 0.0"},
+        ),
+        (
+            ("--score-threshold",),
+            "score_threshold",
+            {
+                "type": score_argument,
+                "metavar": "X",
+                "help": "score thresholding: results scored below X are dropped (MediaPipe)",
+            },
         ),
         (("--output-name",), "name", {"metavar": "TEXT", "help": f"default: {default_name}"}),
         (("--output-description",), "description", {"metavar": "TEXT"}),
