@@ -1341,7 +1341,8 @@ def test_write_and_show_score_threshold(tmp_path: Path, capsys: pytest.CaptureFi
 
 @pytest.mark.consumers
 def test_mediapipe_tasks_apply_the_written_score_threshold(tmp_path: Path) -> None:
-    """MediaPipe Tasks drops the categories scored below the threshold the builder writes."""
+    """MediaPipe Tasks and the Task Library drop the categories scored below the threshold
+    the builder writes."""
     model = build_image_classifier(height=32, width=32, classes=5)
     paths = []
     for threshold in (None, 0.21):
@@ -1355,9 +1356,21 @@ def test_mediapipe_tasks_apply_the_written_score_threshold(tmp_path: Path) -> No
         path = tmp_path / f"threshold_{threshold}.tflite"
         path.write_bytes(quietly_populate(writer)[0])
         paths.append(path)
-    answers = _run_mediapipe_tasks("image", paths, tmp_path / "run")
-    everything, kept = (answers[str(path)]["images"] for path in paths)
-    for all_of_them, above in zip(everything, kept):
-        categories = all_of_them["heads"][0]["categories"]
-        assert above["heads"][0]["categories"] == [c for c in categories if c[3] >= 0.21]
-        assert len(above["heads"][0]["categories"]) < len(categories)
+    reference = consumer_env.reference_python()
+    consumer_env.require(reference is not None, "the Task Library (tflite-support 0.4.4)")
+    assert reference is not None
+    request = {
+        "task": "image",
+        "models": [str(path) for path in paths],
+        "images": [str(shared(SHARED / "tflite-support" / "images" / "burger.jpg"))],
+    }
+    (tmp_path / "task_library").mkdir()
+    task_library = consumer_env.run_runner(
+        reference, "task_library_runner.py", request, tmp_path / "task_library"
+    )
+    for answers in (_run_mediapipe_tasks("image", paths, tmp_path / "run"), task_library):
+        everything, kept = (answers[str(path)]["images"] for path in paths)
+        for all_of_them, above in zip(everything, kept):
+            categories = all_of_them["heads"][0]["categories"]
+            assert above["heads"][0]["categories"] == [c for c in categories if c[3] >= 0.21]
+            assert len(above["heads"][0]["categories"]) < len(categories)
