@@ -46,7 +46,8 @@ from tflite_metadata.mediapipe.metadata_writers import (
 )
 from tflite_metadata.model.reader import ModelView
 
-sys.path.insert(0, str(consumer_env.RUNNERS))
+if str(consumer_env.RUNNERS) not in sys.path:
+    sys.path.append(str(consumer_env.RUNNERS))
 import mp_writer_cases
 
 SHARED = consumer_env.ROOT.parent / "shared" / "testdata"
