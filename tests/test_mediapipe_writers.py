@@ -610,6 +610,19 @@ def test_exported_filename_never_leaves_its_folder(name: str) -> None:
         writer.add_classification_output(labels)
 
 
+def test_a_call_that_fails_leaves_no_file_behind() -> None:
+    model = build_image_classifier(height=4, width=4, classes=2)
+    writer = metadata_writer.MetadataWriter.create(model).add_image_input([127.5], [127.5])
+    writer.add_classification_output(metadata_writer.Labels().add(["a", "b"]))
+    extra = metadata_writer.Labels().add(["c", "d"], exported_filename="extra.txt")
+    calibration = metadata_writer.ScoreCalibration(0, [None, None])
+    with pytest.raises(MetadataValidationError, match="Cannot describe output 1"):
+        writer.add_classification_output(extra, calibration)
+    populated, _ = quietly_populate(writer)
+    packed = mp_metadata.MetadataDisplayer.with_model_buffer(populated)
+    assert packed.get_packed_associated_file_list() == ["labels.txt"]
+
+
 def test_two_label_files_of_one_name_are_an_error() -> None:
     """MediaPipe packed the last file written under the name for both heads."""
     model = build_audio_classifier(input_samples=8, heads=[2, 2])

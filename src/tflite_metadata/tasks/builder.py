@@ -622,16 +622,17 @@ class MetadataWriter:
                 "score_thresholding",
             )
             thresholding_md = ScoreThresholdingMd(score_thresholding.global_score_threshold)
-        self._output_mds.append(
-            ClassificationTensorMd(
-                name=name,
-                description=description,
-                label_files=self._label_file_mds(labels),
-                tensor_type=self._tensor_type("output", len(self._output_mds)),
-                score_calibration_md=calibration_md,
-                score_thresholding_md=thresholding_md,
-            )
+        label_files = self._label_file_mds(labels)
+        output_md = ClassificationTensorMd(
+            name=name,
+            description=description,
+            label_files=label_files,
+            tensor_type=self._tensor_type("output", len(self._output_mds)),
+            score_calibration_md=calibration_md,
+            score_thresholding_md=thresholding_md,
         )
+        self._add_files(calibration_md, label_files)
+        self._output_mds.append(output_md)
         return self
 
     def add_detection_output(
@@ -651,11 +652,11 @@ class MetadataWriter:
             MetadataValidationError: the model does not have four outputs.
         """
         calibration_md = self._score_calibration_md(score_calibration)
+        label_files = self._label_file_mds(labels)
         output_mds = DetectionOutputTensorsMd(
-            self._model_buffer,
-            label_files=self._label_file_mds(labels),
-            score_calibration_md=calibration_md,
+            self._model_buffer, label_files=label_files, score_calibration_md=calibration_md
         ).output_mds
+        self._add_files(calibration_md, label_files)
         self._output_mds.extend(output_mds)
         self._output_group_mds.append(
             TensorGroupMd(name=group_name, tensor_names=[str(md.name) for md in output_mds[:3]])
@@ -680,13 +681,12 @@ class MetadataWriter:
             MetadataValidationError: the model does not have two outputs, or the
                 order is unspecified and the shapes do not tell.
         """
-        self._output_mds.extend(
-            RawDetectionOutputTensorsMd(
-                self._model_buffer,
-                label_files=self._label_file_mds(labels),
-                output_tensors_order=output_tensors_order,
-            ).output_mds
-        )
+        label_files = self._label_file_mds(labels)
+        output_mds = RawDetectionOutputTensorsMd(
+            self._model_buffer, label_files=label_files, output_tensors_order=output_tensors_order
+        ).output_mds
+        self._add_files(None, label_files)
+        self._output_mds.extend(output_mds)
         return self
 
     def add_segmentation_output(
@@ -696,11 +696,10 @@ class MetadataWriter:
         description: str = _OUTPUT_SEGMENTATION_MASKS_DESCRIPTION,
     ) -> MetadataWriter:
         """Describe the next output as segmentation masks, with the classes' labels."""
-        self._output_mds.append(
-            SegmentationMaskMd(
-                name=name, description=description, label_files=self._label_file_mds(labels)
-            )
-        )
+        label_files = self._label_file_mds(labels)
+        output_md = SegmentationMaskMd(name=name, description=description, label_files=label_files)
+        self._add_files(None, label_files)
+        self._output_mds.append(output_md)
         return self
 
     def add_feature_output(
@@ -774,6 +773,20 @@ class MetadataWriter:
             )
         return types[position]
 
+    def _add_files(
+        self,
+        calibration_md: Optional[ScoreCalibrationMd],
+        label_files: Optional[list[LabelFileMd]],
+    ) -> None:
+        """Pack an output's files: its calibration's, then its labels (MediaPipe's order).
+
+        Called once the output's description is made, so that a call that fails
+        leaves no file behind.
+        """
+        if calibration_md is not None:
+            self._associated_files.append(calibration_md.create_score_calibration_file_md())
+        self._associated_files.extend(label_files or [])
+
     def _label_file_mds(self, labels: Optional[Labels]) -> Optional[list[LabelFileMd]]:
         if labels is None:
             return None
@@ -793,7 +806,6 @@ class MetadataWriter:
             label_file = LabelFileMd(
                 name, locale=item.locale, content="\n".join(names).encode("utf-8")
             )
-            self._associated_files.append(label_file)
             label_files.append(label_file)
         return label_files
 
@@ -814,7 +826,6 @@ class MetadataWriter:
             _SCORE_CALIBATION_FILENAME,
             content=_calibration_file(score_calibration.parameters),
         )
-        self._associated_files.append(calibration_md.create_score_calibration_file_md())
         return calibration_md
 
 
