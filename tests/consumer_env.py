@@ -94,3 +94,75 @@ def run_runner(
         f"{script} gave no answer (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n"
         f"{proc.stderr[-4000:]}"
     )
+
+
+_EXTENSION = "tensorflow_lite_support.metadata.cc.python._pywrap_metadata_version"
+_extension_path: list[str | None] = []
+
+
+def metadata_version_extension() -> str | None:
+    """The file of tflite-support's ``_pywrap_metadata_version`` extension, if installed.
+
+    MediaPipe's writers need an extension of that name that its wheel lacks;
+    ``tests/consumers/mediapipe_writer_runner.py`` loads tflite-support's in its
+    place (the same function over the same schema), for the reference run only.
+    Found in this environment when it has tflite-support, else in the reference
+    environment's (without importing it).
+    """
+    if not _extension_path:
+        _extension_path.append(_find_extension())
+    return _extension_path[0]
+
+
+def _find_extension() -> str | None:
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(_EXTENSION)
+    except ImportError:
+        spec = None
+    if spec is not None and spec.origin and Path(spec.origin).is_file():
+        return spec.origin
+    python = reference_python()
+    if python is None or python == sys.executable:
+        return None
+    script = (
+        "import importlib.util as u; s = u.find_spec(" + repr(_EXTENSION) + "); "
+        "print(s.origin if s else '')"
+    )
+    try:
+        proc = subprocess.run(
+            [python, "-c", script], capture_output=True, text=True, timeout=120, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    origin = proc.stdout.strip()
+    return origin if origin and Path(origin).is_file() else None
+
+
+def run_mediapipe_writers(cases: list[dict[str, Any]], tmp: Path) -> list[dict[str, Any]]:
+    """Run metadata-writer cases through MediaPipe's own writers (skips when unavailable).
+
+    See ``tests/consumers/mp_writer_cases.py`` for the cases and the outcomes.
+    """
+    python = mediapipe_python()
+    require(python is not None, "the MediaPipe environment")
+    extension = metadata_version_extension()
+    require(extension is not None, "tflite-support's _pywrap_metadata_version extension")
+    assert python is not None
+    answer: Any = run_runner(
+        python, "mediapipe_writer_runner.py", {"extension": extension, "cases": cases}, tmp
+    )
+    assert isinstance(answer, list) and len(answer) == len(cases)
+    return answer
+
+
+def mediapipe_writers_interface(modules: list[str], tmp: Path) -> dict[str, Any]:
+    """The names and signatures of MediaPipe's metadata modules (``metadata_writers.X`` …)."""
+    python = mediapipe_python()
+    require(python is not None, "the MediaPipe environment")
+    extension = metadata_version_extension()
+    require(extension is not None, "tflite-support's _pywrap_metadata_version extension")
+    assert python is not None
+    request = {"extension": extension, "cases": [], "interface": modules}
+    return run_runner(python, "mediapipe_writer_runner.py", request, tmp)

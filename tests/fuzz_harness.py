@@ -692,6 +692,28 @@ def op_detector_writer(data: bytes, seed: Seed, workdir: Path) -> None:
     )
 
 
+def op_mediapipe_builder(data: bytes, seed: Seed, workdir: Path) -> None:
+    """MediaPipe's builder: a feature input per input, a head per output, populate, JSON."""
+    from tflite_metadata.mediapipe.metadata_writers import metadata_writer as mp_writer
+    from tflite_metadata.tasks.writer_utils import get_input_tensor_names, get_output_tensor_names
+
+    writer = mp_writer.MetadataWriter.create(data).add_general_info("fuzz", "MediaPipe's builder")
+    for _ in get_input_tensor_names(data):
+        writer.add_feature_input("input")
+    expected: dict[str, bytes] = {}
+    for index, _ in enumerate(get_output_tensor_names(data)):
+        labels = mp_writer.Labels().add(["a", "b", "c"], exported_filename=f"labels_{index}.txt")
+        expected[f"labels_{index}.txt"] = b"a\nb\nc"
+        calibration = None
+        if index == 0:
+            row = mp_writer.CalibrationParameter(1.0, 2.0, 3.0)
+            calibration = mp_writer.ScoreCalibration(0, [row, None, row], 0.2)
+            expected["score_calibration.txt"] = b"1.0,2.0,3.0\n\n1.0,2.0,3.0"
+        writer.add_classification_output(labels, calibration, mp_writer.ScoreThresholding(0.5))
+    populated, _ = writer.populate()
+    _expect_readable(populated, expected, "MediaPipe's MetadataWriter.populate")
+
+
 def op_populator(data: bytes, seed: Seed, workdir: Path) -> None:
     """MetadataPopulator over a buffer, with metadata that fits the clean seed."""
     populator = MetadataPopulator.with_model_buffer(data)
@@ -770,6 +792,7 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
     "segmenter-writer": op_segmenter_writer,
     "text-writers": op_text_writers,
     "detector-writer": op_detector_writer,
+    "mediapipe-builder": op_mediapipe_builder,
     "populator": op_populator,
     "populator-keep": op_populator_keep,
     "displayer": op_displayer,

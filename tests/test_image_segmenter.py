@@ -259,7 +259,9 @@ def test_a_second_output_is_a_feature_output_as_mediapipe_writes_it() -> None:
 
 def test_the_masks_tensor_may_be_named() -> None:
     model = build_outputs(2)
-    masks_md = info.SegmentationMaskMd(label_files=[info.LabelFileMd(labels=["a"])])
+    masks_md = info.SegmentationMaskMd(
+        "segmentation_masks", label_files=[info.LabelFileMd(labels=["a"])]
+    )
     masks_md.tensor_name = "scores_0"
     feature = info.TensorMd("score", "A score.")
     metadata_writer = compat_segmenter.MetadataWriter.create_from_metadata_info(
@@ -326,8 +328,11 @@ def test_reference_a_classification_description_as_masks(tmp_path: Path) -> None
 
 
 def test_segmentation_mask_md() -> None:
-    masks = info.SegmentationMaskMd(label_files=[info.LabelFileMd(labels=["a"])]).create_metadata()
-    assert masks.name == b"segmentation_masks" or masks.name == "segmentation_masks"
+    masks = info.SegmentationMaskMd(
+        "segmentation_masks", label_files=[info.LabelFileMd(labels=["a"])]
+    ).create_metadata()
+    assert masks.name == "segmentation_masks"
+    assert info.SegmentationMaskMd().create_metadata().name is None  # MediaPipe's default
     assert masks.content.contentProperties.colorSpace == GRAYSCALE
     assert (masks.content.range.min, masks.content.range.max) == (1, 2)
 

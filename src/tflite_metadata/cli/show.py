@@ -338,6 +338,9 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
             lines.append(f"{what} {printable(name)}{locale}: {count} labels: {shown}{more}")
     for unit in tensor_md.processUnits or []:
         options = unit.options
+        if options is not None and hasattr(options, "globalScoreThreshold"):
+            lines.append(f"score threshold: {float(options.globalScoreThreshold):g}")
+            continue
         if options is None or not hasattr(options, "scoreTransformation"):
             continue
         transformation = schema.ENUMS["ScoreTransformationType"].name_of(

@@ -7,15 +7,18 @@ zip directory are touched, so the cost does not grow with the weights.
 from __future__ import annotations
 
 import contextlib
+import json
 import mmap
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from ..archive.associated_files import ZipTail, find_zip
 from ..errors import (
     AssociatedFileError,
     InputReadError,
     MetadataValidationError,
+    MissingFileError,
 )
 from ..fileio import PathLike, open_input
 from ..format import metadata_schema as schema
@@ -37,13 +40,41 @@ def get_metadata_buffer(model_buf: BufferLike) -> bytes | None:
     return None if buffer is None else bytes(buffer)
 
 
-def convert_to_json(metadata_buffer: BufferLike) -> str:
+def convert_to_json(
+    metadata_buffer: BufferLike, custom_metadata_schema: Optional[Mapping[str, str]] = None
+) -> str:
     """The metadata as JSON, byte-identical to tflite-support's (flatc strict JSON).
+
+    Args:
+        metadata_buffer: the metadata FlatBuffer.
+        custom_metadata_schema: (MediaPipe's argument) custom metadata names
+            mapped to the schema files that decode them. When given, the JSON is
+            MediaPipe's: ``json.dumps(..., indent=2)`` of flatc's, each named custom
+            metadata decoded in place of its bytes.
 
     Raises:
         MetadataFormatError: the buffer is malformed.
+        MissingFileError: a schema file does not exist (MediaPipe's message).
+        MetadataValidationError: a named custom metadata is present: decoding it
+            with a schema file is not supported yet.
     """
-    return to_json(metadata_buffer)
+    text = to_json(metadata_buffer)
+    if not custom_metadata_schema:
+        return text
+    document = json.loads(text)
+    subgraphs = document.get("subgraph_metadata") or [{}]
+    custom = subgraphs[0].get("custom_metadata") or []
+    for name, schema_file in custom_metadata_schema.items():
+        if not any(entry.get("name") == name for entry in custom):
+            continue
+        if not os.path.exists(schema_file):
+            raise MissingFileError(f"File, '{schema_file}', does not exist.")
+        raise MetadataValidationError(
+            f"cannot decode custom metadata {name!r} with the schema file {schema_file!r}: "
+            "decoding custom metadata from a FlatBuffers schema file is not supported yet "
+            "(call convert_to_json without custom_metadata_schema to get its bytes)"
+        )
+    return json.dumps(document, indent=2)
 
 
 class MetadataDisplayer:

@@ -50,6 +50,7 @@ Interface and output are tflite-support 0.4.4's. The differences are on purpose:
 
 from __future__ import annotations
 
+import abc
 import codecs
 import collections
 import contextlib
@@ -492,6 +493,74 @@ _CONTENT_PROPERTIES_CLASSES = {
 }
 
 
+class ValueRangeMd:
+    """A container for a value range: the ``range`` of a tensor's content (as MediaPipe's).
+
+    Attributes:
+        min_value: the first dimension of the content (inclusive).
+        max_value: the last dimension of the content (inclusive).
+    """
+
+    def __init__(self, min_value: int, max_value: int) -> None:
+        self.min_value = min_value
+        self.max_value = max_value
+
+    def create_metadata(self) -> Any:
+        """Create the value range.
+
+        Returns:
+            A ``ValueRangeT`` holding ``min`` and ``max``.
+        """
+        value_range = _fb.ValueRangeT()
+        value_range.min = self.min_value
+        value_range.max = self.max_value
+        return value_range
+
+
+class TensorGroupMd:
+    """A container for a group of output tensors (``TensorGroup``, as MediaPipe's).
+
+    Attributes:
+        name: name of the group.
+        tensor_names: the names of the grouped tensors' metadata (``TensorMetadata.name``).
+    """
+
+    def __init__(
+        self, name: Optional[str] = None, tensor_names: Optional[list[str]] = None
+    ) -> None:
+        self.name = name
+        self.tensor_names = tensor_names
+
+    def create_metadata(self) -> Any:
+        """Create the tensor group.
+
+        Returns:
+            A ``TensorGroupT``.
+        """
+        group = _fb.TensorGroupT()
+        group.name = self.name
+        group.tensorNames = None if self.tensor_names is None else list(self.tensor_names)
+        return group
+
+
+class CustomMetadataMd(abc.ABC):
+    """A container for custom metadata (MediaPipe's abstract ``CustomMetadataMd``).
+
+    Subclasses implement :meth:`create_metadata`, which returns a ``CustomMetadataT``
+    named :attr:`name` whose ``data`` is their own FlatBuffer.
+
+    Attributes:
+        name: the custom metadata's name (the key its consumer finds it by).
+    """
+
+    def __init__(self, name: Optional[str] = None) -> None:
+        self.name = name
+
+    @abc.abstractmethod
+    def create_metadata(self) -> Any:
+        """Create the custom metadata (a ``CustomMetadataT``)."""
+
+
 class TensorMd:
     """A container for common tensor metadata information.
 
@@ -505,6 +574,8 @@ class TensorMd:
         tensor_name: name of the corresponding tensor in the TFLite model; when
             set, it decides which model tensor this metadata describes, whatever
             the order of the list it is given in.
+        content_range_md: the :class:`ValueRangeMd` of the content, if any
+            (MediaPipe's addition: the dimensions that hold the content).
     """
 
     def __init__(
@@ -516,6 +587,7 @@ class TensorMd:
         content_type: int = _fb.ContentProperties.FeatureProperties,
         associated_files: Optional[list[AssociatedFileMd]] = None,
         tensor_name: Optional[str] = None,
+        content_range_md: Optional[ValueRangeMd] = None,
     ) -> None:
         self.name = name
         self.description = description
@@ -524,6 +596,7 @@ class TensorMd:
         self.content_type = content_type
         self.associated_files = associated_files
         self.tensor_name = tensor_name
+        self.content_range_md = content_range_md
 
     def create_metadata(self) -> Any:
         """Create the tensor metadata.
@@ -546,6 +619,10 @@ class TensorMd:
         if class_name is not None:
             content.contentProperties = getattr(_fb, class_name)()
         content.contentPropertiesType = self.content_type
+        # getattr: subclasses made before MediaPipe's addition may not set it.
+        content_range_md = getattr(self, "content_range_md", None)
+        if content_range_md:
+            content.range = content_range_md.create_metadata()
         tensor_metadata.content = content
 
         if self.associated_files:
@@ -718,6 +795,9 @@ class MetadataWriter:
         associated_files: Optional[Sequence[AssociatedFileSource]] = None,
         input_process_units: Optional[list[Any]] = None,
         output_process_units: Optional[list[Any]] = None,
+        *,
+        output_tensor_groups: Optional[list[Any]] = None,
+        custom_metadata: Optional[list[Any]] = None,
     ) -> MetadataWriter:
         """Create a writer from object-API values (``ModelMetadataT`` …).
 
@@ -734,6 +814,8 @@ class MetadataWriter:
             associated_files: the files to pack (paths or :class:`AssociatedFileMd`).
             input_process_units: ``ProcessUnitT`` of the subgraph's inputs.
             output_process_units: ``ProcessUnitT`` of the subgraph's outputs.
+            output_tensor_groups: (keyword only) ``TensorGroupT`` of the outputs.
+            custom_metadata: (keyword only) ``CustomMetadataT`` of the subgraph.
 
         Returns:
             A writer of this class.
@@ -768,6 +850,8 @@ class MetadataWriter:
         )
         subgraph_metadata.inputProcessUnits = input_process_units
         subgraph_metadata.outputProcessUnits = output_process_units
+        subgraph_metadata.outputTensorGroups = output_tensor_groups
+        subgraph_metadata.customMetadata = custom_metadata
 
         model_metadata = (
             _fb.ModelMetadataT() if model_metadata is None else copy.copy(model_metadata)
@@ -901,3 +985,39 @@ class MetadataWriter:
         if metadata is None:  # pragma: no cover - populate always writes metadata
             raise MetadataValidationError("The populated model has no metadata.")
         return to_json(metadata)
+
+
+class MetadataWriterBase:
+    """The base of MediaPipe's task writers: a builder, ready to populate.
+
+    MediaPipe's ``metadata_writer.MetadataWriterBase``: a task writer
+    (``image_classifier.MetadataWriter`` …) fills a builder
+    (:class:`tflite_metadata.tasks.builder.MetadataWriter`) and wraps it.
+
+    Attributes:
+        writer: the builder holding the task's descriptions.
+    """
+
+    #: Custom metadata names and the schema files MediaPipe's task writer decodes
+    #: them with in the JSON ``populate()`` returns (the detector's, the segmenter's),
+    #: as ``(name, schema file)`` pairs; None: the builder's JSON.
+    CUSTOM_METADATA_SCHEMA: Optional[tuple[tuple[str, str], ...]] = None
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+
+    def populate(self) -> tuple[bytes, str]:
+        """``(model, metadata_json)``: the builder's ``populate()``.
+
+        With :attr:`CUSTOM_METADATA_SCHEMA`, the JSON is MediaPipe's
+        ``convert_to_json(..., custom_metadata_schema)``: ``json.dumps(..., indent=2)``.
+        """
+        populated, metadata_json = self.writer.populate()
+        if self.CUSTOM_METADATA_SCHEMA is not None:
+            from ..model.display import convert_to_json
+
+            metadata = ModelView(populated).metadata_buffer()
+            if metadata is None:  # pragma: no cover - populate always writes metadata
+                raise MetadataValidationError("The populated model has no metadata.")
+            metadata_json = convert_to_json(metadata, dict(self.CUSTOM_METADATA_SCHEMA))
+        return populated, metadata_json

@@ -42,6 +42,9 @@ from .classification import (
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted
 from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
 from .text import (
+    DEFAULT_ID_NAME,
+    DEFAULT_MASK_NAME,
+    DEFAULT_SEGMENT_ID_NAME,
     BertInputTensorsMd,
     BertTokenizer,
     BertTokenizerMd,
@@ -63,14 +66,11 @@ __all__ = [
     "BertNLClassifierWriter",
 ]
 
-# tflite-support's names and descriptions, and Model Maker's tensor names.
+# tflite-support's names and descriptions (Model Maker's tensor names are in .text).
 MODEL_NAME = "BertNLClassifier"
 MODEL_DESCRIPTION = "Classify the input text into a set of known categories."
 OUTPUT_NAME = "probability"
 OUTPUT_DESCRIPTION = "Probabilities of the labels respectively."
-DEFAULT_ID_NAME = "serving_default_input_word_ids:0"
-DEFAULT_MASK_NAME = "serving_default_input_mask:0"
-DEFAULT_SEGMENT_ID_NAME = "serving_default_input_type_ids:0"
 
 _UNITS = schema.UNIONS["ProcessUnitOptions"]
 BERT_TOKENIZER_UNIT = _UNITS.type_of("BertTokenizerOptions")

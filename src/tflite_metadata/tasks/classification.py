@@ -46,6 +46,7 @@ from .base import (
     MetadataWriter,
     ModelSource,
     TensorMd,
+    ValueRangeMd,
     check_path,
     content_bytes,
     decode_utf8,
@@ -337,6 +338,44 @@ class ScoreCalibrationMd:
         )
 
 
+class ScoreThresholdingMd:
+    """A container for score thresholding metadata information (MediaPipe's).
+
+    Args:
+        global_score_threshold: the recommended threshold below which results
+            are low-confidence and should be filtered out.
+
+    Raises:
+        MetadataValidationError: the threshold is not a finite number.
+    """
+
+    def __init__(self, global_score_threshold: float) -> None:
+        if not is_finite_real(global_score_threshold):
+            raise MetadataValidationError(
+                "global_score_threshold should be a finite number, but got "
+                f"{global_score_threshold!r}."
+            )
+        self._global_score_threshold = global_score_threshold
+
+    @property
+    def global_score_threshold(self) -> float:
+        """The threshold."""
+        return self._global_score_threshold
+
+    def create_metadata(self) -> Any:
+        """Create the score thresholding process unit.
+
+        Returns:
+            A ``ProcessUnitT`` holding ``ScoreThresholdingOptions``.
+        """
+        score_thresholding = _fb.ProcessUnitT()
+        score_thresholding.optionsType = _fb.ProcessUnitOptions.ScoreThresholdingOptions
+        options = _fb.ScoreThresholdingOptionsT()
+        options.globalScoreThreshold = self._global_score_threshold
+        score_thresholding.options = options
+        return score_thresholding
+
+
 class ClassificationTensorMd(TensorMd):
     """A container for the classification tensor metadata information.
 
@@ -347,6 +386,8 @@ class ClassificationTensorMd(TensorMd):
 
     Attributes:
         score_calibration_md: the :class:`ScoreCalibrationMd`, if any.
+        score_thresholding_md: the :class:`ScoreThresholdingMd`, if any (MediaPipe's
+            addition; its process unit follows the calibration's).
         (and those of :class:`TensorMd`)
 
     Args:
@@ -356,6 +397,8 @@ class ClassificationTensorMd(TensorMd):
         tensor_type: the TFLite ``TensorType`` of the tensor.
         score_calibration_md: the score calibration, if any.
         tensor_name: name of the corresponding tensor in the model (see :class:`TensorMd`).
+        score_thresholding_md: the score thresholding, if any (MediaPipe's).
+        content_range_md: the content's :class:`ValueRangeMd`, if any (MediaPipe's).
     """
 
     _MIN_FLOAT = 0.0
@@ -369,8 +412,11 @@ class ClassificationTensorMd(TensorMd):
         tensor_type: Optional[int] = None,
         score_calibration_md: Optional[ScoreCalibrationMd] = None,
         tensor_name: Optional[str] = None,
+        score_thresholding_md: Optional[ScoreThresholdingMd] = None,
+        content_range_md: Optional[ValueRangeMd] = None,
     ) -> None:
         self.score_calibration_md = score_calibration_md
+        self.score_thresholding_md = score_thresholding_md
         min_values: Optional[list[float]]
         max_values: Optional[list[float]]
         if tensor_type is None or isinstance(tensor_type, bool):
@@ -394,17 +440,25 @@ class ClassificationTensorMd(TensorMd):
             _fb.ContentProperties.FeatureProperties,
             associated_files,
             tensor_name,
+            content_range_md,
         )
 
     def create_metadata(self) -> Any:
         """Create the classification tensor metadata.
 
         Returns:
-            A ``TensorMetadataT``; with a score calibration, its process unit too.
+            A ``TensorMetadataT``; with a score calibration and a score
+            thresholding, their process units too, in this order.
         """
         tensor_metadata = super().create_metadata()
+        units = []
         if self.score_calibration_md:
-            tensor_metadata.processUnits = [self.score_calibration_md.create_metadata()]
+            units.append(self.score_calibration_md.create_metadata())
+        thresholding_md = getattr(self, "score_thresholding_md", None)
+        if thresholding_md:
+            units.append(thresholding_md.create_metadata())
+        if units:
+            tensor_metadata.processUnits = units
         return tensor_metadata
 
 
@@ -418,6 +472,7 @@ class CategoryTensorMd(TensorMd):
         name: name of the tensor metadata.
         description: description of what the tensor is.
         label_files: the :class:`LabelFileMd` of the tensor.
+        content_range_md: the content's :class:`ValueRangeMd`, if any (MediaPipe's).
     """
 
     def __init__(
@@ -425,6 +480,7 @@ class CategoryTensorMd(TensorMd):
         name: Optional[str] = None,
         description: Optional[str] = None,
         label_files: Optional[list[LabelFileMd]] = None,
+        content_range_md: Optional[ValueRangeMd] = None,
     ) -> None:
         value_label_files: Optional[list[AssociatedFileMd]] = None
         if label_files:
@@ -435,7 +491,12 @@ class CategoryTensorMd(TensorMd):
                 value_label_files.append(value_label_file)
         elif label_files is not None:
             value_label_files = []
-        super().__init__(name=name, description=description, associated_files=value_label_files)
+        super().__init__(
+            name=name,
+            description=description,
+            associated_files=value_label_files,
+            content_range_md=content_range_md,
+        )
 
 
 # -- the writer every classifier shares ----------------------------------------------------------
@@ -681,7 +742,9 @@ def check_output_metadata(checker: Checker, *, names_required: bool = True) -> N
 TRANSFORMATIONS = dict(schema.ENUMS["ScoreTransformationType"].values)
 
 #: The keys of one head (an item of a spec's ``outputs``), of a label file, of a calibration.
-HEAD_KEYS = frozenset(("name", "description", "tensor_name", "labels", "score_calibration"))
+HEAD_KEYS = frozenset(
+    ("name", "description", "tensor_name", "labels", "score_calibration", "score_threshold")
+)
 _LABEL_KEYS = frozenset(("file", "labels", "name", "locale"))
 _CALIBRATION_KEYS = frozenset(("file", "parameters", "name", "transformation", "default_score"))
 
@@ -693,11 +756,13 @@ HEADS_SPEC_HELP = """\
                   {"file": "labels_fr.txt", "locale": "fr"},
                   {"name": "labels_de.txt", "locale": "de", "labels": ["Sprache", "Musik"]}],
        "score_calibration": {"file": "calibration.txt", "transformation": "LOG",
-                             "default_score": 0.2}}
+                             "default_score": 0.2},
+       "score_threshold": 0.3}
     ]
   }
 A calibration may give "parameters": [[scale, slope, offset(, min_score)] or null, ...]
-instead of "file" (and then "name", default score_calibration.txt).
+instead of "file" (and then "name", default score_calibration.txt). "score_threshold" is
+the score below which results are dropped (MediaPipe's score thresholding).
 """
 
 
@@ -890,6 +955,14 @@ def heads_from_spec(
             calibration = calibration_md(
                 table["score_calibration"], f"{where}.score_calibration", spec, base
             )
+        threshold = spec.number(table, "score_threshold", where)
+        thresholding = None
+        if threshold is not None:
+            if not math.isfinite(threshold):
+                spec.fail(
+                    f"{where}.score_threshold", f"expected a finite number, found {threshold}"
+                )
+            thresholding = ScoreThresholdingMd(threshold)
         output_mds.append(
             ClassificationTensorMd(
                 name=spec.text_or(table, "name", where, name if single else None),
@@ -900,6 +973,7 @@ def heads_from_spec(
                 tensor_type=output_types[position],
                 score_calibration_md=calibration,
                 tensor_name=tensor_name,
+                score_thresholding_md=thresholding,
             )
         )
     return output_mds
@@ -941,6 +1015,15 @@ def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> No
             ("--default-score",),
             "default_score",
             {"type": score_argument, "metavar": "X", "help": "default: 0.0"},
+        ),
+        (
+            ("--score-threshold",),
+            "score_threshold",
+            {
+                "type": score_argument,
+                "metavar": "X",
+                "help": "score thresholding: results scored below X are dropped (MediaPipe)",
+            },
         ),
         (("--output-name",), "name", {"metavar": "TEXT", "help": f"default: {default_name}"}),
         (("--output-description",), "description", {"metavar": "TEXT"}),

@@ -30,7 +30,7 @@ from ..fileio import PathLike
 from ..format.flatbuf import BufferLike
 from ..model.reader import model_bytes
 from . import Task
-from .base import LabelFileMd, ModelSource
+from .base import LabelFileMd, MetadataWriterBase, ModelSource
 from .classification import (
     HEADS_SPEC_HELP,
     ClassifierWriter,
@@ -64,6 +64,7 @@ __all__ = [
     "OUTPUT_NAME",
     "ImageClassifierWriter",
     "InputImageTensorMd",
+    "MediaPipeImageClassifierWriter",
 ]
 
 # The names and descriptions tflite-support's image classifier writer gives; the
@@ -155,6 +156,45 @@ class ImageClassifierWriter(ClassifierWriter):
             tensor_type=input_types[0],
         )
         return cls.for_inference(model, input_md, label_file_paths, score_calibration_md)
+
+
+class MediaPipeImageClassifierWriter(MetadataWriterBase):
+    """MediaPipe's ``image_classifier.MetadataWriter``: an image classifier, one head.
+
+    It fills a builder (:class:`tflite_metadata.tasks.builder.MetadataWriter`)
+    with what MediaPipe Tasks' ``ImageClassifier`` needs.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Any,
+        score_calibration: Optional[Any] = None,
+    ) -> MediaPipeImageClassifierWriter:
+        """A writer for an image classifier.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization, one value or
+                one per channel: the input is ``(pixel - mean) / std``.
+            input_norm_std: the std, as many values as the mean.
+            labels: the output's ``Labels``.
+            score_calibration: the output's ``ScoreCalibration``, if any.
+
+        Raises:
+            As the builder's ``add_*`` methods.
+        """
+        from .builder import MetadataWriter
+
+        writer = MetadataWriter(model_buffer)
+        writer.task = ImageClassifierWriter.task
+        writer.add_general_info(_MODEL_NAME, MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        writer.add_classification_output(labels, score_calibration)
+        return cls(writer)
 
 
 # -- the consumers' rules ------------------------------------------------------------------------

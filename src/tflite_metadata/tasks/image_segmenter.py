@@ -29,6 +29,7 @@ Interface and output are tflite-support 0.4.4's. The differences are on purpose:
 from __future__ import annotations
 
 import argparse
+import enum
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +50,7 @@ from .base import (
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
+    MetadataWriterBase,
     ModelSource,
     TensorMd,
     require_attributes,
@@ -132,8 +134,8 @@ class SegmentationMaskMd(TensorMd):
 
     def __init__(
         self,
-        name: Optional[str] = OUTPUT_NAME,
-        description: Optional[str] = OUTPUT_DESCRIPTION,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
         label_files: Optional[list[LabelFileMd]] = None,
         tensor_name: Optional[str] = None,
     ) -> None:
@@ -173,6 +175,85 @@ def segmentation_masks_metadata(masks_md: Any) -> Any:
     content.range = dim_range
     metadata.content = content
     return metadata
+
+
+#: The name of MediaPipe's segmenter custom metadata (the activation), and the
+#: schema file MediaPipe decodes it with.
+SEGMENTER_METADATA_NAME = "SEGMENTER_METADATA"
+SEGMENTER_SCHEMA_FILE = "image_segmenter_metadata_schema.fbs"
+
+
+def segmenter_metadata_json(metadata_buffer: BufferLike) -> str:
+    """MediaPipe's ``image_segmenter.convert_to_json``: the JSON, ``SEGMENTER_METADATA`` decoded.
+
+    Raises:
+        As :func:`tflite_metadata.model.display.convert_to_json`.
+    """
+    from ..model.display import convert_to_json
+
+    return convert_to_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA_FILE})
+
+
+class Activation(enum.Enum):
+    """The activation of a segmenter's output layer (MediaPipe's ``image_segmenter.Activation``)."""
+
+    NONE = 0
+    SIGMOID = 1
+    SOFTMAX = 2
+
+
+class MediaPipeImageSegmenterWriter(MetadataWriterBase):
+    """MediaPipe's ``image_segmenter.MetadataWriter``: an image segmenter.
+
+    The image input, then, for a model with two outputs, the quality score
+    (a feature output) and the masks. An ``activation`` is written as
+    ``SEGMENTER_METADATA`` custom metadata, whose schema is not declared yet:
+    giving one is an error for now. As MediaPipe's, ``populate()`` gives the JSON
+    of ``convert_to_json`` asked to decode ``SEGMENTER_METADATA``
+    (``json.dumps(..., indent=2)``).
+    """
+
+    CUSTOM_METADATA_SCHEMA = ((SEGMENTER_METADATA_NAME, SEGMENTER_SCHEMA_FILE),)
+
+    @classmethod
+    def create(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Optional[Any] = None,
+        activation: Optional[Activation] = None,
+    ) -> MediaPipeImageSegmenterWriter:
+        """A writer for an image segmenter.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization.
+            input_norm_std: the std of the input's normalization.
+            labels: the classes' ``Labels``, if any.
+            activation: the output layer's :class:`Activation`; not supported yet.
+
+        Raises:
+            MetadataValidationError: an activation is given (its custom metadata
+                is not declared yet), or as the builder's ``add_*`` methods.
+        """
+        from .builder import MetadataWriter as Builder
+
+        if activation is not None:
+            raise MetadataValidationError(
+                f"activation {activation!r}: the segmenter's activation is written as "
+                f"{SEGMENTER_METADATA_NAME} custom metadata, which is not supported yet; "
+                "leave activation out"
+            )
+        model = model_bytes(model_buffer)
+        writer = Builder(model)
+        writer.task = ImageSegmenterWriter.task
+        writer.add_general_info(_MODEL_NAME, MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        if len(get_output_tensor_names(model)) == 2:
+            writer.add_feature_output(FEATURE_OUTPUT_NAME, FEATURE_OUTPUT_DESCRIPTION)
+        writer.add_segmentation_output(labels=labels)
+        return cls(writer)
 
 
 class ImageSegmenterWriter(MetadataWriter):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import enum
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,8 +52,10 @@ from .base import (
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
+    MetadataWriterBase,
     ModelSource,
     TensorMd,
+    ValueRangeMd,
     require_attributes,
 )
 from .classification import (
@@ -96,7 +99,12 @@ __all__ = [
     "BOUNDING_BOX_INDEX",
     "GROUP_NAME",
     "ROLES",
+    "DetectionOutputTensorsMd",
+    "LocationTensorMd",
+    "MediaPipeObjectDetectorWriter",
     "ObjectDetectorWriter",
+    "RawDetectionOutputTensorsMd",
+    "RawDetectionOutputTensorsOrder",
     "assign_outputs",
 ]
 
@@ -218,8 +226,8 @@ def _value_range() -> Any:
     return value_range
 
 
-def _location_metadata(md: TensorMd) -> Any:
-    metadata = md.create_metadata()
+def _bounding_box_content(value_range: Any) -> Any:
+    """The content of a location output: boxes as [top, left, bottom, right] ratios."""
     content = _fb.ContentT()
     content.contentPropertiesType = _fb.ContentProperties.BoundingBoxProperties
     properties = _fb.BoundingBoxPropertiesT()
@@ -227,8 +235,13 @@ def _location_metadata(md: TensorMd) -> Any:
     properties.type = _fb.BoundingBoxType.BOUNDARIES
     properties.coordinateType = _fb.CoordinateType.RATIO
     content.contentProperties = properties
-    content.range = _value_range()
-    metadata.content = content
+    content.range = value_range
+    return content
+
+
+def _location_metadata(md: TensorMd) -> Any:
+    metadata = md.create_metadata()
+    metadata.content = _bounding_box_content(_value_range())
     return metadata
 
 
@@ -238,6 +251,257 @@ def _ranged_metadata(md: TensorMd) -> Any:
     content.range = _value_range()
     metadata.content = content
     return metadata
+
+
+# -- MediaPipe's descriptions of detector outputs -------------------------------------------------
+
+
+class LocationTensorMd(TensorMd):
+    """A container for the detection location tensor metadata information (MediaPipe's).
+
+    Its content is ``BoundingBoxProperties``: boxes as [top, left, bottom,
+    right] ratios (``BOUNDARIES``, ``RATIO``), over the dimensions of
+    ``content_range_md`` if given.
+
+    Args:
+        name: name of the tensor metadata.
+        description: description of what the tensor is.
+        content_range_md: the content's :class:`ValueRangeMd`, if any.
+    """
+
+    def __init__(
+        self,
+        name: Optional[str] = None,
+        description: Optional[str] = None,
+        content_range_md: Optional[ValueRangeMd] = None,
+    ) -> None:
+        super().__init__(name=name, description=description, content_range_md=content_range_md)
+
+    def create_metadata(self) -> Any:
+        """Create the detection location tensor metadata."""
+        metadata = super().create_metadata()
+        value_range = self.content_range_md.create_metadata() if self.content_range_md else None
+        metadata.content = _bounding_box_content(value_range)
+        return metadata
+
+
+def _output_tensors(model: BufferLike) -> tuple[list[str], list[Any], list[int]]:
+    tensors = ModelView(model).outputs()
+    return (
+        [tensor.name for tensor in tensors],
+        [tensor.shape for tensor in tensors],
+        [tensor.index for tensor in tensors],
+    )
+
+
+class DetectionOutputTensorsMd:
+    """The four output descriptions of a detector with post-processing (MediaPipe's).
+
+    Location, category (with the label files), score (with the calibration)
+    and number of detections, each with the ``tensor_name`` of the output it
+    describes, found as :func:`assign_outputs` does: by the shapes where they
+    tell, else in tensor index order (MediaPipe's only rule).
+
+    Args:
+        model_buffer: the model (bytes, bytearray, memoryview or a path).
+        label_files: the label map's :class:`LabelFileMd` (``TENSOR_VALUE_LABELS``).
+        score_calibration_md: the score calibration, if any.
+
+    Raises:
+        MetadataValidationError: the model does not have four outputs.
+        ModelFormatError: the model cannot be read.
+    """
+
+    _LOCATION_NAME = _LOCATION_NAME
+    _LOCATION_DESCRIPTION = _LOCATION_DESCRIPTION
+    _CATRGORY_NAME = _CATEGORY_NAME
+    _CATEGORY_DESCRIPTION = _CATEGORY_DESCRIPTION
+    _SCORE_NAME = _SCORE_NAME
+    _SCORE_DESCRIPTION = _SCORE_DESCRIPTION
+    _NUMBER_NAME = _NUMBER_NAME
+    _NUMBER_DESCRIPTION = _NUMBER_DESCRIPTION
+    _CONTENT_VALUE_DIM = _CONTENT_VALUE_DIM
+
+    def __init__(
+        self,
+        model_buffer: ModelSource,
+        label_files: Optional[list[LabelFileMd]] = None,
+        score_calibration_md: Optional[ScoreCalibrationMd] = None,
+    ) -> None:
+        content_range_md = ValueRangeMd(_CONTENT_VALUE_DIM, _CONTENT_VALUE_DIM)
+        output_mds: list[TensorMd] = [
+            LocationTensorMd(_LOCATION_NAME, _LOCATION_DESCRIPTION, content_range_md),
+            CategoryTensorMd(_CATEGORY_NAME, _CATEGORY_DESCRIPTION, label_files, content_range_md),
+            ClassificationTensorMd(
+                _SCORE_NAME,
+                _SCORE_DESCRIPTION,
+                score_calibration_md=score_calibration_md,
+                content_range_md=content_range_md,
+            ),
+            TensorMd(_NUMBER_NAME, _NUMBER_DESCRIPTION),
+        ]
+        names, shapes, indices = _output_tensors(model_bytes(model_buffer))
+        for md, position in zip(output_mds, assign_outputs(names, shapes, indices)):
+            md.tensor_name = names[position]
+        self._output_mds = output_mds
+
+    @property
+    def output_mds(self) -> list[TensorMd]:
+        """Location, category, score and number of detections, in this order."""
+        return list(self._output_mds)
+
+
+class RawDetectionOutputTensorsOrder(enum.Enum):
+    """The order of the two outputs of a detector without post-processing (MediaPipe's).
+
+    ``UNSPECIFIED`` finds it from the shapes: the locations are ``[1, N, 4]``
+    (MediaPipe's writer refused it).
+    """
+
+    UNSPECIFIED = 0
+    #: The first output is the scores, the second the locations.
+    SCORE_LOCATION = 1
+    #: The first output is the locations, the second the scores.
+    LOCATION_SCORE = 2
+
+
+class RawDetectionOutputTensorsMd:
+    """The two output descriptions of a detector without post-processing (MediaPipe's).
+
+    Location and score (with the label files), each with the ``tensor_name`` of
+    the output it describes.
+
+    Args:
+        model_buffer: the model (bytes, bytearray, memoryview or a path).
+        label_files: the classes' :class:`LabelFileMd`.
+        output_tensors_order: the outputs' order; ``UNSPECIFIED`` (the default)
+            reads it from the shapes: the one ``[1, N, 4]`` output is the locations.
+
+    Raises:
+        MetadataValidationError: the model does not have two outputs, the order
+            is not a :class:`RawDetectionOutputTensorsOrder`, or it is
+            ``UNSPECIFIED`` and the shapes do not tell.
+        ModelFormatError: the model cannot be read.
+    """
+
+    _LOCATION_NAME = _LOCATION_NAME
+    _LOCATION_DESCRIPTION = _LOCATION_DESCRIPTION
+    _SCORE_NAME = _SCORE_NAME
+    _SCORE_DESCRIPTION = _SCORE_DESCRIPTION
+    _CONTENT_VALUE_DIM = _CONTENT_VALUE_DIM
+
+    def __init__(
+        self,
+        model_buffer: ModelSource,
+        label_files: Optional[list[LabelFileMd]] = None,
+        output_tensors_order: RawDetectionOutputTensorsOrder = (
+            RawDetectionOutputTensorsOrder.UNSPECIFIED
+        ),
+    ) -> None:
+        names, shapes, _ = _output_tensors(model_bytes(model_buffer))
+        location_md = LocationTensorMd(_LOCATION_NAME, _LOCATION_DESCRIPTION)
+        score_md = ClassificationTensorMd(_SCORE_NAME, _SCORE_DESCRIPTION, label_files=label_files)
+        if not isinstance(output_tensors_order, RawDetectionOutputTensorsOrder):
+            raise MetadataValidationError(
+                f"Unsupported OutputTensorsOrder value: {output_tensors_order}; expected a "
+                "RawDetectionOutputTensorsOrder."
+            )
+        if len(names) != 2:
+            raise MetadataValidationError(
+                "The size of TFLite output should be 2 (the locations and the scores of a "
+                f"detector without post-processing), but the model has {len(names)}: "
+                f"{_outputs_text(names, shapes) or 'none'}."
+            )
+        order = output_tensors_order
+        if order is RawDetectionOutputTensorsOrder.UNSPECIFIED:
+            boxes = [position for position, shape in enumerate(shapes) if _raw_boxes_shape(shape)]
+            if len(boxes) != 1:
+                raise MetadataValidationError(
+                    "Cannot tell the locations from the scores by their shapes (the locations "
+                    f"are the one output [1, N, 4]): {_outputs_text(names, shapes)}. Give "
+                    "output_tensors_order (SCORE_LOCATION or LOCATION_SCORE)."
+                )
+            order = (
+                RawDetectionOutputTensorsOrder.LOCATION_SCORE
+                if boxes[0] == 0
+                else RawDetectionOutputTensorsOrder.SCORE_LOCATION
+            )
+        output_mds: list[TensorMd] = (
+            [score_md, location_md]
+            if order is RawDetectionOutputTensorsOrder.SCORE_LOCATION
+            else [location_md, score_md]
+        )
+        for md, name in zip(output_mds, names):
+            md.tensor_name = name
+        self._output_mds = output_mds
+
+    @property
+    def output_mds(self) -> list[TensorMd]:
+        """The two descriptions, in the model's output order."""
+        return list(self._output_mds)
+
+
+def _raw_boxes_shape(shape: Sequence[int]) -> bool:
+    return len(shape) == 3 and shape[2] == 4
+
+
+#: The name of MediaPipe's detector custom metadata (the SSD anchors of a model
+#: without post-processing), and the schema file MediaPipe decodes it with.
+DETECTOR_METADATA_NAME = "DETECTOR_METADATA"
+DETECTOR_SCHEMA_FILE = "object_detector_metadata_schema.fbs"
+
+
+def detector_metadata_json(metadata_buffer: BufferLike) -> str:
+    """MediaPipe's ``object_detector.convert_to_json``: the JSON, ``DETECTOR_METADATA`` decoded.
+
+    Raises:
+        As :func:`tflite_metadata.model.display.convert_to_json`.
+    """
+    from ..model.display import convert_to_json
+
+    return convert_to_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
+
+
+class MediaPipeObjectDetectorWriter(MetadataWriterBase):
+    """MediaPipe's ``object_detector.MetadataWriter``, for models with post-processing.
+
+    Only ``create_for_models_with_nms`` so far: models without it need the
+    ``DETECTOR_METADATA`` custom metadata (the SSD anchors), not declared yet.
+    As MediaPipe's, ``populate()`` gives the JSON of ``convert_to_json`` asked to
+    decode ``DETECTOR_METADATA`` (``json.dumps(..., indent=2)``).
+    """
+
+    CUSTOM_METADATA_SCHEMA = ((DETECTOR_METADATA_NAME, DETECTOR_SCHEMA_FILE),)
+
+    @classmethod
+    def create_for_models_with_nms(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Any,
+        score_calibration: Optional[Any] = None,
+    ) -> MediaPipeObjectDetectorWriter:
+        """A writer for a detector whose outputs come from its post-processing (NMS).
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization.
+            input_norm_std: the std of the input's normalization.
+            labels: the label map's ``Labels``.
+            score_calibration: the scores' ``ScoreCalibration``, if any.
+
+        Raises:
+            As the builder's ``add_*`` methods (four outputs are needed).
+        """
+        from .builder import MetadataWriter as Builder
+
+        writer = Builder(model_buffer)
+        writer.task = ObjectDetectorWriter.task
+        writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        writer.add_detection_output(labels, score_calibration)
+        return cls(writer)
 
 
 class ObjectDetectorWriter(MetadataWriter):

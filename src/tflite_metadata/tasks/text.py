@@ -30,16 +30,23 @@ from ..errors import MetadataValidationError
 from ..fileio import PathLike
 from ..format.flatc_module import api as _fb
 from ..model.reader import model_bytes
-from .base import ModelSource, TensorMd
+from .base import MetadataWriterBase, ModelSource, TensorMd
 from .writer_utils import get_input_tensor_names, get_tokenizer_associated_files
 
 __all__ = [
     "BertInputTensorsMd",
     "BertTokenizerMd",
     "InputTextTensorMd",
+    "MediaPipeBertInputTensorsMd",
+    "MediaPipeTextClassifierWriter",
     "RegexTokenizerMd",
     "SentencePieceTokenizerMd",
 ]
+
+#: The input tensor names of BERT models made by Model Maker: the writers' defaults.
+DEFAULT_ID_NAME = "serving_default_input_word_ids:0"
+DEFAULT_MASK_NAME = "serving_default_input_mask:0"
+DEFAULT_SEGMENT_ID_NAME = "serving_default_input_type_ids:0"
 
 #: tflite-support's description of a tokenizer's vocabulary file.
 VOCAB_FILE_DESCRIPTION = "Vocabulary file to convert natural language words to embedding vectors."
@@ -346,6 +353,114 @@ class BertInputTensorsMd:
         if self._tokenizer_md:
             return get_tokenizer_associated_files(self._tokenizer_md.create_metadata().options)
         return []
+
+
+class MediaPipeBertInputTensorsMd(BertInputTensorsMd):
+    """MediaPipe's ``BertInputTensorsMd``: the three BERT inputs, by tensor name.
+
+    MediaPipe's signature (the tokenizer fifth, no custom descriptions) and its
+    :attr:`input_md`, the three descriptions with the ``tensor_name`` of the
+    input each describes; otherwise :class:`BertInputTensorsMd`.
+
+    Args:
+        model_buffer: the model (bytes, bytearray, memoryview or a path).
+        ids_name: the tensor of the token ids of the input text.
+        mask_name: the tensor of the mask: 1 for real tokens, 0 for padding.
+        segment_name: the tensor of the segment ids.
+        tokenizer_md: the tokenizer (:class:`BertTokenizerMd` or
+            :class:`SentencePieceTokenizerMd`), if any.
+
+    Raises:
+        As :class:`BertInputTensorsMd`.
+    """
+
+    def __init__(
+        self,
+        model_buffer: ModelSource,
+        ids_name: str,
+        mask_name: str,
+        segment_name: str,
+        tokenizer_md: Optional[BertTokenizer] = None,
+    ) -> None:
+        super().__init__(model_buffer, ids_name, mask_name, segment_name, tokenizer_md=tokenizer_md)
+        for md, name in zip(self._input_md, self._input_names):
+            md.tensor_name = name
+
+    @property
+    def input_md(self) -> list[TensorMd]:
+        """The ids, mask and segment ids descriptions, each with its ``tensor_name``."""
+        return list(self._input_md)
+
+
+# -- MediaPipe's text classifier writer ---------------------------------------------------------
+
+#: The model name and description MediaPipe's text classifier writer gives.
+TEXT_CLASSIFIER_NAME = "TextClassifier"
+TEXT_CLASSIFIER_DESCRIPTION = "Classify the input text into a set of known categories."
+
+
+class MediaPipeTextClassifierWriter(MetadataWriterBase):
+    """MediaPipe's ``text_classifier.MetadataWriter``: regex and BERT text classifiers.
+
+    Each method fills a builder (:class:`tflite_metadata.tasks.builder.MetadataWriter`)
+    with what MediaPipe Tasks' ``TextClassifier`` needs: the general info, the
+    text input(s) with their tokenizer, and one classification output.
+    """
+
+    @classmethod
+    def create_for_regex_model(
+        cls, model_buffer: ModelSource, regex_tokenizer: Any, labels: Any
+    ) -> MediaPipeTextClassifierWriter:
+        """A writer for a model whose one input is the ids of a regex tokenizer.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            regex_tokenizer: a ``RegexTokenizer`` (its pattern and vocabulary file).
+            labels: the output's ``Labels``.
+
+        Raises:
+            As the builder's ``add_*`` methods.
+        """
+        from .builder import MetadataWriter
+
+        writer = MetadataWriter(model_buffer)
+        writer.task = "nl-classifier"
+        writer.add_general_info(TEXT_CLASSIFIER_NAME, TEXT_CLASSIFIER_DESCRIPTION)
+        writer.add_regex_text_input(regex_tokenizer)
+        writer.add_classification_output(labels)
+        return cls(writer)
+
+    @classmethod
+    def create_for_bert_model(
+        cls,
+        model_buffer: ModelSource,
+        tokenizer: Any,
+        labels: Any,
+        ids_name: str = DEFAULT_ID_NAME,
+        mask_name: str = DEFAULT_MASK_NAME,
+        segment_name: str = DEFAULT_SEGMENT_ID_NAME,
+    ) -> MediaPipeTextClassifierWriter:
+        """A writer for a BERT model: three inputs, found by their tensor names.
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            tokenizer: a ``BertTokenizer`` or a ``SentencePieceTokenizer``.
+            labels: the output's ``Labels``.
+            ids_name: the tensor name of the token ids (default: Model Maker's).
+            mask_name: the tensor name of the mask.
+            segment_name: the tensor name of the segment ids.
+
+        Raises:
+            As the builder's ``add_*`` methods.
+        """
+        from .builder import MetadataWriter
+
+        writer = MetadataWriter(model_buffer)
+        writer.task = "bert-nl-classifier"
+        writer.add_general_info(TEXT_CLASSIFIER_NAME, TEXT_CLASSIFIER_DESCRIPTION)
+        writer.add_bert_text_input(tokenizer, ids_name, mask_name, segment_name)
+        writer.add_classification_output(labels)
+        return cls(writer)
 
 
 # -- the consumers' rules every text task shares ------------------------------------------------

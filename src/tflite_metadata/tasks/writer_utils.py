@@ -25,6 +25,7 @@ __all__ = [
     "get_input_tensor_shape",
     "get_input_tensor_shapes",
     "get_input_tensor_types",
+    "get_output_tensor_indices",
     "get_output_tensor_names",
     "get_output_tensor_shape",
     "get_output_tensor_shapes",
@@ -88,6 +89,18 @@ def get_output_tensor_names(model_buffer: BufferLike) -> list[str]:
         ModelFormatError: the buffer is not a readable TFLite model.
     """
     return [tensor.name for tensor in _tensors(model_buffer, output=True)]
+
+
+def get_output_tensor_indices(model_buffer: BufferLike) -> list[int]:
+    """The indices (in the first subgraph's tensors) of its output tensors, in order.
+
+    MediaPipe's ``writer_utils`` returns them as a numpy array; a list of ``int``
+    here (numpy is not needed).
+
+    Raises:
+        ModelFormatError: the buffer is not a readable TFLite model.
+    """
+    return [tensor.index for tensor in _tensors(model_buffer, output=True)]
 
 
 def get_input_tensor_types(model_buffer: BufferLike) -> list[int]:
