@@ -442,7 +442,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                     BuiltinOperator.DEQUANTIZE,
                     (input_index,),
                     (features,),
-                    BuiltinOptions.DEQUANTIZE_OPTIONS,
+                    BuiltinOptions.DequantizeOptions,
                 )
             )
         else:
@@ -476,7 +476,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 (logits,),
                 # Every FullyConnectedOptions field at its default: no fused activation,
                 # default weights format, num dims not kept.
-                BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+                BuiltinOptions.FullyConnectedOptions,
             )
         )
         target = options.output_type
@@ -487,7 +487,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 BuiltinOperator.SOFTMAX,
                 (logits,),
                 (probabilities,),
-                BuiltinOptions.SOFTMAX_OPTIONS,
+                BuiltinOptions.SoftmaxOptions,
                 # The schema's default beta is 0, which would make every score equal.
                 ((SoftmaxOptionsField.BETA, "float", 1.0),),
             )
@@ -503,7 +503,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                         BuiltinOperator.QUANTIZE,
                         (probabilities,),
                         (output,),
-                        BuiltinOptions.QUANTIZE_OPTIONS,
+                        BuiltinOptions.QuantizeOptions,
                     )
                 )
             else:
@@ -520,7 +520,7 @@ def _cast(source: int, target: int, from_type: TensorType, to_type: TensorType) 
         BuiltinOperator.CAST,
         (source,),
         (target,),
-        BuiltinOptions.CAST_OPTIONS,
+        BuiltinOptions.CastOptions,
         (
             (CastOptionsField.IN_DATA_TYPE, "byte", int(from_type)),
             (CastOptionsField.OUT_DATA_TYPE, "byte", int(to_type)),
@@ -1186,7 +1186,7 @@ def build_bert_classifier(
             BuiltinOperator.FULLY_CONNECTED,
             (features, weight, bias),
             (logits,),
-            BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+            BuiltinOptions.FullyConnectedOptions,
         )
     )
     scores = graph.add_tensor(_Tensor(output_name, TensorType.FLOAT32, (1, int(classes))))
@@ -1195,7 +1195,7 @@ def build_bert_classifier(
             BuiltinOperator.SOFTMAX,
             (logits,),
             (scores,),
-            BuiltinOptions.SOFTMAX_OPTIONS,
+            BuiltinOptions.SoftmaxOptions,
             ((SoftmaxOptionsField.BETA, "float", 1.0),),
         )
     )
