@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # where a buffer is built or a flatbuffers table is read: the reading commands
 # and the descriptions' object-API values never need it.
 
-__all__ = ["NAMES", "api", "export_schema"]
+__all__ = ["NAMES", "api", "export_metadata_schema", "export_schema", "model_schema_module"]
 
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
@@ -138,3 +138,22 @@ _NAMES: dict[str, Any] = {}
 NAMES = export_metadata_schema(_NAMES)
 #: flatc's module for the metadata schema, as one namespace (``api.ModelMetadataT`` …).
 api = types.SimpleNamespace(**_NAMES)
+
+
+def model_schema_module() -> dict[str, Any]:
+    """flatc's module for the TFLite model schema (``schema.fbs``), made on first call.
+
+    Returns:
+        Every name flatc's module would have (``ModelT``, ``TensorType``,
+        ``BuiltinOptionsCreator``, ``TensorStartShapeVector`` …), in name order.
+    """
+    if not _MODEL_NAMES:
+        from . import model_schema
+
+        namespace: dict[str, Any] = {}
+        for name in export_schema(model_schema.SCHEMA, namespace):
+            _MODEL_NAMES[name] = namespace[name]
+    return dict(_MODEL_NAMES)
+
+
+_MODEL_NAMES: dict[str, Any] = {}
