@@ -1,0 +1,226 @@
+"""The TFLite model schema declaration and ``tflite_metadata.schema_py_generated``.
+
+Checked against tflite-support 0.4.4's generated ``schema_py_generated``: the
+same names, enum values and object-API defaults (ours a superset); for random
+object trees of 0.4.4's classes, byte-identical ``Pack`` output, identical
+decoding of each other's buffers and identical accessor values, with numpy and
+without; and identical ``ModelT`` trees for real models.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import flatbuffers
+import pytest
+
+import consumer_env
+import model_schema_trees as trees
+from tflite_metadata import schema_py_generated as ours
+from tflite_metadata.errors import ModelFormatError
+from tflite_metadata.format import model_schema
+
+pytestmark = pytest.mark.reference
+
+TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+HERE = Path(__file__).resolve().parent
+#: Random trees checked in this process (numpy importable) and in a child without numpy.
+TREES_WITH_NUMPY = 200
+TREES_WITHOUT_NUMPY = 200
+
+
+def reference() -> Any:
+    try:
+        return trees.reference_module()
+    except ImportError:
+        consumer_env.require(False, "tflite-support 0.4.4 (import tensorflow_lite_support)")
+
+
+def _public(module: Any) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+    }
+
+
+# -- the declaration --------------------------------------------------------------------
+
+
+def test_every_reference_name_exists() -> None:
+    theirs = reference()
+    public = _public(theirs)
+    assert len(public) > 800
+    assert sorted(name for name in public if not hasattr(ours, name)) == []
+
+
+def test_enums_and_unions_extend_the_references() -> None:
+    theirs = reference()
+    classes = [n for n, v in _public(theirs).items() if isinstance(v, type) and n[-1] != "T"]
+    constants = [n for n in classes if not hasattr(getattr(theirs, n), "Init")]
+    assert "TensorType" in constants and "BuiltinOptions" in constants
+    for name in constants:
+        their_values = {k: v for k, v in vars(getattr(theirs, name)).items() if k[0] != "_"}
+        my_values = {k: v for k, v in vars(getattr(ours, name)).items() if k[0] != "_"}
+        assert {k: my_values.get(k) for k in their_values} == their_values, name
+
+
+def test_the_schema_is_newer_than_the_references() -> None:
+    assert {"offset", "size"} <= set(vars(ours.BufferT()))
+    assert ours.OperatorT().builtinOptions2Type == 0
+    assert ours.BuiltinOptions2.StablehloConcatenateOptions == 1
+    assert ours.BuiltinOperator.STABLEHLO_ADD == 163
+    assert ours.TensorType.FLOAT8_E5M2 == 22
+    assert ours.QuantizationDetails.MultiAxisQuantization == 3
+
+
+def test_object_defaults_match_the_references() -> None:
+    theirs = reference()
+    tables = [n[:-1] for n, v in _public(theirs).items() if isinstance(v, type) and n[-1] == "T"]
+    assert len(tables) > 140
+    for table in tables:
+        their_object, my_object = getattr(theirs, table + "T")(), getattr(ours, table + "T")()
+        for attribute, value in vars(their_object).items():
+            mine = getattr(my_object, attribute)
+            assert type(mine) is type(value) and mine == value, (table, attribute)
+
+
+def test_field_ids_come_from_the_declaration() -> None:
+    tensor = model_schema.TABLES["Tensor"]
+    assert model_schema.TensorField.SHAPE_SIGNATURE == tensor.field("shape_signature").id == 7
+    assert model_schema.OperatorField.BUILTIN_OPTIONS_TYPE == 3
+    assert model_schema.OperatorField.BUILTIN_OPTIONS == 4
+    assert model_schema.BufferField.SIZE == 2
+    assert model_schema.SignatureDefField.DEPRECATED_TAG == 3
+    assert model_schema.SignatureDefField.SUBGRAPH_INDEX == 4
+    assert model_schema.ModelField.VERSION not in model_schema.MODEL_OFFSET_FIELDS
+    assert model_schema.ModelField.METADATA in model_schema.MODEL_OFFSET_FIELDS
+    assert model_schema.tensor_type_name(21) == "FLOAT8_E4M3FN"
+    assert model_schema.tensor_type_name(99) == "99"
+
+
+def test_deprecated_fields_keep_their_slot_and_have_no_attribute() -> None:
+    signature = ours.SignatureDefT()
+    signature.signatureKey = "serving_default"
+    signature.subgraphIndex = 7
+    assert not hasattr(signature, "deprecatedTag")
+    builder = flatbuffers.Builder(0)
+    builder.Finish(signature.Pack(builder))
+    reader = ours.SignatureDef.GetRootAs(builder.Output(), 0)
+    assert reader.SubgraphIndex() == 7
+    assert reader._tab.field_pos(3) == 0 and reader._tab.field_pos(4) != 0
+
+
+# -- random trees -------------------------------------------------------------------------
+
+
+def _coverage(summary: dict[str, Any]) -> None:
+    members = summary["members"]
+    builtin = [m for m in members if m.startswith("BuiltinOptions.")]
+    assert len(builtin) >= 40, builtin
+    for member in (
+        "QuantizationDetails.CustomQuantization",
+        "SparseIndexVector.Int32Vector",
+        "SparseIndexVector.Uint16Vector",
+        "SparseIndexVector.Uint8Vector",
+    ):
+        assert members.get(member, 0) >= 1, member
+    assert summary["accessor_calls"] > 10 * summary["trees"]
+
+
+def test_random_trees_pack_and_read_alike_with_numpy() -> None:
+    reference()
+    pytest.importorskip("numpy")
+    summary = trees.run(0, TREES_WITH_NUMPY)
+    assert summary["numpy"] and summary["reference_numpy"]
+    # Both ways of giving a vector: a list (prepended one by one) and an array.
+    assert summary["vector_kinds"]["numpy"] > 100 and summary["vector_kinds"]["list"] > 100
+    _coverage(summary)
+
+
+def test_random_trees_pack_and_read_alike_without_numpy(tmp_path: Path) -> None:
+    """The numpy-less path of both sides: a child whose ``sys.path`` has no numpy."""
+    theirs = reference()
+    site = Path(flatbuffers.__file__).resolve().parent.parent
+    reference_package = Path(theirs.__file__).resolve().parent.parent
+    for package in (site / "flatbuffers", reference_package):
+        (tmp_path / package.name).symlink_to(package)
+    src = Path(ours.__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(src), str(HERE)])}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            str(HERE / "model_schema_trees.py"),
+            "1000",
+            f"{TREES_WITHOUT_NUMPY}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["trees"] == TREES_WITHOUT_NUMPY
+    assert not summary["numpy"] and not summary["reference_numpy"]
+    assert set(summary["vector_kinds"]) == {"list"}
+    _coverage(summary)
+
+
+def test_a_difference_is_caught() -> None:
+    """The comparison fails on a tree that packs differently (the test can fail)."""
+    theirs = reference()
+    tree = trees.TreeMaker(theirs, random.Random(5)).table("Model")
+    tree.version = 3
+    mine = trees.to_ours(tree)
+    mine.version = 4
+    assert trees.pack(tree) != trees.pack(mine)
+    with pytest.raises(AssertionError):
+        trees.assert_same_tree(
+            theirs.ModelT.InitFromPackedBuf(trees.pack(tree)),
+            ours.ModelT.InitFromPackedBuf(trees.pack(mine)),
+        )
+
+
+# -- real models ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["nl_classifier/movie_review.tflite", "image_classifier/mobilenet_v2_1.0_224_quant.tflite"],
+)
+def test_real_models_decode_alike(name: str) -> None:
+    theirs = reference()
+    path = TESTDATA / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not available")
+    pytest.importorskip("numpy")
+    buf = path.read_bytes()
+    their_tree = theirs.ModelT.InitFromObj(theirs.Model.GetRootAsModel(buf, 0))
+    my_tree = ours.ModelT.InitFromObj(ours.Model.GetRootAsModel(buf, 0))
+    trees.assert_same_tree(their_tree, my_tree)
+    assert len(my_tree.subgraphs[0].tensors) > 10
+    assert trees.pack(my_tree) == trees.pack(their_tree)
+
+
+# -- our readers on bad input ------------------------------------------------------------
+
+
+def test_readers_refuse_a_malformed_model() -> None:
+    model = ours.ModelT()
+    subgraph = ours.SubGraphT()
+    subgraph.tensors = [ours.TensorT()]
+    model.subgraphs = [subgraph]
+    buf = bytearray(trees.pack(model))
+    reader = ours.Model.GetRootAsModel(buf, 0)
+    with pytest.raises(ModelFormatError, match="out of range"):
+        reader.Subgraphs(1)
+    buf[0:4] = (len(buf) + 100).to_bytes(4, "little")
+    with pytest.raises(ModelFormatError):
+        ours.ModelT.InitFromPackedBuf(bytes(buf))
