@@ -12,8 +12,9 @@ and image classifiers, the same graph with one head and an image input, which
 
     image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
 
-They are written with the ``flatbuffers`` package's ``Builder`` and the
-constants of :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
+They are written with the ``flatbuffers`` package's ``Builder`` and the field
+ids, ``BuiltinOperator`` and ``BuiltinOptions`` values derived from the schema
+declared in :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
 The LiteRT interpreter loads and runs them, and the TFLite Task Library and
 MediaPipe ``AudioClassifier`` (``ImageClassifier``) accept them once metadata is
 added, so the test suite needs no model files of its own.
