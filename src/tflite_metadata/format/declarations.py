@@ -16,6 +16,7 @@ derived from them exactly as flatc derives them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, NamedTuple
@@ -141,7 +142,7 @@ class TableDecl:
         """How many vtable slots the table declares."""
         return sum(len(f.ids) for f in self.fields)
 
-    @property
+    @functools.cached_property
     def live_fields(self) -> tuple[FieldDecl, ...]:
         """The fields that are not deprecated (those flatc's Python code has)."""
         return tuple(f for f in self.fields if not f.deprecated)
