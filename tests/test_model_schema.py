@@ -270,3 +270,55 @@ def codec_size(scalar_type: str) -> int:
     from tflite_metadata.format.flatbuf import SCALAR_STRUCTS
 
     return SCALAR_STRUCTS[scalar_type].size
+
+
+def _walk(reader: Any, table: str) -> int:
+    """Call every accessor of ``reader`` and of the tables it reaches; how many calls."""
+    calls = 0
+    for field in model_schema.TABLES[table].live_fields:
+        method = getattr(reader, field.method_name)
+        calls += 1
+        if field.kind == "table":
+            sub = method()
+            if sub is not None:
+                calls += _walk(sub, field.type)
+        elif field.kind == "union":
+            member = model_schema.UNIONS[field.type].member(
+                getattr(reader, field.method_name + "Type")()
+            )
+            value = method()
+            if value is not None and member in model_schema.TABLES:
+                sub = getattr(ours, member)()
+                sub.Init(value.Bytes, value.Pos)
+                calls += _walk(sub, member)
+        elif field.kind in ("scalars", "strings", "tables"):
+            for j in range(getattr(reader, field.method_name + "Length")()):
+                item = method(j)
+                if field.kind == "tables":
+                    calls += _walk(item, field.type)
+        else:
+            method()
+    return calls
+
+
+def test_damaged_models_raise_model_format_error_only() -> None:
+    """Bytes flipped at random in packed trees: decoding and every accessor either work
+    or raise ModelFormatError, never a raw struct.error, IndexError or a hang."""
+    theirs = reference()
+    rng = random.Random(13)
+    outcomes = {"decoded": 0, "refused": 0}
+    for seed in range(60):
+        tree = trees.TreeMaker(theirs, random.Random(seed)).table("Model")
+        clean = trees.pack(trees.to_ours(tree))
+        for _ in range(5):
+            damaged = bytearray(clean)
+            for _ in range(rng.choice([1, 2, 8])):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            try:
+                ours.ModelT.InitFromPackedBuf(bytes(damaged), 0)
+                _walk(ours.Model.GetRootAsModel(bytes(damaged), 0), "Model")
+            except ModelFormatError:
+                outcomes["refused"] += 1
+            else:
+                outcomes["decoded"] += 1
+    assert outcomes["refused"] > 20 and outcomes["decoded"] > 20, outcomes
