@@ -271,8 +271,8 @@ def test_default_model() -> None:
     assert parsed.op_codes() == [BuiltinOperator.FULLY_CONNECTED, BuiltinOperator.SOFTMAX]
     fully_connected, softmax = parsed.operators
     assert fully_connected.inputs == [0, parsed.tensors.index(parsed.tensor("head_0/weights")), 2]
-    assert fully_connected.options_type == BuiltinOptions.FULLY_CONNECTED_OPTIONS
-    assert softmax.options_type == BuiltinOptions.SOFTMAX_OPTIONS
+    assert fully_connected.options_type == BuiltinOptions.FullyConnectedOptions
+    assert softmax.options_type == BuiltinOptions.SoftmaxOptions
     assert softmax.options is not None
     assert softmax.options.scalar(SoftmaxOptionsField.BETA, "float", 0.0) == 1.0
     assert softmax.outputs == parsed.outputs
@@ -346,7 +346,7 @@ def test_quantized_outputs(
         assert (tensor.name, tensor.type) == (f"scores_{index}", tensor_type)
         assert tensor.quantization == ([scale], [zero_point])
         quantize = next(op for op in parsed.operators if op.outputs == [output])
-        assert quantize.options_type == BuiltinOptions.QUANTIZE_OPTIONS
+        assert quantize.options_type == BuiltinOptions.QuantizeOptions
         probabilities = parsed.tensor(f"head_{index}/probabilities")
         assert quantize.inputs == [parsed.tensors.index(probabilities)]
         assert probabilities.type == TensorType.FLOAT32
@@ -356,7 +356,7 @@ def test_other_output_types_are_cast() -> None:
     parsed = Parsed(build(input_samples=32, output_type="float16"))
     assert parsed.op_codes()[-1] == BuiltinOperator.CAST
     cast = parsed.operators[-1]
-    assert cast.options_type == BuiltinOptions.CAST_OPTIONS
+    assert cast.options_type == BuiltinOptions.CastOptions
     assert cast.options is not None
     assert cast.options.scalar(CastOptionsField.IN_DATA_TYPE, "byte", -1) == TensorType.FLOAT32
     assert cast.options.scalar(CastOptionsField.OUT_DATA_TYPE, "byte", -1) == TensorType.FLOAT16

@@ -163,7 +163,8 @@ def test_schema_py_generated_tensor_type_is_the_model_formats() -> None:
     from tflite_metadata import schema_py_generated
     from tflite_metadata.format import model_schema as model_format
 
-    assert schema_py_generated.TensorType is model_format.TensorType
+    for member in model_format.TensorType:
+        assert getattr(schema_py_generated.TensorType, member.name) == member
 
 
 @pytest.mark.reference

@@ -12,8 +12,9 @@ and image classifiers, the same graph with one head and an image input, which
 
     image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
 
-They are written with the ``flatbuffers`` package's ``Builder`` and the
-constants of :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
+They are written with the ``flatbuffers`` package's ``Builder`` and the field
+ids, ``BuiltinOperator`` and ``BuiltinOptions`` values derived from the schema
+declared in :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
 The LiteRT interpreter loads and runs them, and the TFLite Task Library and
 MediaPipe ``AudioClassifier`` (``ImageClassifier``) accept them once metadata is
 added, so the test suite needs no model files of its own.
@@ -442,7 +443,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                     BuiltinOperator.DEQUANTIZE,
                     (input_index,),
                     (features,),
-                    BuiltinOptions.DEQUANTIZE_OPTIONS,
+                    BuiltinOptions.DequantizeOptions,
                 )
             )
         else:
@@ -476,7 +477,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 (logits,),
                 # Every FullyConnectedOptions field at its default: no fused activation,
                 # default weights format, num dims not kept.
-                BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+                BuiltinOptions.FullyConnectedOptions,
             )
         )
         target = options.output_type
@@ -487,7 +488,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 BuiltinOperator.SOFTMAX,
                 (logits,),
                 (probabilities,),
-                BuiltinOptions.SOFTMAX_OPTIONS,
+                BuiltinOptions.SoftmaxOptions,
                 # The schema's default beta is 0, which would make every score equal.
                 ((SoftmaxOptionsField.BETA, "float", 1.0),),
             )
@@ -503,7 +504,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                         BuiltinOperator.QUANTIZE,
                         (probabilities,),
                         (output,),
-                        BuiltinOptions.QUANTIZE_OPTIONS,
+                        BuiltinOptions.QuantizeOptions,
                     )
                 )
             else:
@@ -520,7 +521,7 @@ def _cast(source: int, target: int, from_type: TensorType, to_type: TensorType) 
         BuiltinOperator.CAST,
         (source,),
         (target,),
-        BuiltinOptions.CAST_OPTIONS,
+        BuiltinOptions.CastOptions,
         (
             (CastOptionsField.IN_DATA_TYPE, "byte", int(from_type)),
             (CastOptionsField.OUT_DATA_TYPE, "byte", int(to_type)),
@@ -1186,7 +1187,7 @@ def build_bert_classifier(
             BuiltinOperator.FULLY_CONNECTED,
             (features, weight, bias),
             (logits,),
-            BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+            BuiltinOptions.FullyConnectedOptions,
         )
     )
     scores = graph.add_tensor(_Tensor(output_name, TensorType.FLOAT32, (1, int(classes))))
@@ -1195,7 +1196,7 @@ def build_bert_classifier(
             BuiltinOperator.SOFTMAX,
             (logits,),
             (scores,),
-            BuiltinOptions.SOFTMAX_OPTIONS,
+            BuiltinOptions.SoftmaxOptions,
             ((SoftmaxOptionsField.BETA, "float", 1.0),),
         )
     )

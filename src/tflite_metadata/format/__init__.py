@@ -1,12 +1,15 @@
 """Layer 1, the formats: the schemas declared once, and reading, encoding and printing them.
 
+* :mod:`.declarations`: the classes a schema is declared with (tables, enums,
+  unions, fields, the :class:`~.declarations.Schema` that gathers them);
 * :mod:`.metadata_schema`: the metadata schema (``metadata_schema.fbs`` 1.5.0), as
   declarations that drive everything else here;
-* :mod:`.model_schema`: the parts of TFLite's model schema (``schema.fbs``) the
-  package reads, splices and builds;
+* :mod:`.model_schema`: TFLite's whole current model schema (``schema.fbs``),
+  declared the same way; the field ids the package reads, splices and builds
+  models with are derived from it;
 * :mod:`.flatbuf`: bounds-checked, lazy reading of any FlatBuffer;
-* :mod:`.codec`: the object API and readers flatc would generate, made from the
-  declarations; :mod:`.flatc_module` lays them out as flatc's Python module;
+* :mod:`.codec`: the object API and readers flatc would generate, made from a
+  schema's declarations; :mod:`.flatc_module` lays them out as flatc's Python module;
 * :mod:`.json_format`: flatc's JSON text; :mod:`.version`: the minimum parser version.
 
 Nothing here knows about models' files, associated files or tasks.

@@ -1,10 +1,14 @@
-"""flatc's Python module surface of the metadata schema, assembled from its declarations.
+"""flatc's Python module surface of a declared schema, assembled from its declarations.
 
-:data:`api` holds every class and function that flatc would generate for
-``metadata_schema.fbs``, with flatc's names (``ModelMetadataT``,
-``AssociatedFileType``, ``ModelMetadataStart`` …). The writers use it;
-:mod:`tflite_metadata.metadata_schema_py_generated`, the drop-in at
-tflite-support's import path, re-exports it.
+:func:`export_schema` fills a namespace with every class and function that
+flatc would generate for a schema, with flatc's names (``ModelMetadataT``,
+``AssociatedFileType``, ``ModelMetadataStart`` …; ``ModelT``,
+``BuiltinOptions``, ``BuiltinOptionsCreator``, ``TensorStartShapeVector`` …).
+
+:data:`api` is the metadata schema's (``metadata_schema.fbs``): the writers
+use it, and :mod:`tflite_metadata.metadata_schema_py_generated`, the drop-in at
+tflite-support's import path, re-exports it. The model schema's is made by
+:mod:`tflite_metadata.schema_py_generated` when it is imported.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import codec
-from . import metadata_schema as schema
+from . import metadata_schema
+from .codec import SLOT_METHODS, SchemaCodec, codec_for
+from .declarations import Schema, TableDecl, UnionDecl
+from .flatbuf import SCALAR_STRUCTS
 
 if TYPE_CHECKING:  # pragma: no cover
     import flatbuffers
@@ -22,28 +28,30 @@ if TYPE_CHECKING:  # pragma: no cover
 # where a buffer is built or a flatbuffers table is read: the reading commands
 # and the descriptions' object-API values never need it.
 
+__all__ = ["NAMES", "api", "export_metadata_schema", "export_schema", "model_schema_module"]
+
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
     return type(name, (object,), {"__doc__": doc, **dict(values)})
 
 
-def _creator(union: schema.UnionDecl) -> Callable[[int, Any], Any]:
+def _creator(codec: SchemaCodec, union: UnionDecl) -> Callable[[int, Any], Any]:
     def create(union_type: int, table: Any) -> Any:
         from flatbuffers.table import Table
 
         if not isinstance(table, Table):
             return None
         member = union.member(union_type)
-        if member is None:
+        if member is None or member not in codec.objects:
             return None
-        return codec.object_class(member).InitFromBuf(table.Bytes, table.Pos)
+        return codec.objects[member].InitFromBuf(table.Bytes, table.Pos)
 
     create.__name__ = f"{union.name}Creator"
     create.__doc__ = f"The object-API value of a ``{union.name}`` union, or None."
     return create
 
 
-def _builder_functions(decl: schema.TableDecl) -> dict[str, Callable[..., Any]]:
+def _builder_functions(schema: Schema, decl: TableDecl) -> dict[str, Callable[..., Any]]:
     funcs: dict[str, Callable[..., Any]] = {}
     slots = decl.slot_count
 
@@ -54,20 +62,21 @@ def _builder_functions(decl: schema.TableDecl) -> dict[str, Callable[..., Any]]:
         return int(builder.EndObject())
 
     funcs[f"{decl.name}Start"] = start
-    funcs[f"{decl.name}End"] = end
-    for fdecl in decl.fields:
+    for fdecl in decl.live_fields:
         add_name = f"{decl.name}Add{fdecl.method_name}"
         if fdecl.kind in ("scalar", "enum"):
-            stype = schema.ENUMS[fdecl.type].base if fdecl.kind == "enum" else fdecl.type
-            funcs[add_name] = _scalar_adder(codec.SLOT_METHODS[stype], fdecl.id, fdecl.default)
+            method = SLOT_METHODS[schema.scalar_type(fdecl)]
+            funcs[add_name] = _scalar_adder(method, fdecl.id, fdecl.default)
         elif fdecl.kind == "union":
             funcs[f"{add_name}Type"] = _scalar_adder("PrependUint8Slot", fdecl.id, 0)
             funcs[add_name] = _offset_adder(fdecl.id + 1)
         else:
             funcs[add_name] = _offset_adder(fdecl.id)
         if fdecl.kind in ("scalars", "strings", "tables"):
-            size = 1 if fdecl.kind == "scalars" and fdecl.type == "ubyte" else 4
+            # flatc's Python ignores ``force_align``: elements align to their own size.
+            size = SCALAR_STRUCTS[fdecl.type].size if fdecl.kind == "scalars" else 4
             funcs[f"{decl.name}Start{fdecl.method_name}Vector"] = _vector_starter(size)
+    funcs[f"{decl.name}End"] = end
     return funcs
 
 
@@ -94,28 +103,34 @@ def _vector_starter(size: int) -> Callable[..., Any]:
     return start
 
 
-def export_metadata_schema(namespace: dict[str, Any]) -> list[str]:
-    """Fill ``namespace`` with every class and function flatc would generate.
+def export_schema(schema: Schema, namespace: dict[str, Any]) -> list[str]:
+    """Fill ``namespace`` with every class and function flatc would generate for ``schema``.
 
     Returns:
         The names added, for ``__all__``.
     """
+    codec = codec_for(schema)
     before = set(namespace)
-    for enum in schema.ENUMS.values():
+    for enum in schema.enums.values():
         namespace[enum.name] = _constants(
             enum.name, list(enum.values), f"Values of the ``{enum.name}`` enum."
         )
-    for union in schema.UNIONS.values():
+    for union in schema.unions.values():
         members = [("NONE", 0)] + [(m, i + 1) for i, m in enumerate(union.members)]
         namespace[union.name] = _constants(
             union.name, members, f"Type values of the ``{union.name}`` union."
         )
-        namespace[f"{union.name}Creator"] = _creator(union)
-    for decl in schema.TABLES.values():
-        namespace[decl.name] = codec.reader_class(decl.name)
-        namespace[f"{decl.name}T"] = codec.object_class(decl.name)
-        namespace.update(_builder_functions(decl))
+        namespace[f"{union.name}Creator"] = _creator(codec, union)
+    for decl in schema.tables.values():
+        namespace[decl.name] = codec.readers[decl.name]
+        namespace[f"{decl.name}T"] = codec.objects[decl.name]
+        namespace.update(_builder_functions(schema, decl))
     return sorted(set(namespace) - before)
+
+
+def export_metadata_schema(namespace: dict[str, Any]) -> list[str]:
+    """:func:`export_schema` for the metadata schema."""
+    return export_schema(metadata_schema.SCHEMA, namespace)
 
 
 _NAMES: dict[str, Any] = {}
@@ -123,3 +138,22 @@ _NAMES: dict[str, Any] = {}
 NAMES = export_metadata_schema(_NAMES)
 #: flatc's module for the metadata schema, as one namespace (``api.ModelMetadataT`` …).
 api = types.SimpleNamespace(**_NAMES)
+
+
+def model_schema_module() -> dict[str, Any]:
+    """flatc's module for the TFLite model schema (``schema.fbs``), made on first call.
+
+    Returns:
+        Every name flatc's module would have (``ModelT``, ``TensorType``,
+        ``BuiltinOptionsCreator``, ``TensorStartShapeVector`` …), in name order.
+    """
+    if not _MODEL_NAMES:
+        from . import model_schema
+
+        namespace: dict[str, Any] = {}
+        for name in export_schema(model_schema.SCHEMA, namespace):
+            _MODEL_NAMES[name] = namespace[name]
+    return dict(_MODEL_NAMES)
+
+
+_MODEL_NAMES: dict[str, Any] = {}

@@ -7,9 +7,8 @@ Everything that depends on the schema is driven from the declarations here:
 * the flatc-compatible JSON text (:mod:`tflite_metadata.format.json_format`);
 * the minimum metadata parser version (:mod:`tflite_metadata.format.version`).
 
-Field ids follow declaration order; a union takes two ids, its type first.
-Names are the schema's own (``snake_case``); the object API's camelCase names
-are derived from them exactly as flatc derives them.
+The declaration classes are those of :mod:`tflite_metadata.format.declarations`
+(field ids follow declaration order; a union takes two ids, its type first).
 
 Version annotations reproduce tflite-support's ``metadata_version.cc``: a field
 with ``min_version`` bumps the version when it is present; an enum value or
@@ -20,14 +19,31 @@ for instance, look at the files inside tokenizer options).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from ..errors import MetadataFormatError
+from .declarations import (
+    EnumDecl,
+    FieldDecl,
+    Schema,
+    TableDecl,
+    UnionDecl,
+    enum_field,
+    lower_camel,
+    scalar_field,
+    scalars_field,
+    string_field,
+    strings_field,
+    sub_field,
+    table,
+    tables_field,
+    union_field,
+    upper_camel,
+)
 
 __all__ = [
     "ENUMS",
     "FILE_IDENTIFIER",
     "ROOT_TABLE",
+    "SCHEMA",
     "SCHEMA_VERSION",
     "TABLES",
     "UNIONS",
@@ -48,160 +64,27 @@ METADATA_FIELD_NAME = "TFLITE_METADATA"
 #: The root table of a metadata buffer.
 ROOT_TABLE = "ModelMetadata"
 
-FieldKind = Literal["scalar", "enum", "string", "table", "union", "scalars", "strings", "tables"]
+
+def _scalar(name: str, type_: str) -> FieldDecl:
+    return scalar_field(name, type_)
 
 
-@dataclass(frozen=True)
-class EnumDecl:
-    """An enum: its underlying scalar type and its named values."""
-
-    name: str
-    base: str
-    values: tuple[tuple[str, int], ...]
-    #: value name -> schema version that introduced it (for min_parser_version).
-    min_versions: Mapping[str, str] = field(default_factory=dict)
-
-    def name_of(self, value: int) -> str | None:
-        """The name of ``value``, or None when the enum has no such value."""
-        for name, number in self.values:
-            if number == value:
-                return name
-        return None
-
-    def value_of(self, name: str) -> int:
-        """The value named ``name``; a ``KeyError`` for a name the enum does not have."""
-        for value_name, number in self.values:
-            if value_name == name:
-                return number
-        raise KeyError(f"{self.name} has no value {name!r}")
+def _string(name: str, *, min_version: str | None = None) -> FieldDecl:
+    return string_field(name, min_version=min_version)
 
 
-@dataclass(frozen=True)
-class UnionDecl:
-    """A union of tables; member ``i`` has type value ``i + 1`` (0 is NONE)."""
-
-    name: str
-    members: tuple[str, ...]
-    #: member table name -> schema version that introduced it.
-    min_versions: Mapping[str, str] = field(default_factory=dict)
-
-    def member(self, type_value: int) -> str | None:
-        """The table name for a type value, or None (NONE or unknown)."""
-        if 1 <= type_value <= len(self.members):
-            return self.members[type_value - 1]
-        return None
-
-    def type_of(self, member: str) -> int:
-        """The type value of the member table ``member`` (a ``ValueError`` if not a member)."""
-        return self.members.index(member) + 1
+def _tables(
+    name: str, table_name: str, *, min_version: str | None = None, walk: bool = False
+) -> FieldDecl:
+    return tables_field(name, table_name, min_version=min_version, walk=walk)
 
 
-@dataclass(frozen=True)
-class FieldDecl:
-    """One field of a table.
-
-    ``type`` is the scalar type (``"uint"``, ``"float"``, ``"ubyte"`` …) for
-    ``scalar``/``scalars``, the enum name for ``enum``, the table name for
-    ``table``/``tables`` and the union name for ``union``.
-    """
-
-    name: str
-    kind: FieldKind
-    type: str = ""
-    default: int | float = 0
-    #: Present => the metadata needs at least this parser version.
-    min_version: str | None = None
-    #: Whether the min_parser_version rule looks inside this field's tables.
-    walk: bool = False
-    id: int = -1
-
-    @property
-    def ids(self) -> tuple[int, ...]:
-        """The vtable slots this field takes (two for a union: type, value)."""
-        return (self.id, self.id + 1) if self.kind == "union" else (self.id,)
-
-    @property
-    def python_name(self) -> str:
-        """The object API attribute name (flatc's lowerCamel)."""
-        return lower_camel(self.name)
-
-    @property
-    def method_name(self) -> str:
-        """The reader accessor name (flatc's UpperCamel)."""
-        return upper_camel(self.name)
-
-
-@dataclass(frozen=True)
-class TableDecl:
-    """A table and its fields in declaration order, ids assigned."""
-
-    name: str
-    fields: tuple[FieldDecl, ...]
-
-    @property
-    def slot_count(self) -> int:
-        """How many vtable slots the table declares."""
-        return sum(len(f.ids) for f in self.fields)
-
-    def field(self, name: str) -> FieldDecl:
-        """The field called ``name``."""
-        for decl in self.fields:
-            if decl.name == name:
-                return decl
-        raise KeyError(f"{self.name} has no field {name!r}")
-
-
-def upper_camel(name: str) -> str:
-    """flatc's ``MakeCamel(name, true)``: ``sentencePiece_model`` -> ``SentencePieceModel``."""
-    parts = name.split("_")
-    return "".join(p[:1].upper() + p[1:] for p in parts)
-
-
-def lower_camel(name: str) -> str:
-    """flatc's ``MakeCamel(name, false)``: ``sample_rate`` -> ``sampleRate``."""
-    camel = upper_camel(name)
-    return camel[:1].lower() + camel[1:]
-
-
-def _table(name: str, *fields: FieldDecl) -> TableDecl:
-    numbered = []
-    next_id = 0
-    for decl in fields:
-        numbered.append(FieldDecl(**{**decl.__dict__, "id": next_id}))
-        next_id += 2 if decl.kind == "union" else 1
-    return TableDecl(name, tuple(numbered))
-
-
-def _scalar(name: str, type_: str, **kw: object) -> FieldDecl:
-    return FieldDecl(name, "scalar", type_, **kw)  # type: ignore[arg-type]
-
-
-def _enum(name: str, enum: str) -> FieldDecl:
-    return FieldDecl(name, "enum", enum)
-
-
-def _string(name: str, **kw: object) -> FieldDecl:
-    return FieldDecl(name, "string", **kw)  # type: ignore[arg-type]
-
-
-def _sub(name: str, table: str, **kw: object) -> FieldDecl:
-    return FieldDecl(name, "table", table, **kw)  # type: ignore[arg-type]
-
-
-def _union(name: str, union: str) -> FieldDecl:
-    return FieldDecl(name, "union", union)
-
-
-def _scalars(name: str, type_: str) -> FieldDecl:
-    return FieldDecl(name, "scalars", type_)
-
-
-def _strings(name: str) -> FieldDecl:
-    return FieldDecl(name, "strings")
-
-
-def _tables(name: str, table: str, **kw: object) -> FieldDecl:
-    return FieldDecl(name, "tables", table, **kw)  # type: ignore[arg-type]
+_table = table
+_enum = enum_field
+_sub = sub_field
+_union = union_field
+_scalars = scalars_field
+_strings = strings_field
 
 
 _ENUM_LIST = (
@@ -350,3 +233,7 @@ ENUMS: dict[str, EnumDecl] = {e.name: e for e in _ENUM_LIST}
 UNIONS: dict[str, UnionDecl] = {u.name: u for u in _UNION_LIST}
 #: Every table of the schema, by name, in declaration order.
 TABLES: dict[str, TableDecl] = {t.name: t for t in _TABLE_LIST}
+
+#: The whole schema, for :mod:`tflite_metadata.format.codec` and
+#: :mod:`tflite_metadata.format.flatc_module`.
+SCHEMA = Schema("metadata", FILE_IDENTIFIER, ROOT_TABLE, ENUMS, UNIONS, TABLES, MetadataFormatError)

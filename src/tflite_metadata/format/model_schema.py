@@ -1,46 +1,78 @@
-"""The TFLite model format (``schema.fbs``): the constants this package needs, declared once.
+"""The TFLite model schema (``schema.fbs``), declared once, as data.
 
-Only the parts of the model schema that reading, splicing and building models
-touch are declared: field ids of a few tables, :class:`TensorType` and the
-handful of operators the model builder emits. Everything else in a model is
-passed through as opaque bytes and never decoded.
+Every enum, union and table of TFLite's current model schema, a superset of
+the one tflite-support 0.4.4 ships: ``Buffer.offset``/``size``,
+``Operator.builtin_options_2`` and the ``BuiltinOptions2`` union, the StableHLO
+operators, the blockwise and multi-axis quantizations … It is the schema of
+LiteRT's ``tflite/converter/schema/schema.fbs`` (August 2026) together with
+what LiteRT 2.3.0's wheel has beyond it (``BlockwiseQuantization.block_shape``,
+``FullyConnectedOptions.quant_spec``, the ``ReduceWindowOptions`` table that
+the file has since deprecated). Everything that depends on the model format is driven from it:
 
-Field ids are declaration order in TFLite's ``schema.fbs`` (a union takes two
-ids, its type first).
+* :mod:`tflite_metadata.schema_py_generated`, flatc's Python module of the
+  schema (readers and object API), made from :data:`SCHEMA` by
+  :mod:`tflite_metadata.format.codec` when it is imported;
+* the field ids with which the package's own model reader
+  (:mod:`tflite_metadata.model.reader`), splice
+  (:mod:`tflite_metadata.model.splice`) and builder
+  (:mod:`tflite_metadata._model_builder`) address a model: ``ModelField``,
+  ``TensorField`` … are derived from the tables here, and so are
+  :class:`TensorType`, ``BuiltinOperator`` and ``BuiltinOptions``.
+
+The declaration classes and field-id rules are those of
+:mod:`tflite_metadata.format.declarations`. A vector of enums (the
+``precision_config`` of the StableHLO dot and convolution options) is declared
+as a vector of the enum's base type, as flatc's Python code stores it.
+
+The derived enums (``ModelField`` …, ``TensorType``, ``BuiltinOperator``) are
+made on first use, so that importing this module, as every command does, stays
+cheap.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+from typing import Any, Callable
+
+from ..errors import ModelFormatError
+from .declarations import (
+    EnumDecl,
+    Schema,
+    TableDecl,
+    UnionDecl,
+    enum_field,
+    scalar_field,
+    scalars_field,
+    string_field,
+    strings_field,
+    sub_field,
+    table,
+    tables_field,
+    union_field,
+    upper_camel,
+)
 
 __all__ = [
     "BUFFER_LOCATION_NAME",
     "BUFFER_LOCATION_OUTSIDE",
+    "ENUMS",
     "EXTERNAL_DATA_ALIGNMENT",
     "FILE_IDENTIFIER",
     "METADATA_NAME",
     "MODEL_SCHEMA_VERSION",
-    "BufferField",
-    "BuiltinOperator",
-    "BuiltinOptions",
-    "CastOptionsField",
-    "FullyConnectedOptionsField",
-    "MetadataField",
-    "ModelField",
-    "OperatorCodeField",
-    "OperatorField",
-    "QuantizationParametersField",
-    "SignatureDefField",
-    "SoftmaxOptionsField",
-    "SubGraphField",
-    "TensorField",
-    "TensorMapField",
-    "TensorType",
+    "ROOT_TABLE",
+    "SCHEMA",
+    "TABLES",
+    "UNIONS",
+    "field_ids",
     "tensor_type_name",
 ]
 
 #: The FlatBuffer file identifier of a TFLite model.
 FILE_IDENTIFIER = b"TFL3"
+#: The root table of a model.
+ROOT_TABLE = "Model"
 #: The name of the ``Model.metadata`` entry that holds the metadata buffer.
 METADATA_NAME = "TFLITE_METADATA"
 #: ``Model.version``: the schema version every current runtime requires.
@@ -55,193 +87,1201 @@ BUFFER_LOCATION_OUTSIDE = b"outside flatbuffers"
 #: multiples of it).
 EXTERNAL_DATA_ALIGNMENT = 16
 
+_table = table
+_scalar = scalar_field
+_enum = enum_field
+_string = string_field
+_sub = sub_field
+_union = union_field
+_scalars = scalars_field
+_strings = strings_field
+_tables = tables_field
 
-class TensorType(enum.IntEnum):
-    """``tflite.TensorType``: every value of TFLite's current schema."""
+# Declaration order matches schema.fbs; flatc's Python module lists its
+# classes in this order too.
+_ENUM_LIST = (
+    EnumDecl(
+        "TensorType",
+        "byte",
+        (
+            ("FLOAT32", 0),
+            ("FLOAT16", 1),
+            ("INT32", 2),
+            ("UINT8", 3),
+            ("INT64", 4),
+            ("STRING", 5),
+            ("BOOL", 6),
+            ("INT16", 7),
+            ("COMPLEX64", 8),
+            ("INT8", 9),
+            ("FLOAT64", 10),
+            ("COMPLEX128", 11),
+            ("UINT64", 12),
+            ("RESOURCE", 13),
+            ("VARIANT", 14),
+            ("UINT32", 15),
+            ("UINT16", 16),
+            ("INT4", 17),
+            ("BFLOAT16", 18),
+            ("INT2", 19),
+            ("UINT4", 20),
+            ("FLOAT8_E4M3FN", 21),
+            ("FLOAT8_E5M2", 22),
+        ),
+    ),
+    EnumDecl(
+        "DimensionType",
+        "byte",
+        (
+            ("DENSE", 0),
+            ("SPARSE_CSR", 1),
+        ),
+    ),
+    EnumDecl(
+        "BuiltinOperator",
+        "int",
+        (
+            ("ADD", 0),
+            ("AVERAGE_POOL_2D", 1),
+            ("CONCATENATION", 2),
+            ("CONV_2D", 3),
+            ("DEPTHWISE_CONV_2D", 4),
+            ("DEPTH_TO_SPACE", 5),
+            ("DEQUANTIZE", 6),
+            ("EMBEDDING_LOOKUP", 7),
+            ("FLOOR", 8),
+            ("FULLY_CONNECTED", 9),
+            ("HASHTABLE_LOOKUP", 10),
+            ("L2_NORMALIZATION", 11),
+            ("L2_POOL_2D", 12),
+            ("LOCAL_RESPONSE_NORMALIZATION", 13),
+            ("LOGISTIC", 14),
+            ("LSH_PROJECTION", 15),
+            ("LSTM", 16),
+            ("MAX_POOL_2D", 17),
+            ("MUL", 18),
+            ("RELU", 19),
+            ("RELU_N1_TO_1", 20),
+            ("RELU6", 21),
+            ("RESHAPE", 22),
+            ("RESIZE_BILINEAR", 23),
+            ("RNN", 24),
+            ("SOFTMAX", 25),
+            ("SPACE_TO_DEPTH", 26),
+            ("SVDF", 27),
+            ("TANH", 28),
+            ("CONCAT_EMBEDDINGS", 29),
+            ("SKIP_GRAM", 30),
+            ("CALL", 31),
+            ("CUSTOM", 32),
+            ("EMBEDDING_LOOKUP_SPARSE", 33),
+            ("PAD", 34),
+            ("UNIDIRECTIONAL_SEQUENCE_RNN", 35),
+            ("GATHER", 36),
+            ("BATCH_TO_SPACE_ND", 37),
+            ("SPACE_TO_BATCH_ND", 38),
+            ("TRANSPOSE", 39),
+            ("MEAN", 40),
+            ("SUB", 41),
+            ("DIV", 42),
+            ("SQUEEZE", 43),
+            ("UNIDIRECTIONAL_SEQUENCE_LSTM", 44),
+            ("STRIDED_SLICE", 45),
+            ("BIDIRECTIONAL_SEQUENCE_RNN", 46),
+            ("EXP", 47),
+            ("TOPK_V2", 48),
+            ("SPLIT", 49),
+            ("LOG_SOFTMAX", 50),
+            ("DELEGATE", 51),
+            ("BIDIRECTIONAL_SEQUENCE_LSTM", 52),
+            ("CAST", 53),
+            ("PRELU", 54),
+            ("MAXIMUM", 55),
+            ("ARG_MAX", 56),
+            ("MINIMUM", 57),
+            ("LESS", 58),
+            ("NEG", 59),
+            ("PADV2", 60),
+            ("GREATER", 61),
+            ("GREATER_EQUAL", 62),
+            ("LESS_EQUAL", 63),
+            ("SELECT", 64),
+            ("SLICE", 65),
+            ("SIN", 66),
+            ("TRANSPOSE_CONV", 67),
+            ("SPARSE_TO_DENSE", 68),
+            ("TILE", 69),
+            ("EXPAND_DIMS", 70),
+            ("EQUAL", 71),
+            ("NOT_EQUAL", 72),
+            ("LOG", 73),
+            ("SUM", 74),
+            ("SQRT", 75),
+            ("RSQRT", 76),
+            ("SHAPE", 77),
+            ("POW", 78),
+            ("ARG_MIN", 79),
+            ("FAKE_QUANT", 80),
+            ("REDUCE_PROD", 81),
+            ("REDUCE_MAX", 82),
+            ("PACK", 83),
+            ("LOGICAL_OR", 84),
+            ("ONE_HOT", 85),
+            ("LOGICAL_AND", 86),
+            ("LOGICAL_NOT", 87),
+            ("UNPACK", 88),
+            ("REDUCE_MIN", 89),
+            ("FLOOR_DIV", 90),
+            ("REDUCE_ANY", 91),
+            ("SQUARE", 92),
+            ("ZEROS_LIKE", 93),
+            ("FILL", 94),
+            ("FLOOR_MOD", 95),
+            ("RANGE", 96),
+            ("RESIZE_NEAREST_NEIGHBOR", 97),
+            ("LEAKY_RELU", 98),
+            ("SQUARED_DIFFERENCE", 99),
+            ("MIRROR_PAD", 100),
+            ("ABS", 101),
+            ("SPLIT_V", 102),
+            ("UNIQUE", 103),
+            ("CEIL", 104),
+            ("REVERSE_V2", 105),
+            ("ADD_N", 106),
+            ("GATHER_ND", 107),
+            ("COS", 108),
+            ("WHERE", 109),
+            ("RANK", 110),
+            ("ELU", 111),
+            ("REVERSE_SEQUENCE", 112),
+            ("MATRIX_DIAG", 113),
+            ("QUANTIZE", 114),
+            ("MATRIX_SET_DIAG", 115),
+            ("ROUND", 116),
+            ("HARD_SWISH", 117),
+            ("IF", 118),
+            ("WHILE", 119),
+            ("NON_MAX_SUPPRESSION_V4", 120),
+            ("NON_MAX_SUPPRESSION_V5", 121),
+            ("SCATTER_ND", 122),
+            ("SELECT_V2", 123),
+            ("DENSIFY", 124),
+            ("SEGMENT_SUM", 125),
+            ("BATCH_MATMUL", 126),
+            ("PLACEHOLDER_FOR_GREATER_OP_CODES", 127),
+            ("CUMSUM", 128),
+            ("CALL_ONCE", 129),
+            ("BROADCAST_TO", 130),
+            ("RFFT2D", 131),
+            ("CONV_3D", 132),
+            ("IMAG", 133),
+            ("REAL", 134),
+            ("COMPLEX_ABS", 135),
+            ("HASHTABLE", 136),
+            ("HASHTABLE_FIND", 137),
+            ("HASHTABLE_IMPORT", 138),
+            ("HASHTABLE_SIZE", 139),
+            ("REDUCE_ALL", 140),
+            ("CONV_3D_TRANSPOSE", 141),
+            ("VAR_HANDLE", 142),
+            ("READ_VARIABLE", 143),
+            ("ASSIGN_VARIABLE", 144),
+            ("BROADCAST_ARGS", 145),
+            ("RANDOM_STANDARD_NORMAL", 146),
+            ("BUCKETIZE", 147),
+            ("RANDOM_UNIFORM", 148),
+            ("MULTINOMIAL", 149),
+            ("GELU", 150),
+            ("DYNAMIC_UPDATE_SLICE", 151),
+            ("RELU_0_TO_1", 152),
+            ("UNSORTED_SEGMENT_PROD", 153),
+            ("UNSORTED_SEGMENT_MAX", 154),
+            ("UNSORTED_SEGMENT_SUM", 155),
+            ("ATAN2", 156),
+            ("UNSORTED_SEGMENT_MIN", 157),
+            ("SIGN", 158),
+            ("BITCAST", 159),
+            ("BITWISE_XOR", 160),
+            ("RIGHT_SHIFT", 161),
+            ("STABLEHLO_LOGISTIC", 162),
+            ("STABLEHLO_ADD", 163),
+            ("STABLEHLO_DIVIDE", 164),
+            ("STABLEHLO_MULTIPLY", 165),
+            ("STABLEHLO_MAXIMUM", 166),
+            ("STABLEHLO_RESHAPE", 167),
+            ("STABLEHLO_CLAMP", 168),
+            ("STABLEHLO_CONCATENATE", 169),
+            ("STABLEHLO_BROADCAST_IN_DIM", 170),
+            ("STABLEHLO_CONVOLUTION", 171),
+            ("STABLEHLO_SLICE", 172),
+            ("STABLEHLO_CUSTOM_CALL", 173),
+            ("STABLEHLO_REDUCE", 174),
+            ("STABLEHLO_ABS", 175),
+            ("STABLEHLO_AND", 176),
+            ("STABLEHLO_COSINE", 177),
+            ("STABLEHLO_EXPONENTIAL", 178),
+            ("STABLEHLO_FLOOR", 179),
+            ("STABLEHLO_LOG", 180),
+            ("STABLEHLO_MINIMUM", 181),
+            ("STABLEHLO_NEGATE", 182),
+            ("STABLEHLO_OR", 183),
+            ("STABLEHLO_POWER", 184),
+            ("STABLEHLO_REMAINDER", 185),
+            ("STABLEHLO_RSQRT", 186),
+            ("STABLEHLO_SELECT", 187),
+            ("STABLEHLO_SUBTRACT", 188),
+            ("STABLEHLO_TANH", 189),
+            ("STABLEHLO_SCATTER", 190),
+            ("STABLEHLO_COMPARE", 191),
+            ("STABLEHLO_CONVERT", 192),
+            ("STABLEHLO_DYNAMIC_SLICE", 193),
+            ("STABLEHLO_DYNAMIC_UPDATE_SLICE", 194),
+            ("STABLEHLO_PAD", 195),
+            ("STABLEHLO_IOTA", 196),
+            ("STABLEHLO_DOT_GENERAL", 197),
+            ("STABLEHLO_REDUCE_WINDOW", 198),
+            ("STABLEHLO_SORT", 199),
+            ("STABLEHLO_WHILE", 200),
+            ("STABLEHLO_GATHER", 201),
+            ("STABLEHLO_TRANSPOSE", 202),
+            ("DILATE", 203),
+            ("STABLEHLO_RNG_BIT_GENERATOR", 204),
+            ("REDUCE_WINDOW", 205),
+            ("STABLEHLO_COMPOSITE", 206),
+            ("STABLEHLO_SHIFT_LEFT", 207),
+            ("STABLEHLO_CBRT", 208),
+            ("STABLEHLO_CASE", 209),
+        ),
+    ),
+    EnumDecl(
+        "StablehloPrecisionConfig",
+        "uint",
+        (
+            ("DEFAULT", 0),
+            ("HIGH", 1),
+            ("HIGHEST", 2),
+        ),
+    ),
+    EnumDecl(
+        "StablehloComparisonDirection",
+        "uint",
+        (
+            ("STABLEHLO_COMPARISON_DIRECTION_EQ", 0),
+            ("STABLEHLO_COMPARISON_DIRECTION_NE", 1),
+            ("STABLEHLO_COMPARISON_DIRECTION_GE", 2),
+            ("STABLEHLO_COMPARISON_DIRECTION_GT", 3),
+            ("STABLEHLO_COMPARISON_DIRECTION_LE", 4),
+            ("STABLEHLO_COMPARISON_DIRECTION_LT", 5),
+        ),
+    ),
+    EnumDecl(
+        "StablehloComparisonType",
+        "uint",
+        (
+            ("STABLEHLO_COMPARISON_TYPE_NOTYPE", 0),
+            ("STABLEHLO_COMPARISON_TYPE_FLOAT", 1),
+            ("STABLEHLO_COMPARISON_TYPE_FLOAT_TOTAL_ORDER", 2),
+            ("STABLEHLO_COMPARISON_TYPE_SIGNED", 3),
+            ("STABLEHLO_COMPARISON_TYPE_UNSIGNED", 4),
+        ),
+    ),
+    EnumDecl(
+        "RngAlgorithm",
+        "byte",
+        (
+            ("DEFAULT", 0),
+            ("PHILOX", 1),
+            ("THREEFRY", 2),
+        ),
+    ),
+    EnumDecl(
+        "Padding",
+        "byte",
+        (
+            ("SAME", 0),
+            ("VALID", 1),
+        ),
+    ),
+    EnumDecl(
+        "ActivationFunctionType",
+        "byte",
+        (
+            ("NONE", 0),
+            ("RELU", 1),
+            ("RELU_N1_TO_1", 2),
+            ("RELU6", 3),
+            ("TANH", 4),
+            ("SIGN_BIT", 5),
+        ),
+    ),
+    EnumDecl(
+        "LSHProjectionType",
+        "byte",
+        (
+            ("UNKNOWN", 0),
+            ("SPARSE", 1),
+            ("DENSE", 2),
+        ),
+    ),
+    EnumDecl(
+        "FullyConnectedOptionsWeightsFormat",
+        "byte",
+        (
+            ("DEFAULT", 0),
+            ("SHUFFLED4x16INT8", 1),
+        ),
+    ),
+    EnumDecl(
+        "LSTMKernelType",
+        "byte",
+        (
+            ("FULL", 0),
+            ("BASIC", 1),
+        ),
+    ),
+    EnumDecl(
+        "CombinerType",
+        "byte",
+        (
+            ("SUM", 0),
+            ("MEAN", 1),
+            ("SQRTN", 2),
+        ),
+    ),
+    EnumDecl(
+        "MirrorPadMode",
+        "byte",
+        (
+            ("REFLECT", 0),
+            ("SYMMETRIC", 1),
+        ),
+    ),
+    EnumDecl(
+        "ReduceWindowFunction",
+        "int",
+        (
+            ("UNSUPPORTED", 0),
+            ("ADD", 1),
+            ("MUL", 2),
+            ("MINIMUM", 3),
+            ("MAXIMUM", 4),
+            ("ALL", 5),
+            ("ANY", 6),
+        ),
+    ),
+    EnumDecl("CustomOptionsFormat", "byte", (("FLEXBUFFERS", 0),)),
+)
 
-    FLOAT32 = 0
-    FLOAT16 = 1
-    INT32 = 2
-    UINT8 = 3
-    INT64 = 4
-    STRING = 5
-    BOOL = 6
-    INT16 = 7
-    COMPLEX64 = 8
-    INT8 = 9
-    FLOAT64 = 10
-    COMPLEX128 = 11
-    UINT64 = 12
-    RESOURCE = 13
-    VARIANT = 14
-    UINT32 = 15
-    UINT16 = 16
-    INT4 = 17
-    BFLOAT16 = 18
-    INT2 = 19
-    UINT4 = 20
-    FLOAT8_E4M3FN = 21
-    FLOAT8_E5M2 = 22
+_UNION_LIST = (
+    UnionDecl(
+        "QuantizationDetails",
+        (
+            "CustomQuantization",
+            "BlockwiseQuantization",
+            "MultiAxisQuantization",
+        ),
+    ),
+    UnionDecl(
+        "SparseIndexVector",
+        (
+            "Int32Vector",
+            "Uint16Vector",
+            "Uint8Vector",
+        ),
+    ),
+    UnionDecl(
+        "BuiltinOptions",
+        (
+            "Conv2DOptions",
+            "DepthwiseConv2DOptions",
+            "ConcatEmbeddingsOptions",
+            "LSHProjectionOptions",
+            "Pool2DOptions",
+            "SVDFOptions",
+            "RNNOptions",
+            "FullyConnectedOptions",
+            "SoftmaxOptions",
+            "ConcatenationOptions",
+            "AddOptions",
+            "L2NormOptions",
+            "LocalResponseNormalizationOptions",
+            "LSTMOptions",
+            "ResizeBilinearOptions",
+            "CallOptions",
+            "ReshapeOptions",
+            "SkipGramOptions",
+            "SpaceToDepthOptions",
+            "EmbeddingLookupSparseOptions",
+            "MulOptions",
+            "PadOptions",
+            "GatherOptions",
+            "BatchToSpaceNDOptions",
+            "SpaceToBatchNDOptions",
+            "TransposeOptions",
+            "ReducerOptions",
+            "SubOptions",
+            "DivOptions",
+            "SqueezeOptions",
+            "SequenceRNNOptions",
+            "StridedSliceOptions",
+            "ExpOptions",
+            "TopKV2Options",
+            "SplitOptions",
+            "LogSoftmaxOptions",
+            "CastOptions",
+            "DequantizeOptions",
+            "MaximumMinimumOptions",
+            "ArgMaxOptions",
+            "LessOptions",
+            "NegOptions",
+            "PadV2Options",
+            "GreaterOptions",
+            "GreaterEqualOptions",
+            "LessEqualOptions",
+            "SelectOptions",
+            "SliceOptions",
+            "TransposeConvOptions",
+            "SparseToDenseOptions",
+            "TileOptions",
+            "ExpandDimsOptions",
+            "EqualOptions",
+            "NotEqualOptions",
+            "ShapeOptions",
+            "PowOptions",
+            "ArgMinOptions",
+            "FakeQuantOptions",
+            "PackOptions",
+            "LogicalOrOptions",
+            "OneHotOptions",
+            "LogicalAndOptions",
+            "LogicalNotOptions",
+            "UnpackOptions",
+            "FloorDivOptions",
+            "SquareOptions",
+            "ZerosLikeOptions",
+            "FillOptions",
+            "BidirectionalSequenceLSTMOptions",
+            "BidirectionalSequenceRNNOptions",
+            "UnidirectionalSequenceLSTMOptions",
+            "FloorModOptions",
+            "RangeOptions",
+            "ResizeNearestNeighborOptions",
+            "LeakyReluOptions",
+            "SquaredDifferenceOptions",
+            "MirrorPadOptions",
+            "AbsOptions",
+            "SplitVOptions",
+            "UniqueOptions",
+            "ReverseV2Options",
+            "AddNOptions",
+            "GatherNdOptions",
+            "CosOptions",
+            "WhereOptions",
+            "RankOptions",
+            "ReverseSequenceOptions",
+            "MatrixDiagOptions",
+            "QuantizeOptions",
+            "MatrixSetDiagOptions",
+            "HardSwishOptions",
+            "IfOptions",
+            "WhileOptions",
+            "DepthToSpaceOptions",
+            "NonMaxSuppressionV4Options",
+            "NonMaxSuppressionV5Options",
+            "ScatterNdOptions",
+            "SelectV2Options",
+            "DensifyOptions",
+            "SegmentSumOptions",
+            "BatchMatMulOptions",
+            "CumsumOptions",
+            "CallOnceOptions",
+            "BroadcastToOptions",
+            "Rfft2dOptions",
+            "Conv3DOptions",
+            "HashtableOptions",
+            "HashtableFindOptions",
+            "HashtableImportOptions",
+            "HashtableSizeOptions",
+            "VarHandleOptions",
+            "ReadVariableOptions",
+            "AssignVariableOptions",
+            "RandomOptions",
+            "BucketizeOptions",
+            "GeluOptions",
+            "DynamicUpdateSliceOptions",
+            "UnsortedSegmentProdOptions",
+            "UnsortedSegmentMaxOptions",
+            "UnsortedSegmentMinOptions",
+            "UnsortedSegmentSumOptions",
+            "ATan2Options",
+            "SignOptions",
+            "BitcastOptions",
+            "BitwiseXorOptions",
+            "RightShiftOptions",
+        ),
+    ),
+    UnionDecl(
+        "BuiltinOptions2",
+        (
+            "StablehloConcatenateOptions",
+            "StablehloBroadcastInDimOptions",
+            "StablehloSliceOptions",
+            "StablehloConvolutionOptions",
+            "StablehloCustomCallOptions",
+            "StablehloReduceOptions",
+            "StablehloScatterOptions",
+            "StablehloCompareOptions",
+            "StablehloDynamicSliceOptions",
+            "StablehloPadOptions",
+            "StablehloIotaOptions",
+            "StablehloDotGeneralOptions",
+            "StablehloReduceWindowOptions",
+            "StablehloSortOptions",
+            "StablehloWhileOptions",
+            "StablehloGatherOptions",
+            "StablehloTransposeOptions",
+            "DilateOptions",
+            "StablehloRngBitGeneratorOptions",
+            "ReduceWindowOptions",
+            "StableHLOCompositeOptions",
+            "StablehloShiftLeftOptions",
+            "StablehloCaseOptions",
+        ),
+    ),
+)
+
+_TABLE_LIST = (
+    _table("CustomQuantization", _scalars("custom", "ubyte")),
+    _table(
+        "BlockwiseQuantization",
+        _scalar("scales", "int"),
+        _scalar("zero_points", "int"),
+        _scalar("block_size", "int"),
+        _scalars("block_shape", "int"),
+    ),
+    _table(
+        "MultiAxisQuantization",
+        _scalar("scales", "int"),
+        _scalar("zero_points", "int"),
+        _scalar("block_size", "int"),
+        _scalars("quantized_dimensions", "int"),
+    ),
+    _table(
+        "QuantizationParameters",
+        _scalars("min", "float"),
+        _scalars("max", "float"),
+        _scalars("scale", "float"),
+        _scalars("zero_point", "long"),
+        _union("details", "QuantizationDetails"),
+        _scalar("quantized_dimension", "int"),
+    ),
+    _table("Int32Vector", _scalars("values", "int")),
+    _table("Uint16Vector", _scalars("values", "ushort")),
+    _table("Uint8Vector", _scalars("values", "ubyte")),
+    _table(
+        "DimensionMetadata",
+        _enum("format", "DimensionType"),
+        _scalar("dense_size", "int"),
+        _union("array_segments", "SparseIndexVector"),
+        _union("array_indices", "SparseIndexVector"),
+    ),
+    _table(
+        "SparsityParameters",
+        _scalars("traversal_order", "int"),
+        _scalars("block_map", "int"),
+        _tables("dim_metadata", "DimensionMetadata"),
+    ),
+    _table(
+        "VariantSubType",
+        _scalars("shape", "int"),
+        _enum("type", "TensorType"),
+        _scalar("has_rank", "bool"),
+    ),
+    _table(
+        "Tensor",
+        _scalars("shape", "int"),
+        _enum("type", "TensorType"),
+        _scalar("buffer", "uint"),
+        _string("name"),
+        _sub("quantization", "QuantizationParameters"),
+        _scalar("is_variable", "bool"),
+        _sub("sparsity", "SparsityParameters"),
+        _scalars("shape_signature", "int"),
+        _scalar("has_rank", "bool"),
+        _tables("variant_tensors", "VariantSubType"),
+        _scalar("external_buffer", "uint"),
+    ),
+    _table(
+        "StablehloGatherOptions",
+        _scalars("offset_dims", "long"),
+        _scalars("collapsed_slice_dims", "long"),
+        _scalars("start_index_map", "long"),
+        _scalar("index_vector_dim", "long"),
+        _scalars("slice_sizes", "long"),
+        _scalar("indices_are_sorted", "bool"),
+    ),
+    _table("StablehloTransposeOptions", _scalars("permutation", "long")),
+    _table(
+        "StablehloDotGeneralOptions",
+        _scalars("lhs_batching_dimensions", "long"),
+        _scalars("rhs_batching_dimensions", "long"),
+        _scalars("lhs_contracting_dimensions", "long"),
+        _scalars("rhs_contracting_dimensions", "long"),
+        _scalars("precision_config", "uint"),
+    ),
+    _table(
+        "StablehloReduceWindowOptions",
+        _scalars("window_dimensions", "long"),
+        _scalars("window_strides", "long"),
+        _scalars("base_dilations", "long"),
+        _scalars("window_dilations", "long"),
+        _scalars("padding", "long"),
+        _scalar("body_subgraph_index", "int"),
+    ),
+    _table(
+        "StablehloWhileOptions",
+        _scalar("cond_subgraph_index", "int"),
+        _scalar("body_subgraph_index", "int"),
+    ),
+    _table(
+        "StablehloSortOptions",
+        _scalar("dimension", "long"),
+        _scalar("is_stable", "bool"),
+        _scalar("comparator_subgraph_index", "int"),
+    ),
+    _table("StablehloConcatenateOptions", _scalar("dimension", "long")),
+    _table("StablehloBroadcastInDimOptions", _scalars("broadcast_dimensions", "long")),
+    _table(
+        "StablehloCompareOptions",
+        _enum("comparison_direction", "StablehloComparisonDirection"),
+        _enum("compare_type", "StablehloComparisonType"),
+    ),
+    _table("StablehloDynamicSliceOptions", _scalars("slice_sizes", "long")),
+    _table(
+        "StablehloPadOptions",
+        _scalars("edge_padding_low", "long"),
+        _scalars("edge_padding_high", "long"),
+        _scalars("interior_padding", "long"),
+    ),
+    _table("StablehloIotaOptions", _scalar("iota_dimension", "long")),
+    _table(
+        "StablehloCustomCallOptions",
+        _string("call_target_name"),
+        _scalar("has_side_effect", "bool"),
+        _string("backend_config"),
+        _scalar("api_version", "int"),
+        _scalars("called_computations", "int"),
+        _scalars("custom_attributes", "ubyte"),
+    ),
+    _table(
+        "StablehloReduceOptions",
+        _scalars("dimensions", "long"),
+        _scalar("body_subgraph_index", "int"),
+    ),
+    _table(
+        "StablehloSliceOptions",
+        _scalars("start_indices", "long"),
+        _scalars("limit_indices", "long"),
+        _scalars("strides", "long"),
+    ),
+    _table(
+        "StablehloConvolutionOptions",
+        _scalars("window_strides", "long"),
+        _scalars("padding", "long"),
+        _scalars("lhs_dilation", "long"),
+        _scalars("rhs_dilation", "long"),
+        _scalars("window_reversal", "bool"),
+        _scalar("input_batch_dimension", "long"),
+        _scalar("input_feature_dimension", "long"),
+        _scalars("input_spatial_dimensions", "long"),
+        _scalar("kernel_input_feature_dimension", "long"),
+        _scalar("kernel_output_feature_dimension", "long"),
+        _scalars("kernel_spatial_dimensions", "long"),
+        _scalar("output_batch_dimension", "long"),
+        _scalar("output_feature_dimension", "long"),
+        _scalars("output_spatial_dimensions", "long"),
+        _scalar("feature_group_count", "long"),
+        _scalar("batch_group_count", "long"),
+        _scalars("precision_config", "uint"),
+    ),
+    _table(
+        "StablehloScatterOptions",
+        _scalar("indices_are_sorted", "bool"),
+        _scalars("update_window_dims", "long"),
+        _scalars("inserted_window_dims", "long"),
+        _scalars("scatter_dims_to_operand_dims", "long"),
+        _scalar("index_vector_dim", "long"),
+        _scalar("unique_indices", "bool"),
+        _scalar("update_computation_subgraph_index", "int"),
+    ),
+    _table("StablehloCaseOptions", _scalars("branch_subgraph_indices", "int")),
+    _table("StablehloRngBitGeneratorOptions", _enum("algorithm", "RngAlgorithm")),
+    _table(
+        "Conv2DOptions",
+        _enum("padding", "Padding"),
+        _scalar("stride_w", "int"),
+        _scalar("stride_h", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("dilation_w_factor", "int", default=1),
+        _scalar("dilation_h_factor", "int", default=1),
+        _enum("quantized_bias_type", "TensorType"),
+    ),
+    _table(
+        "Conv3DOptions",
+        _enum("padding", "Padding"),
+        _scalar("stride_d", "int"),
+        _scalar("stride_w", "int"),
+        _scalar("stride_h", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("dilation_d_factor", "int", default=1),
+        _scalar("dilation_w_factor", "int", default=1),
+        _scalar("dilation_h_factor", "int", default=1),
+    ),
+    _table(
+        "Pool2DOptions",
+        _enum("padding", "Padding"),
+        _scalar("stride_w", "int"),
+        _scalar("stride_h", "int"),
+        _scalar("filter_width", "int"),
+        _scalar("filter_height", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+    ),
+    _table(
+        "DepthwiseConv2DOptions",
+        _enum("padding", "Padding"),
+        _scalar("stride_w", "int"),
+        _scalar("stride_h", "int"),
+        _scalar("depth_multiplier", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("dilation_w_factor", "int", default=1),
+        _scalar("dilation_h_factor", "int", default=1),
+    ),
+    _table(
+        "ConcatEmbeddingsOptions",
+        _scalar("num_channels", "int"),
+        _scalars("num_columns_per_channel", "int"),
+        _scalars("embedding_dim_per_channel", "int"),
+    ),
+    _table("LSHProjectionOptions", _enum("type", "LSHProjectionType")),
+    _table(
+        "SVDFOptions",
+        _scalar("rank", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "RNNOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "SequenceRNNOptions",
+        _scalar("time_major", "bool"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "BidirectionalSequenceRNNOptions",
+        _scalar("time_major", "bool"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("merge_outputs", "bool"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "FullyConnectedOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _enum("weights_format", "FullyConnectedOptionsWeightsFormat"),
+        _scalar("keep_num_dims", "bool"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+        _enum("quantized_bias_type", "TensorType"),
+        _scalars("quant_spec", "ubyte"),
+    ),
+    _table("SoftmaxOptions", _scalar("beta", "float")),
+    _table(
+        "ConcatenationOptions",
+        _scalar("axis", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+    ),
+    _table(
+        "AddOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("pot_scale_int16", "bool", default=True),
+    ),
+    _table("MulOptions", _enum("fused_activation_function", "ActivationFunctionType")),
+    _table("L2NormOptions", _enum("fused_activation_function", "ActivationFunctionType")),
+    _table(
+        "LocalResponseNormalizationOptions",
+        _scalar("radius", "int"),
+        _scalar("bias", "float"),
+        _scalar("alpha", "float"),
+        _scalar("beta", "float"),
+    ),
+    _table(
+        "LSTMOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("cell_clip", "float"),
+        _scalar("proj_clip", "float"),
+        _enum("kernel_type", "LSTMKernelType"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "UnidirectionalSequenceLSTMOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("cell_clip", "float"),
+        _scalar("proj_clip", "float"),
+        _scalar("time_major", "bool"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+        _scalar("diagonal_recurrent_tensors", "bool"),
+    ),
+    _table(
+        "BidirectionalSequenceLSTMOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("cell_clip", "float"),
+        _scalar("proj_clip", "float"),
+        _scalar("merge_outputs", "bool"),
+        _scalar("time_major", "bool", default=True),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table(
+        "ResizeBilinearOptions",
+        _scalar("new_height", "int", deprecated=True),
+        _scalar("new_width", "int", deprecated=True),
+        _scalar("align_corners", "bool"),
+        _scalar("half_pixel_centers", "bool"),
+    ),
+    _table(
+        "ResizeNearestNeighborOptions",
+        _scalar("align_corners", "bool"),
+        _scalar("half_pixel_centers", "bool"),
+    ),
+    _table("CallOptions", _scalar("subgraph", "uint")),
+    _table("PadOptions"),
+    _table("PadV2Options"),
+    _table("ReshapeOptions", _scalars("new_shape", "int")),
+    _table("SpaceToBatchNDOptions"),
+    _table("BatchToSpaceNDOptions"),
+    _table(
+        "SkipGramOptions",
+        _scalar("ngram_size", "int"),
+        _scalar("max_skip_size", "int"),
+        _scalar("include_all_ngrams", "bool"),
+    ),
+    _table("SpaceToDepthOptions", _scalar("block_size", "int")),
+    _table("DepthToSpaceOptions", _scalar("block_size", "int")),
+    _table(
+        "SubOptions",
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _scalar("pot_scale_int16", "bool", default=True),
+    ),
+    _table("DivOptions", _enum("fused_activation_function", "ActivationFunctionType")),
+    _table("TopKV2Options"),
+    _table("EmbeddingLookupSparseOptions", _enum("combiner", "CombinerType")),
+    _table("GatherOptions", _scalar("axis", "int"), _scalar("batch_dims", "int")),
+    _table("TransposeOptions"),
+    _table("ExpOptions"),
+    _table("CosOptions"),
+    _table("ReducerOptions", _scalar("keep_dims", "bool")),
+    _table("SqueezeOptions", _scalars("squeeze_dims", "int")),
+    _table("SplitOptions", _scalar("num_splits", "int")),
+    _table("SplitVOptions", _scalar("num_splits", "int")),
+    _table(
+        "StridedSliceOptions",
+        _scalar("begin_mask", "int"),
+        _scalar("end_mask", "int"),
+        _scalar("ellipsis_mask", "int"),
+        _scalar("new_axis_mask", "int"),
+        _scalar("shrink_axis_mask", "int"),
+        _scalar("offset", "bool"),
+    ),
+    _table("LogSoftmaxOptions"),
+    _table(
+        "CastOptions", _enum("in_data_type", "TensorType"), _enum("out_data_type", "TensorType")
+    ),
+    _table("DequantizeOptions"),
+    _table("MaximumMinimumOptions"),
+    _table("TileOptions"),
+    _table("ArgMaxOptions", _enum("output_type", "TensorType")),
+    _table("ArgMinOptions", _enum("output_type", "TensorType")),
+    _table("GreaterOptions"),
+    _table("GreaterEqualOptions"),
+    _table("LessOptions"),
+    _table("LessEqualOptions"),
+    _table("NegOptions"),
+    _table("SelectOptions"),
+    _table("SliceOptions"),
+    _table(
+        "TransposeConvOptions",
+        _enum("padding", "Padding"),
+        _scalar("stride_w", "int"),
+        _scalar("stride_h", "int"),
+        _enum("fused_activation_function", "ActivationFunctionType"),
+        _enum("quantized_bias_type", "TensorType"),
+    ),
+    _table("ExpandDimsOptions"),
+    _table("SparseToDenseOptions", _scalar("validate_indices", "bool")),
+    _table("EqualOptions"),
+    _table("NotEqualOptions"),
+    _table("ShapeOptions", _enum("out_type", "TensorType")),
+    _table("RankOptions"),
+    _table("PowOptions"),
+    _table(
+        "FakeQuantOptions",
+        _scalar("min", "float"),
+        _scalar("max", "float"),
+        _scalar("num_bits", "int"),
+        _scalar("narrow_range", "bool"),
+    ),
+    _table("PackOptions", _scalar("values_count", "int"), _scalar("axis", "int")),
+    _table("LogicalOrOptions"),
+    _table("OneHotOptions", _scalar("axis", "int")),
+    _table("AbsOptions"),
+    _table("HardSwishOptions"),
+    _table("LogicalAndOptions"),
+    _table("LogicalNotOptions"),
+    _table("UnpackOptions", _scalar("num", "int"), _scalar("axis", "int")),
+    _table("FloorDivOptions"),
+    _table("SquareOptions"),
+    _table("ZerosLikeOptions"),
+    _table("FillOptions"),
+    _table("FloorModOptions"),
+    _table("RangeOptions"),
+    _table("LeakyReluOptions", _scalar("alpha", "float")),
+    _table("SquaredDifferenceOptions"),
+    _table("MirrorPadOptions", _enum("mode", "MirrorPadMode")),
+    _table("UniqueOptions", _enum("idx_out_type", "TensorType", default=2)),
+    _table("ReverseV2Options"),
+    _table("AddNOptions"),
+    _table("GatherNdOptions"),
+    _table("WhereOptions"),
+    _table("ReverseSequenceOptions", _scalar("seq_dim", "int"), _scalar("batch_dim", "int")),
+    _table("MatrixDiagOptions"),
+    _table("QuantizeOptions"),
+    _table("MatrixSetDiagOptions"),
+    _table(
+        "IfOptions", _scalar("then_subgraph_index", "int"), _scalar("else_subgraph_index", "int")
+    ),
+    _table("CallOnceOptions", _scalar("init_subgraph_index", "int")),
+    _table(
+        "WhileOptions", _scalar("cond_subgraph_index", "int"), _scalar("body_subgraph_index", "int")
+    ),
+    _table("NonMaxSuppressionV4Options"),
+    _table("NonMaxSuppressionV5Options"),
+    _table("ScatterNdOptions"),
+    _table("SelectV2Options"),
+    _table("DensifyOptions"),
+    _table("SegmentSumOptions"),
+    _table(
+        "BatchMatMulOptions",
+        _scalar("adj_x", "bool"),
+        _scalar("adj_y", "bool"),
+        _scalar("asymmetric_quantize_inputs", "bool"),
+    ),
+    _table("CumsumOptions", _scalar("exclusive", "bool"), _scalar("reverse", "bool")),
+    _table("BroadcastToOptions"),
+    _table("Rfft2dOptions"),
+    _table(
+        "HashtableOptions",
+        _scalar("table_id", "int"),
+        _enum("key_dtype", "TensorType"),
+        _enum("value_dtype", "TensorType"),
+    ),
+    _table("HashtableFindOptions"),
+    _table("HashtableImportOptions"),
+    _table("HashtableSizeOptions"),
+    _table("VarHandleOptions", _string("container"), _string("shared_name")),
+    _table("ReadVariableOptions"),
+    _table("AssignVariableOptions"),
+    _table("RandomOptions", _scalar("seed", "long"), _scalar("seed2", "long")),
+    _table("BucketizeOptions", _scalars("boundaries", "float")),
+    _table("GeluOptions", _scalar("approximate", "bool")),
+    _table("DynamicUpdateSliceOptions"),
+    _table("UnsortedSegmentProdOptions"),
+    _table("UnsortedSegmentMaxOptions"),
+    _table("UnsortedSegmentSumOptions"),
+    _table("ATan2Options"),
+    _table("UnsortedSegmentMinOptions"),
+    _table("SignOptions"),
+    _table("BitcastOptions"),
+    _table("BitwiseXorOptions"),
+    _table("RightShiftOptions"),
+    _table("DilateOptions"),
+    # Deprecated in LiteRT's schema.fbs, still generated in its 2.3.0 wheel.
+    _table("ReduceWindowOptions", _enum("reduce_function", "ReduceWindowFunction")),
+    _table(
+        "OperatorCode",
+        _scalar("deprecated_builtin_code", "byte"),
+        _string("custom_code"),
+        _scalar("version", "int", default=1),
+        _enum("builtin_code", "BuiltinOperator"),
+    ),
+    _table(
+        "StableHLOCompositeOptions",
+        _string("name"),
+        _scalar("decomposition_subgraph_index", "int"),
+        _scalars("composite_attributes", "ubyte"),
+        _enum("composite_attributes_format", "CustomOptionsFormat"),
+        _scalar("version", "int"),
+    ),
+    _table("StablehloShiftLeftOptions"),
+    _table(
+        "Operator",
+        _scalar("opcode_index", "uint"),
+        _scalars("inputs", "int"),
+        _scalars("outputs", "int"),
+        _union("builtin_options", "BuiltinOptions"),
+        _scalars("custom_options", "ubyte"),
+        _enum("custom_options_format", "CustomOptionsFormat"),
+        _scalars("mutating_variable_inputs", "bool"),
+        _scalars("intermediates", "int"),
+        _scalar("large_custom_options_offset", "ulong"),
+        _scalar("large_custom_options_size", "ulong"),
+        _union("builtin_options_2", "BuiltinOptions2"),
+        _scalar("debug_metadata_index", "int", default=-1),
+    ),
+    _table(
+        "SubGraph",
+        _tables("tensors", "Tensor"),
+        _scalars("inputs", "int"),
+        _scalars("outputs", "int"),
+        _tables("operators", "Operator"),
+        _string("name"),
+        _scalar("debug_metadata_index", "int", default=-1),
+    ),
+    _table(
+        "Buffer", _scalars("data", "ubyte"), _scalar("offset", "ulong"), _scalar("size", "ulong")
+    ),
+    _table("ExternalBufferGroup", _string("name")),
+    _table(
+        "ExternalBuffer",
+        _scalar("id", "uint"),
+        _scalar("group", "uint"),
+        _scalar("offset", "ulong"),
+        _scalar("length", "ulong"),
+        _string("packing"),
+    ),
+    _table("Metadata", _string("name"), _scalar("buffer", "uint")),
+    _table("TensorMap", _string("name"), _scalar("tensor_index", "uint")),
+    _table(
+        "SignatureDef",
+        _tables("inputs", "TensorMap"),
+        _tables("outputs", "TensorMap"),
+        _string("signature_key"),
+        _string("deprecated_tag", deprecated=True),
+        _scalar("subgraph_index", "uint"),
+    ),
+    _table(
+        "Model",
+        _scalar("version", "uint"),
+        _tables("operator_codes", "OperatorCode"),
+        _tables("subgraphs", "SubGraph"),
+        _string("description"),
+        _tables("buffers", "Buffer"),
+        _scalars("metadata_buffer", "int"),
+        _tables("metadata", "Metadata"),
+        _tables("signature_defs", "SignatureDef"),
+        _tables("external_buffer_groups", "ExternalBufferGroup"),
+        _tables("external_buffers", "ExternalBuffer"),
+    ),
+)
+
+
+#: Every enum of the schema, by name, in declaration order.
+ENUMS: dict[str, EnumDecl] = {e.name: e for e in _ENUM_LIST}
+#: Every union of the schema, by name, in declaration order.
+UNIONS: dict[str, UnionDecl] = {u.name: u for u in _UNION_LIST}
+#: Every table of the schema, by name, in declaration order.
+TABLES: dict[str, TableDecl] = {t.name: t for t in _TABLE_LIST}
+#: The whole schema, for :mod:`tflite_metadata.format.codec` and
+#: :mod:`tflite_metadata.format.flatc_module`.
+SCHEMA = Schema(
+    "model",
+    FILE_IDENTIFIER,
+    ROOT_TABLE,
+    ENUMS,
+    UNIONS,
+    TABLES,
+    ModelFormatError,
+    numpy_vectors=True,
+)
+
+
+# -- derived from the declaration ---------------------------------------------------
+
+
+def field_ids(table_name: str) -> Any:
+    """The field ids of table ``table_name`` as an ``IntEnum`` (``ModelField.SUBGRAPHS`` …).
+
+    Members are the field names in upper case; a union gives two, ``NAME_TYPE``
+    (its type slot) and ``NAME``; deprecated fields keep theirs.
+    """
+    members: list[tuple[str, int]] = []
+    for decl in TABLES[table_name].fields:
+        if decl.kind == "union":
+            members.append((decl.name.upper() + "_TYPE", decl.id))
+            members.append((decl.name.upper(), decl.id + 1))
+        else:
+            members.append((decl.name.upper(), decl.id))
+    return enum.IntEnum(upper_camel(table_name) + "Field", members, module=__name__)
+
+
+def _enum_of(name: str) -> Any:
+    decl = ENUMS[name]
+    made = enum.IntEnum(name, list(decl.values), module=__name__)  # type: ignore[misc]
+    made.__doc__ = f"``tflite.{name}``: every value of TFLite's current schema."
+    return made
+
+
+def _union_enum(name: str) -> Any:
+    members = [("NONE", 0)] + [(m, i + 1) for i, m in enumerate(UNIONS[name].members)]
+    made = enum.IntEnum(name, members, module=__name__)  # type: ignore[misc]
+    made.__doc__ = f"The type values of the ``tflite.{name}`` union (flatc's member names)."
+    return made
+
+
+def _model_offset_fields() -> frozenset[int]:
+    return frozenset(
+        f.id for f in TABLES["Model"].fields if f.kind not in ("scalar", "enum", "union")
+    )
+
+
+_DERIVED: dict[str, Callable[[], Any]] = {
+    "TensorType": lambda: _enum_of("TensorType"),
+    "BuiltinOperator": lambda: _enum_of("BuiltinOperator"),
+    "BuiltinOptions": lambda: _union_enum("BuiltinOptions"),
+    #: The ``Model`` fields that hold an offset (a vector, table or string), not a scalar.
+    "MODEL_OFFSET_FIELDS": _model_offset_fields,
+    **{
+        upper_camel(name) + "Field": functools.partial(field_ids, name)
+        for name in (
+            "Model",
+            "SubGraph",
+            "Tensor",
+            "Buffer",
+            "Metadata",
+            "OperatorCode",
+            "Operator",
+            "QuantizationParameters",
+            "FullyConnectedOptions",
+            "SoftmaxOptions",
+            "CastOptions",
+            "SignatureDef",
+            "TensorMap",
+        )
+    },
+}
+
+__all__ += sorted(_DERIVED)
+
+
+def __getattr__(name: str) -> Any:
+    # The derived enums are made when first imported, then kept as module globals.
+    make = _DERIVED.get(name)
+    if make is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = make()
+    return value
 
 
 def tensor_type_name(value: int) -> str:
     """The name of a ``TensorType`` value, or the number when the schema has no such value."""
-    try:
-        return TensorType(value).name
-    except ValueError:
-        return str(value)
-
-
-class ModelField(enum.IntEnum):
-    """Field ids of ``tflite.Model``."""
-
-    VERSION = 0  # uint
-    OPERATOR_CODES = 1  # [OperatorCode]
-    SUBGRAPHS = 2  # [SubGraph]
-    DESCRIPTION = 3  # string
-    BUFFERS = 4  # [Buffer]
-    METADATA_BUFFER = 5  # [int]
-    METADATA = 6  # [Metadata]
-    SIGNATURE_DEFS = 7  # [SignatureDef]
-
-
-#: The ``Model`` fields that hold an offset (a vector, table or string), as opposed to a scalar.
-MODEL_OFFSET_FIELDS = frozenset(ModelField) - {ModelField.VERSION}
-
-
-class SubGraphField(enum.IntEnum):
-    """Field ids of ``tflite.SubGraph``."""
-
-    TENSORS = 0
-    INPUTS = 1
-    OUTPUTS = 2
-    OPERATORS = 3
-    NAME = 4
-
-
-class TensorField(enum.IntEnum):
-    """Field ids of ``tflite.Tensor``."""
-
-    SHAPE = 0
-    TYPE = 1
-    BUFFER = 2
-    NAME = 3
-    QUANTIZATION = 4
-    IS_VARIABLE = 5
-    SPARSITY = 6
-    SHAPE_SIGNATURE = 7
-    HAS_RANK = 8
-    VARIANT_TENSORS = 9
-
-
-class BufferField(enum.IntEnum):
-    """Field ids of ``tflite.Buffer``.
-
-    ``OFFSET``/``SIZE`` (``ulong``) locate data stored outside the FlatBuffer, at an
-    absolute position in the file; an offset of 0 or 1 means "no external data".
-    """
-
-    DATA = 0
-    OFFSET = 1
-    SIZE = 2
-
-
-class MetadataField(enum.IntEnum):
-    """Field ids of ``tflite.Metadata`` (a named reference to a buffer)."""
-
-    NAME = 0
-    BUFFER = 1
-
-
-class OperatorCodeField(enum.IntEnum):
-    """Field ids of ``tflite.OperatorCode``."""
-
-    DEPRECATED_BUILTIN_CODE = 0  # byte
-    CUSTOM_CODE = 1
-    VERSION = 2  # int, default 1
-    BUILTIN_CODE = 3  # int
-
-
-class OperatorField(enum.IntEnum):
-    """Field ids of ``tflite.Operator``."""
-
-    OPCODE_INDEX = 0
-    INPUTS = 1
-    OUTPUTS = 2
-    BUILTIN_OPTIONS_TYPE = 3
-    BUILTIN_OPTIONS = 4
-    CUSTOM_OPTIONS = 5
-
-
-class BuiltinOperator(enum.IntEnum):
-    """The ``tflite.BuiltinOperator`` values the model builder emits."""
-
-    DEQUANTIZE = 6
-    FULLY_CONNECTED = 9
-    RESHAPE = 22
-    SOFTMAX = 25
-    CAST = 53
-    QUANTIZE = 114
-
-
-class BuiltinOptions(enum.IntEnum):
-    """The ``tflite.BuiltinOptions`` union members the model builder emits."""
-
-    NONE = 0
-    FULLY_CONNECTED_OPTIONS = 8
-    SOFTMAX_OPTIONS = 9
-    RESHAPE_OPTIONS = 17
-    CAST_OPTIONS = 37
-    DEQUANTIZE_OPTIONS = 38
-    QUANTIZE_OPTIONS = 89
-
-
-class QuantizationParametersField(enum.IntEnum):
-    """Field ids of ``tflite.QuantizationParameters``."""
-
-    MIN = 0  # [float]
-    MAX = 1  # [float]
-    SCALE = 2  # [float]
-    ZERO_POINT = 3  # [long]
-    DETAILS_TYPE = 4
-    DETAILS = 5
-    QUANTIZED_DIMENSION = 6  # int
-
-
-class FullyConnectedOptionsField(enum.IntEnum):
-    """Field ids of ``tflite.FullyConnectedOptions``."""
-
-    FUSED_ACTIVATION_FUNCTION = 0  # ActivationFunctionType (byte), NONE = 0
-    WEIGHTS_FORMAT = 1
-    KEEP_NUM_DIMS = 2
-    ASYMMETRIC_QUANTIZE_INPUTS = 3
-    QUANTIZED_BIAS_TYPE = 4
-
-
-class SoftmaxOptionsField(enum.IntEnum):
-    """Field ids of ``tflite.SoftmaxOptions``."""
-
-    BETA = 0  # float; the schema's default is 0.0, so a real softmax always writes 1.0
-
-
-class CastOptionsField(enum.IntEnum):
-    """Field ids of ``tflite.CastOptions``."""
-
-    IN_DATA_TYPE = 0  # TensorType (byte)
-    OUT_DATA_TYPE = 1
-
-
-class SignatureDefField(enum.IntEnum):
-    """Field ids of ``tflite.SignatureDef`` (id 3 is the deprecated ``deprecated_tag``)."""
-
-    INPUTS = 0  # [TensorMap]
-    OUTPUTS = 1  # [TensorMap]
-    SIGNATURE_KEY = 2  # string
-    SUBGRAPH_INDEX = 4  # uint
-
-
-class TensorMapField(enum.IntEnum):
-    """Field ids of ``tflite.TensorMap`` (a signature's name for a tensor)."""
-
-    NAME = 0
-    TENSOR_INDEX = 1  # uint
+    return ENUMS["TensorType"].name_of(value) or str(value)
