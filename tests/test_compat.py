@@ -41,6 +41,32 @@ def test_flatbuffers_is_the_flatbuffers_package() -> None:
     assert flatbuffers.number_types.UOffsetTFlags.bytewidth == 4
 
 
+def test_the_modules_are_attributes_of_the_package() -> None:
+    """``import tflite_support; tflite_support.metadata…`` works, so must ours."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tflite_metadata\n"
+        "assert 'tflite_metadata.metadata' not in sys.modules\n"
+        "print(tflite_metadata.metadata.MetadataPopulator.__name__,"
+        " tflite_metadata.metadata_schema_py_generated.ModelMetadataT.__name__,"
+        " tflite_metadata.metadata_writers.image_classifier.__name__,"
+        " tflite_metadata.flatbuffers.__name__)\n"
+        "try:\n    tflite_metadata.no_such_module\n"
+        "except AttributeError as exc:\n    print(exc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.splitlines()
+    assert out == [
+        "MetadataPopulator ModelMetadataT "
+        "tflite_metadata.metadata_writers.image_classifier flatbuffers",
+        "module 'tflite_metadata' has no attribute 'no_such_module'",
+    ]
+
+
 def test_metadata_parser_version_is_the_schema_version_written() -> None:
     from tflite_metadata.format.metadata_schema import SCHEMA_VERSION
     from tflite_metadata.metadata_parser import MetadataParser

@@ -1031,6 +1031,38 @@ def _(env: Env) -> Any:
     return env.module.get_metadata_buffer(env.broken)
 
 
+@scenario("populate: new metadata recording no file, over a populated model")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_buffer(env.populated())
+    populator.load_metadata_buffer(metadata_variant(env.model, "no-files"))
+    populator.populate()
+    return summary(populator.get_model_buffer())
+
+
+@scenario("populate: metadata over tflite-support's entry without data")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_buffer(env.broken)
+    populator.load_metadata_buffer(env.metadata)
+    populator.load_associated_file_buffers(env.files)
+    populator.populate()
+    return summary(populator.get_model_buffer())
+
+
+@scenario("load_associated_file_buffers: a non-ASCII name")
+def _(env: Env) -> Any:
+    return _populate_with(env, files={**env.files, "étiquettes.txt": "chat\nchien\n"})
+
+
+@scenario("load_metadata_file, MetadataDisplayer.with_model_file: pathlib.Path")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_file(Path("model.tflite"))
+    populator.load_metadata_file(Path("metadata.bin"))
+    populator.load_associated_files([Path("labels0.txt")])
+    populator.populate()
+    displayer = env.module.MetadataDisplayer.with_model_file(Path("model.tflite"))
+    return displayer.get_metadata_json(), displayer.get_packed_associated_file_list()
+
+
 def _run_side(module: Any, folder: Path, name: str, broken: bytes) -> Outcome:
     model = bytes(model_builder.build_audio_classifier(heads=[3]))
     metadata, files = metadata_for(model)
@@ -1180,6 +1212,12 @@ DIFFERENCES: dict[str, Differs] = {
         rf"value \('bytes', {_JSON}, {_LABELS}\}}\)",
         r"ValueError: File, 'labels0\.txt', has already been packed\.",
         _REPACKED,
+    ),
+    "populate: new metadata recording no file, over a populated model": Differs(
+        rf"value \('bytes', {_JSON}, \{{\}}\)",
+        rf"value \('bytes', {_JSON}, {_LABELS}\}}\)",
+        "the packed files are those the new metadata records, plus the loaded ones (0.4.4 "
+        "keeps every old file)",
     ),
     "MetadataDisplayer: a metadata entry without data (tflite-support's populate output)": Differs(
         r"MetadataValidationError: The model does not have metadata\.",
