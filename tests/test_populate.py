@@ -1063,6 +1063,60 @@ def _(env: Env) -> Any:
     return displayer.get_metadata_json(), displayer.get_packed_associated_file_list()
 
 
+@scenario("load_metadata_and_associated_files: tflite-support's entry without data")
+def _(env: Env) -> Any:
+    populator = env.populator()
+    populator.load_metadata_and_associated_files(env.broken)
+    return populator.get_recorded_associated_file_list()
+
+
+for _name, _source in [("empty bytes", b""), ("not a model", b"not a model, only words")]:
+
+    def _load_from(env: Env, source: bytes = _source) -> Any:
+        env.populator().load_metadata_and_associated_files(source)
+
+    scenario(f"load_metadata_and_associated_files: {_name}")(_load_from)
+
+    def _get_metadata_buffer(env: Env, source: bytes = _source) -> Any:
+        return env.module.get_metadata_buffer(source)
+
+    scenario(f"get_metadata_buffer: {_name}")(_get_metadata_buffer)
+
+
+def _corrupt_tails(populated: bytes) -> dict[str, bytes]:
+    end = populated.rfind(b"PK\x05\x06")
+    assert end > 0
+    return {
+        "junk after the model": populated + b"junk" * 10,
+        "a zip end record whose directory is elsewhere": populated[: end + 16]
+        + struct.pack("<I", 7)
+        + populated[end + 20 :],
+        "a zip cut short": populated[: end - 10] + populated[end:],
+    }
+
+
+for _name in _corrupt_tails(b"x" + b"PK\x05\x06" + bytes(18)):
+
+    def _tail_populator(env: Env, name: str = _name) -> Any:
+        model = _corrupt_tails(env.populated())[name]
+        populator = env.module.MetadataPopulator.with_model_buffer(model)
+        return populator.get_packed_associated_file_list()
+
+    def _tail_displayer(env: Env, name: str = _name) -> Any:
+        model = _corrupt_tails(env.populated())[name]
+        displayer = env.module.MetadataDisplayer.with_model_buffer(model)
+        return displayer.get_packed_associated_file_list()
+
+    def _tail_file(env: Env, name: str = _name) -> Any:
+        model = _corrupt_tails(env.populated())[name]
+        displayer = env.module.MetadataDisplayer.with_model_buffer(model)
+        return displayer.get_associated_file_buffer("labels0.txt")
+
+    scenario(f"get_associated_file_buffer, {_name}")(_tail_file)
+    scenario(f"get_packed_associated_file_list, {_name}: populator")(_tail_populator)
+    scenario(f"get_packed_associated_file_list, {_name}: displayer")(_tail_displayer)
+
+
 def _run_side(module: Any, folder: Path, name: str, broken: bytes) -> Outcome:
     model = bytes(model_builder.build_audio_classifier(heads=[3]))
     metadata, files = metadata_for(model)
@@ -1144,6 +1198,13 @@ _NOT_A_MODEL = Differs(
     r"error: unpack_from requires a buffer of at least \d+ bytes.*",
     "a displayer of a file that is not a model: the identifier error (a raw struct.error)",
 )
+_BROKEN_ZIP_LISTED = Differs(
+    r"AssociatedFileError: (central directory entry 0 \('labels0\.txt'\) .* is outside the "
+    r"archive's data.*|the zip's end record at offset \d+ places the central directory .*)",
+    r"value \['labels0\.txt'\]",
+    "a zip of associated files that cannot be read is an error, not an empty list or names "
+    "whose files cannot be read",
+)
 _NO_METADATA_WRITTEN = (
     "without a loaded metadata buffer the model keeps its metadata, or has none "
     "(0.4.4 writes a TFLITE_METADATA entry with no data, which its own displayer cannot read)"
@@ -1172,6 +1233,37 @@ DIFFERENCES: dict[str, Differs] = {
     "load_associated_file_buffers: a folder as name": _NO_NAME,
     "MetadataDisplayer.with_model_file: not a model": _NOT_A_MODEL,
     "MetadataDisplayer.with_model_buffer: not a model": _NOT_A_MODEL,
+    "load_metadata_and_associated_files: empty bytes": _NOT_A_MODEL,
+    "load_metadata_and_associated_files: not a model": _NOT_A_MODEL,
+    "get_metadata_buffer: empty bytes": _NOT_A_MODEL,
+    "get_metadata_buffer: not a model": _NOT_A_MODEL,
+    "get_packed_associated_file_list, a zip end record whose directory is elsewhere: populator": (
+        _BROKEN_ZIP_LISTED
+    ),
+    "get_packed_associated_file_list, a zip end record whose directory is elsewhere: displayer": (
+        _BROKEN_ZIP_LISTED
+    ),
+    "get_packed_associated_file_list, a zip cut short: populator": Differs(
+        _BROKEN_ZIP_LISTED.ours,
+        r"BadZipFile: Bad magic number for central directory",
+        _BROKEN_ZIP_LISTED.why,
+    ),
+    "get_packed_associated_file_list, a zip cut short: displayer": Differs(
+        _BROKEN_ZIP_LISTED.ours, r"value \[\]", _BROKEN_ZIP_LISTED.why
+    ),
+    "get_associated_file_buffer, a zip end record whose directory is elsewhere": Differs(
+        _BROKEN_ZIP_LISTED.ours, r"BadZipFile: Truncated file header", _BROKEN_ZIP_LISTED.why
+    ),
+    "get_associated_file_buffer, a zip cut short": Differs(
+        _BROKEN_ZIP_LISTED.ours,
+        r"ValueError: The file, labels0\.txt, does not exist in the model\.",
+        _BROKEN_ZIP_LISTED.why,
+    ),
+    "load_metadata_and_associated_files: tflite-support's entry without data": Differs(
+        r"value \[\]",
+        r"AttributeError: 'int' object has no attribute 'tobytes'",
+        _NO_METADATA_WRITTEN,
+    ),
     "load_metadata_buffer: nameless-file": Differs(
         r"MetadataValidationError: The metadata records an associated file without a name; .*",
         r"TypeError: expected str, bytes or os.PathLike object, not NoneType",
