@@ -1117,6 +1117,21 @@ for _name in _corrupt_tails(b"x" + b"PK\x05\x06" + bytes(18)):
     scenario(f"get_packed_associated_file_list, {_name}: displayer")(_tail_displayer)
 
 
+@scenario("/dev/null: with_model_file")
+def _(env: Env) -> Any:
+    return env.module.MetadataPopulator.with_model_file(os.devnull)
+
+
+@scenario("/dev/null: MetadataDisplayer.with_model_file")
+def _(env: Env) -> Any:
+    return env.module.MetadataDisplayer.with_model_file(os.devnull)
+
+
+@scenario("/dev/null: load_associated_files")
+def _(env: Env) -> Any:
+    return _populate_with(env, paths=["labels0.txt", os.devnull])
+
+
 def _run_side(module: Any, folder: Path, name: str, broken: bytes) -> Outcome:
     model = bytes(model_builder.build_audio_classifier(heads=[3]))
     metadata, files = metadata_for(model)
@@ -1198,6 +1213,14 @@ _NOT_A_MODEL = Differs(
     r"error: unpack_from requires a buffer of at least \d+ bytes.*",
     "a displayer of a file that is not a model: the identifier error (a raw struct.error)",
 )
+_DEVICE = Differs(
+    r"InputReadError: cannot read (the model )?file '/dev/null': it is a character device, "
+    r"not a regular file",
+    r"ValueError: (The model provided does not have the expected identifier, and may not be "
+    r"a valid TFLite model|model_buffer cannot be empty)\.",
+    "a path that is not a regular file is refused at once (0.4.4 reads it: a FIFO blocks, "
+    "/dev/zero never ends, /dev/null is packed as an empty file)",
+)
 _BROKEN_ZIP_LISTED = Differs(
     r"AssociatedFileError: (central directory entry 0 \('labels0\.txt'\) .* is outside the "
     r"archive's data.*|the zip's end record at offset \d+ places the central directory .*)",
@@ -1258,6 +1281,13 @@ DIFFERENCES: dict[str, Differs] = {
         _BROKEN_ZIP_LISTED.ours,
         r"ValueError: The file, labels0\.txt, does not exist in the model\.",
         _BROKEN_ZIP_LISTED.why,
+    ),
+    "/dev/null: with_model_file": _DEVICE,
+    "/dev/null: MetadataDisplayer.with_model_file": _DEVICE,
+    "/dev/null: load_associated_files": Differs(
+        _DEVICE.ours,
+        rf"value \('bytes', {_JSON}, {_LABELS}, 'null': b''\}}\)",
+        _DEVICE.why,
     ),
     "load_metadata_and_associated_files: tflite-support's entry without data": Differs(
         r"value \[\]",
