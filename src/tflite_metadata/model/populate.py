@@ -239,24 +239,55 @@ def collect_files(
     piece by piece, never read whole).
 
     Raises:
-        AssociatedFileError: two different files would be packed under one name.
+        AssociatedFileError: two different files would be packed under one name;
+            ``files`` is neither a mapping nor (name, content) pairs; a name that
+            is not a path or has no file name; a content that is not bytes-like
+            or ``str``.
     """
-    items = files.items() if isinstance(files, Mapping) else files
     collected: dict[str, bytes | InputFile] = {}
     origin: dict[str, str] = {}
-    for path, content in items:
-        name = os.path.basename(os.fspath(path))
+    for path, content in _file_items(files):
+        name = os.path.basename(_path_of(path))
         if not name:
             raise AssociatedFileError(f"associated file {path!r} has no file name")
         data = file_content(name, content)
         if name in collected and not same_content(collected[name], data):
             raise AssociatedFileError(
                 f"File, '{name}', would be packed twice with different contents "
-                f"(from {origin[name]!r} and {os.fspath(path)!r}); rename one of them."
+                f"(from {origin[name]!r} and {_path_of(path)!r}); rename one of them."
             )
         collected[name] = data
-        origin[name] = os.fspath(path)
+        origin[name] = _path_of(path)
     return collected
+
+
+def _file_items(files: Any) -> list[tuple[Any, Any]]:
+    """``files`` as (name, content) pairs; tflite-support took a dict only."""
+    if isinstance(files, Mapping):
+        return list(files.items())
+    expected = "a dict of file names to contents (or (name, content) pairs)"
+    if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
+        raise AssociatedFileError(
+            f"associated files should be {expected}, but got {type(files).__name__}."
+        )
+    items = list(files)
+    for item in items:
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise AssociatedFileError(
+                f"associated files should be {expected}, but got the item {item!r:.80}."
+            )
+    return items
+
+
+def _path_of(path: Any) -> str:
+    """A file path or name as ``str`` (tflite-support took any path ``os.path`` takes)."""
+    try:
+        return os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise AssociatedFileError(
+            f"an associated file should be named by a str, bytes or os.PathLike, but got "
+            f"{type(path).__name__}."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -559,12 +590,13 @@ class MetadataPopulator:
             MissingFileError: a file does not exist (also an ``IOError``).
             InputReadError: a file is not a regular file (a folder, a device, a
                 FIFO …; the message names it) or cannot be opened.
-            AssociatedFileError: a path has no file name.
+            AssociatedFileError: a path has no file name, or is not a str, bytes
+                or ``os.PathLike``.
         """
         for path in associated_files:
-            with InputFile.open(path):
+            with InputFile.open(_path_of(path)):
                 pass
-            name = os.path.basename(os.fspath(path))
+            name = os.path.basename(_path_of(path))
             if not name:
                 raise AssociatedFileError(f"associated file {path!r} has no file name")
             self._associated_files[name] = _OnDisk(path)
