@@ -234,7 +234,7 @@ def collect_files(
 ) -> dict[str, bytes | InputFile]:
     """Associated files keyed by basename; the same name twice must mean the same bytes.
 
-    Contents given as bytes-like objects become ``bytes``; an
+    Contents given as bytes-like objects become ``bytes`` (``str``: its UTF-8); an
     :class:`~tflite_metadata.fileio.InputFile` stays one (files are compared
     piece by piece, never read whole).
 
@@ -272,7 +272,7 @@ def _file_items(files: Any) -> list[tuple[Any, Any]]:
         )
     items = list(files)
     for item in items:
-        if not isinstance(item, tuple) or len(item) != 2:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise AssociatedFileError(
                 f"associated files should be {expected}, but got the item {item!r:.80}."
             )
