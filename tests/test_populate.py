@@ -1159,7 +1159,11 @@ for _name, _argument in [
 ]:
 
     def _load_files_of(env: Env, argument: Any = _argument) -> Any:
-        env.populator().load_associated_files(argument)
+        populator = env.populator()
+        populator.load_associated_files(argument)
+        populator.load_metadata_buffer(env.metadata)
+        populator.populate()
+        return summary(populator.get_model_buffer())
 
     scenario(f"load_associated_files: {_name}")(_load_files_of)
 
@@ -1355,6 +1359,12 @@ DIFFERENCES: dict[str, Differs] = {
     "load_associated_file_buffers: a str": _FILES_ARGUMENT,
     "load_associated_file_buffers: a list of names": _FILES_ARGUMENT,
     "load_associated_file_buffers: a list of triples": _FILES_ARGUMENT,
+    "load_associated_files: [b'labels0.txt']": Differs(
+        rf"value \('bytes', {_JSON}, {_LABELS}\}}\)",
+        r"ValueError: File, 'labels0\.txt', is recorded in the metadata, but has not been "
+        r"loaded into the populator\.",
+        "a file name given as bytes is the same name as its str",
+    ),
     "load_associated_file_buffers: a bytes name": Differs(
         rf"value \('bytes', {_JSON}, \{{'labels0\.txt': b'x\\n'\}}\)",
         r"ValueError: File, 'labels0\.txt', is recorded in the metadata, but has not been "

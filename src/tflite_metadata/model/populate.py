@@ -593,12 +593,13 @@ class MetadataPopulator:
             AssociatedFileError: a path has no file name, or is not a str, bytes
                 or ``os.PathLike``.
         """
-        for path in associated_files:
-            with InputFile.open(_path_of(path)):
+        for given in associated_files:
+            path = _path_of(given)
+            with InputFile.open(path):
                 pass
-            name = os.path.basename(_path_of(path))
+            name = os.path.basename(path)
             if not name:
-                raise AssociatedFileError(f"associated file {path!r} has no file name")
+                raise AssociatedFileError(f"associated file {given!r} has no file name")
             self._associated_files[name] = _OnDisk(path)
 
     def load_metadata_buffer(self, metadata_buf: BufferLike) -> None:
