@@ -978,6 +978,15 @@ def _(env: Env) -> Any:
     return displayer.get_metadata_json(), displayer.get_packed_associated_file_list()
 
 
+@scenario("MetadataDisplayer(): bytearray buffers")
+def _(env: Env) -> Any:
+    populated = bytearray(env.populated())
+    metadata = bytearray(env.module.get_metadata_buffer(bytes(populated)))
+    displayer = env.module.MetadataDisplayer(populated, metadata, ["labels0.txt"])
+    buffer = displayer.get_metadata_buffer()
+    return type(buffer).__name__, bytes(buffer) == metadata, displayer.get_metadata_json()
+
+
 @scenario("MetadataDisplayer(): metadata without identifier")
 def _(env: Env) -> Any:
     return env.module.MetadataDisplayer(env.model, b"\x00" * 16, [])
