@@ -987,6 +987,22 @@ def _(env: Env) -> Any:
     return type(buffer).__name__, bytes(buffer) == metadata, displayer.get_metadata_json()
 
 
+@scenario("MetadataDisplayer(): a listed file that is not packed")
+def _(env: Env) -> Any:
+    populated = env.populated()
+    metadata = env.module.get_metadata_buffer(populated)
+    displayer = env.module.MetadataDisplayer(populated, metadata, ["labels0.txt", "ghost.txt"])
+    return displayer.get_associated_file_buffer("ghost.txt")
+
+
+@scenario("MetadataDisplayer(): a listed file, no zip")
+def _(env: Env) -> Any:
+    populated = env.populated()
+    metadata = env.module.get_metadata_buffer(populated)
+    displayer = env.module.MetadataDisplayer(env.model, metadata, ["labels0.txt"])
+    return displayer.get_associated_file_buffer("labels0.txt")
+
+
 @scenario("MetadataDisplayer(): metadata without identifier")
 def _(env: Env) -> Any:
     return env.module.MetadataDisplayer(env.model, b"\x00" * 16, [])
@@ -1379,6 +1395,18 @@ DIFFERENCES: dict[str, Differs] = {
         r"ValueError: File, 'labels0\.txt', is recorded in the metadata, but has not been "
         r"loaded into the populator\.",
         "a file name given as bytes is the same name as its str",
+    ),
+    "MetadataDisplayer(): a listed file that is not packed": Differs(
+        r"AssociatedFileError: no associated file named 'ghost\.txt' in the zip \(it holds 1: "
+        r"'labels0\.txt'\)",
+        r"KeyError: \"There is no item named 'ghost\.txt' in the archive\"",
+        "a file listed to the displayer but not packed: a clear error (a raw KeyError)",
+    ),
+    "MetadataDisplayer(): a listed file, no zip": Differs(
+        r"AssociatedFileError: The file, labels0\.txt, does not exist in the model\.",
+        r"BadZipFile: File is not a zip file",
+        "a file listed to the displayer of a model without a zip: 0.4.4's own message for "
+        "a missing file (a raw BadZipFile)",
     ),
     "load_metadata_and_associated_files: tflite-support's entry without data": Differs(
         r"value \[\]",
