@@ -16,8 +16,16 @@ asked for, never by the rest of the package.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import flatbuffers as _flatbuffers
+
+
+def __getattr__(name: str) -> Any:
+    # Never called (this module is replaced below); it tells type checkers that
+    # the module has the package's names (flatbuffers ships no type information).
+    return getattr(_flatbuffers, name)
+
 
 # The import system hands out what sys.modules holds once a module has run, so
 # the name now stands for the package itself: one set of classes, not a copy.
