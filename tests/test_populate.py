@@ -896,6 +896,40 @@ def _(env: Env) -> Any:
     return summary(out), displayer.get_packed_associated_file_list()
 
 
+def model_without_subgraphs() -> bytes:
+    """A ``Model`` whose ``subgraphs`` vector is empty (version 3, one empty buffer)."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(0)
+    builder.StartObject(1)  # Buffer
+    buffer = builder.EndObject()
+    builder.StartVector(4, 1, 4)
+    builder.PrependUOffsetTRelative(buffer)
+    buffers = builder.EndVector()
+    builder.StartVector(4, 0, 4)
+    subgraphs = builder.EndVector()
+    builder.StartObject(5)  # Model: version, operator_codes, subgraphs, description, buffers
+    builder.PrependUint32Slot(0, 3, 0)
+    builder.PrependUOffsetTRelativeSlot(2, subgraphs, 0)
+    builder.PrependUOffsetTRelativeSlot(4, buffers, 0)
+    builder.Finish(builder.EndObject(), b"TFL3")
+    return bytes(builder.Output())
+
+
+@scenario("a model without subgraphs: load_metadata_buffer")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_buffer(model_without_subgraphs())
+    populator.load_metadata_buffer(env.metadata)
+
+
+@scenario("a model without subgraphs: populate files only")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_buffer(model_without_subgraphs())
+    populator.load_associated_file_buffers({"notes.txt": b"n"})
+    populator.populate()
+    return summary(populator.get_model_buffer())
+
+
 # MetadataDisplayer and the module's functions
 
 
@@ -1407,6 +1441,16 @@ DIFFERENCES: dict[str, Differs] = {
         r"BadZipFile: File is not a zip file",
         "a file listed to the displayer of a model without a zip: 0.4.4's own message for "
         "a missing file (a raw BadZipFile)",
+    ),
+    "a model without subgraphs: load_metadata_buffer": Differs(
+        r"ModelFormatError: model: has 0 subgraphs, no subgraph 0",
+        r"TypeError: bad number -?\d+ for type uint32",
+        "a model without subgraphs: a clear error (a raw TypeError)",
+    ),
+    "a model without subgraphs: populate files only": Differs(
+        r"value \('bytes', None, \{'notes\.txt': b'n'\}\)",
+        r"value \('bytes', '\(empty\)', \{'notes\.txt': b'n'\}\)",
+        _NO_METADATA_WRITTEN,
     ),
     "load_metadata_and_associated_files: tflite-support's entry without data": Differs(
         r"value \[\]",
