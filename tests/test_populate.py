@@ -1058,6 +1058,13 @@ def _(env: Env) -> Any:
     )
 
 
+@scenario("get_metadata_buffer, convert_to_json: bytearray")
+def _(env: Env) -> Any:
+    populated = bytearray(env.populated())
+    buffer = env.module.get_metadata_buffer(populated)
+    return type(buffer).__name__, env.module.convert_to_json(bytearray(buffer))
+
+
 @scenario("module attributes")
 def _(env: Env) -> Any:
     populator = env.module.MetadataPopulator
