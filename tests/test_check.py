@@ -254,6 +254,52 @@ def test_metadata_with_a_wrong_identifier(good: bytes) -> None:
     assert "expected b'M001'" in problems[0].message
 
 
+def dangle(model: bytes, kind: str = "output", position: int = 0, index: int = 999) -> bytes:
+    """``model`` with its subgraph's input or output ``position`` naming tensor ``index``."""
+    from tflite_metadata.format.model_schema import SubGraphField
+    from tflite_metadata.model.reader import ModelView
+
+    data = bytearray(model)
+    field = SubGraphField.INPUTS if kind == "input" else SubGraphField.OUTPUTS
+    vector = ModelView(data)._subgraph(0).vector(field, 4, kind)
+    assert vector is not None
+    struct.pack_into("<i", data, vector.start + 4 * position, index)
+    return bytes(data)
+
+
+def test_an_input_or_output_naming_a_tensor_the_subgraph_does_not_have(good: bytes) -> None:
+    from tflite_metadata.format.model_schema import SubGraphField
+    from tflite_metadata.model.reader import ModelView
+
+    tensors = ModelView(good)._subgraph(0).vector(SubGraphField.TENSORS, 4, "tensors")
+    assert tensors is not None
+    count = len(tensors)
+    problems = check(dangle(dangle(good, "input", index=-1), "output", index=count))
+    # The task's rules, which read the tensors, are not applied; the files' still are.
+    assert [(p.code, p.location, p.message, p.consumers) for p in problems] == [
+        (
+            "tensor-index",
+            "input 0",
+            f"is tensor -1, but subgraph 0 has {count} tensors "
+            "(the TFLite interpreter refuses to load the model)",
+            BOTH,
+        ),
+        (
+            "tensor-index",
+            "output 0",
+            f"is tensor {count}, but subgraph 0 has {count} tensors "
+            "(the TFLite interpreter refuses to load the model)",
+            BOTH,
+        ),
+    ]
+    tail = find_zip(good)
+    assert tail is not None
+    stripped = dangle(good[: tail.start])
+    assert codes(check(stripped)) == ["tensor-index", "file-missing", "file-missing"]
+    # The last tensor is a tensor: no tensor-index (its shape is the output-shape rule's).
+    assert "tensor-index" not in codes(check(dangle(good, "output", index=count - 1)))
+
+
 # -- the input -------------------------------------------------------------------------------------
 
 
@@ -613,6 +659,7 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
         "sample_rate_zero": write(model, sample_rate=0),
         "compressed": rezip(write(model), zipfile.ZIP_DEFLATED),
         "no_metadata": model,
+        "tensor_index": dangle(write(model, calibration=calibration)),
     }
     paths = {}
     for name, data in models.items():
@@ -621,9 +668,10 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
         paths[name] = str(path)
     # MediaPipe does not refuse a sample rate of 0: classification never returns
     # (measured: no answer after 600 s). check() reports it for both consumers.
+    # MediaPipe crashes on a dangling tensor index (see the next test).
     runs = {
         TASK_LIBRARY: list(paths),
-        MEDIAPIPE: [name for name in paths if name != "sample_rate_zero"],
+        MEDIAPIPE: [name for name in paths if name not in ("sample_rate_zero", "tensor_index")],
     }
     for consumer, names in runs.items():
         loaded = _run_consumer(consumer, [paths[name] for name in names], tmp_path)
@@ -633,6 +681,22 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
                 f"{name}: {consumer} {'loads' if loaded[paths[name]] else 'refuses'} it, "
                 f"check() says {'refused' if refused_by_check else 'accepted'}"
             )
+
+
+@pytest.mark.consumers
+def test_mediapipe_crashes_on_a_dangling_tensor_index(model: bytes, tmp_path: Path) -> None:
+    """MediaPipe does not refuse such a model with an error: its process dies (SIGSEGV)."""
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, MEDIAPIPE)
+    assert python is not None
+    path = tmp_path / "tensor_index.tflite"
+    path.write_bytes(dangle(write(model, calibration=calibration_text(classes_of(model)))))
+    audio = tmp_path / "silence.f32"
+    audio.write_bytes(struct.pack("<16000f", *([0.0] * 16000)))
+    request = {"models": [str(path)], "audio": str(audio), "sample_rate": 16000}
+    with pytest.raises(AssertionError, match=r"gave no answer \(exit -?[1-9]"):
+        consumer_env.run_runner(python, "mediapipe_runner.py", request, tmp_path)
+    assert codes(check(path.read_bytes())) == ["tensor-index"]
 
 
 # -- the README's table of problem codes ------------------------------------------------------

@@ -272,7 +272,15 @@ def test_tensor_index_out_of_range() -> None:
     inputs = subgraph_of(model).vector(SubGraphField.INPUTS, 4, "inputs")
     assert inputs is not None
     hostile = patched(model, inputs.start, "<i", 999)
-    assert_every_reader_refuses(hostile, ModelFormatError, "inputs[0] is tensor 999")
+    # The writers need the tensors: a clear error.
+    with pytest.raises(ModelFormatError, match=r"inputs\[0\] is tensor 999"):
+        writer_for(hostile)
+    # Populate counts the inputs only, as tflite-support; check reports the index.
+    out = populate_buffer(hostile, metadata_for(small_model()), {"labels.txt": LABELS})
+    assert MetadataDisplayer.with_model_buffer(out).get_packed_associated_file_list() == [
+        "labels.txt"
+    ]
+    assert [(p.code, p.location) for p in check(out)] == [("tensor-index", "input 0")]
 
 
 def test_metadata_buffer_index_out_of_range() -> None:

@@ -9,9 +9,10 @@ value found.
 
 Two kinds of rules run:
 
-* the rules common to every model, here: the metadata can be read and
-  describes a subgraph, every file it records is packed, stored and readable,
-  the label and calibration files of each output match its classes;
+* the rules common to every model, here: the subgraph's inputs and outputs
+  name tensors it has, the metadata can be read and describes a subgraph,
+  every file it records is packed, stored and readable, the label and
+  calibration files of each output match its classes;
 * the rules of the model's task, beside the task's writer (for example
   :mod:`tflite_metadata.tasks.audio_classifier`), read from the sources of the
   Task Library (tflite-support 0.4.4) and MediaPipe Tasks. The task is given,
@@ -51,6 +52,7 @@ from .tasks.rules import (
     calibration_entry_count,
     compression_methods,
     label_counts,
+    plural,
     printable,
     read_facts,
 )
@@ -75,6 +77,22 @@ ModelSource = Union[bytes, bytearray, memoryview, PathLike]
 
 
 # -- the common rules --------------------------------------------------------------------------
+
+
+def _check_tensor_indices(checker: Checker) -> bool:
+    """Report inputs and outputs naming tensors the subgraph does not have; whether any do.
+
+    The TFLite interpreter (under both consumers) refuses such a model when it
+    builds the subgraph; populating it only counts the indices, as tflite-support.
+    """
+    for kind, position, index, count in checker.model.dangling:
+        checker.add(
+            Code.TENSOR_INDEX,
+            f"{kind} {position}",
+            f"is tensor {index}, but subgraph 0 has {plural(count, 'tensor')} "
+            "(the TFLite interpreter refuses to load the model)",
+        )
+    return bool(checker.model.dangling)
 
 
 def _check_zip(checker: Checker) -> None:
@@ -137,7 +155,10 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     metadata_optional = task is not None and not task.requires_metadata
     if metadata_optional:
         metadata_problems = [p for p in metadata_problems if p.code != Code.NO_METADATA]
-    if task is not None:
+    # Without its tensors, the model's rules (and the metadata's, which compare
+    # with them) cannot be applied.
+    tensors_known = not _check_tensor_indices(checker)
+    if task is not None and tensors_known:
         task.check_model(checker)
     _check_zip(checker)
     checker.problems.extend(metadata_problems)
@@ -151,7 +172,7 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
                 "metadata",
                 "has no subgraph metadata; expected 1, describing the model's tensors",
             )
-    else:
+    elif tensors_known:
         if task is not None:
             task.check_metadata(checker)
         if task is None or not task.checks_output_files:

@@ -43,6 +43,7 @@ __all__ = [
     "atomic_write",
     "copy_range",
     "file_kind",
+    "get_path_to_datafile",
     "map_file",
     "map_output",
     "open_input",
@@ -620,3 +621,19 @@ def _write_all(fd: int, data: memoryview) -> None:
     while len(data):
         written = os.write(fd, data)
         data = data[written:]
+
+
+def get_path_to_datafile(path: str) -> str:
+    """``path`` relative to the folder of the file that calls this function.
+
+    tflite-support's ``metadata.get_path_to_datafile`` (a stand-in for
+    TensorFlow's ``resource_loader.get_path_to_datafile``): the folder of the
+    caller's source file joined with ``path``, which is neither checked nor
+    normalized.
+
+    Example::
+
+        labels = get_path_to_datafile("testdata/labels.txt")  # beside this script
+    """
+    caller = sys._getframe(1)
+    return os.path.join(os.path.dirname(caller.f_code.co_filename), path)

@@ -591,7 +591,10 @@ def require_identifier(buf: BufferLike) -> None:
     Raises:
         MetadataFormatError: the identifier is missing.
     """
-    view = memoryview(buf)
+    try:
+        view = memoryview(buf)
+    except TypeError:  # not a buffer (a str, a list …): it has no identifier either
+        view = memoryview(b"")
     if len(view) < 8 or bytes(view[4:8]) != metadata_schema.FILE_IDENTIFIER:
         raise MetadataFormatError(
             "The metadata buffer does not have the expected identifier, and may not be a "

@@ -28,10 +28,24 @@ from . import metadata_schema as schema
 from .codec import metadata_root
 from .flatbuf import SCALAR_STRUCTS, BufferLike, FlatBufferReader, Table
 
-__all__ = ["DEFAULT_VERSION", "min_parser_version"]
+__all__ = ["DEFAULT_VERSION", "MetadataParser", "min_parser_version"]
 
 #: The version of metadata that uses nothing added after the first schema.
 DEFAULT_VERSION = "1.0.0"
+
+
+class MetadataParser:
+    """The metadata parser this package is: it reads and writes schema ``VERSION``.
+
+    tflite-support's ``metadata_parser.MetadataParser``, whose ``VERSION`` is the
+    version of the metadata schema its generated code was made from. Metadata
+    whose ``min_parser_version`` is above it may hold fields this package does
+    not know.
+    """
+
+    #: The metadata schema version (``metadata_schema.fbs``) this package declares.
+    VERSION: str = schema.SCHEMA_VERSION
+
 
 Version = tuple[int, int, int]
 

@@ -101,7 +101,12 @@ class MetadataDisplayer:
         open_model(model_buffer)
         require_identifier(metadata_buffer)
         self._model_buffer = model_buffer
-        self._metadata_buffer = bytes(metadata_buffer)
+        # A copy, of the type given (tflite-support hands out deep copies of it).
+        self._metadata_buffer: bytes | bytearray = (
+            bytearray(metadata_buffer)
+            if isinstance(metadata_buffer, bytearray)
+            else bytes(metadata_buffer)
+        )
         self._associated_file_list = list(associated_file_list)
         self._zip: ZipTail | None = None
         self._mapping: Any = None
@@ -159,9 +164,9 @@ class MetadataDisplayer:
             raise AssociatedFileError(f"The file, {filename}, does not exist in the model.")
         return tail.read(filename)
 
-    def get_metadata_buffer(self) -> bytes:
-        """The metadata buffer (a copy)."""
-        return bytes(self._metadata_buffer)
+    def get_metadata_buffer(self) -> bytes | bytearray:
+        """The metadata buffer (a copy: ``bytes``, or a ``bytearray`` if one was given)."""
+        return self._metadata_buffer[:]
 
     def get_metadata_json(self) -> str:
         """The metadata as JSON, byte-identical to tflite-support's."""

@@ -164,8 +164,7 @@ def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata
         MetadataValidationError: the metadata is empty or does not fit the model.
         MetadataFormatError: the buffer is malformed.
     """
-    if not len(memoryview(metadata)):
-        raise MetadataValidationError("The metadata to be populated is empty.")
+    _require_metadata(metadata)
     codec.require_identifier(metadata)
     decoded = codec.decode(metadata)
     subgraphs = decoded.subgraphMetadata or []
@@ -173,50 +172,122 @@ def prepare_metadata(metadata: BufferLike, model: ModelView) -> PreparedMetadata
         raise MetadataValidationError(
             f"The number of SubgraphMetadata should be exactly one, but got {len(subgraphs)}."
         )
-    for kind, tensors, tensor_metadata in (
-        ("input", model.inputs(0), subgraphs[0].inputTensorMetadata),
-        ("output", model.outputs(0), subgraphs[0].outputTensorMetadata),
+    # Only the counts, as tflite-support: a subgraph whose inputs or outputs name
+    # tensors it does not have is populated all the same (check reports it).
+    for kind, tensor_count, tensor_metadata in (
+        ("input", model.input_count(0), subgraphs[0].inputTensorMetadata),
+        ("output", model.output_count(0), subgraphs[0].outputTensorMetadata),
     ):
         count = len(tensor_metadata or [])
-        if len(tensors) != count:
+        if tensor_count != count:
             raise MetadataValidationError(
-                f"The number of {kind} tensors ({len(tensors)}) should match the number of "
+                f"The number of {kind} tensors ({tensor_count}) should match the number of "
                 f"{kind} tensor metadata ({count})"
             )
     decoded.minParserVersion = min_parser_version(metadata)
     for file in _recorded_file_objects(decoded):
-        if file.name is not None:
-            file.name = os.path.basename(file_name(file))
+        if file.name is None:
+            # tflite-support raised a raw TypeError (os.path.basename(None)).
+            raise MetadataValidationError(
+                "The metadata records an associated file without a name; every associated "
+                "file needs the name it is packed under."
+            )
+        file.name = os.path.basename(file_name(file))
     buffer = codec.encode(decoded)
     return PreparedMetadata(buffer, tuple(recorded_file_names(decoded)))
 
 
-def collect_files(files: AssociatedFiles) -> dict[str, bytes | InputFile]:
+def _require_metadata(metadata: Any) -> None:
+    """Refuse empty metadata in tflite-support's words (``if not metadata_buf``)."""
+    try:
+        empty = metadata is None or len(metadata) == 0
+    except TypeError:  # not sized: not a buffer either, refused by require_identifier
+        empty = False
+    if empty:
+        raise MetadataValidationError("The metadata to be populated is empty.")
+
+
+def file_content(name: str, content: Any) -> bytes | InputFile:
+    """An associated file's content as given: bytes-like, ``str`` (UTF-8) or an InputFile.
+
+    ``str`` is encoded as UTF-8, as tflite-support's ``zipfile.writestr`` does.
+
+    Raises:
+        AssociatedFileError: anything else (``bytes(5)`` would be five zero bytes;
+            tflite-support failed with a raw ``TypeError`` when it populated).
+    """
+    if isinstance(content, InputFile):
+        return content
+    if isinstance(content, str):
+        return content.encode("utf-8")
+    try:
+        return bytes(memoryview(content))
+    except TypeError:
+        raise AssociatedFileError(
+            f"File, '{name}', should be given as bytes, bytearray, memoryview or str, "
+            f"but got {type(content).__name__}."
+        ) from None
+
+
+def collect_files(
+    files: Mapping[str, Any] | Iterable[tuple[str, Any]],
+) -> dict[str, bytes | InputFile]:
     """Associated files keyed by basename; the same name twice must mean the same bytes.
 
-    Contents given as bytes-like objects become ``bytes``; an
+    Contents given as bytes-like objects become ``bytes`` (``str``: its UTF-8); an
     :class:`~tflite_metadata.fileio.InputFile` stays one (files are compared
     piece by piece, never read whole).
 
     Raises:
-        AssociatedFileError: two different files would be packed under one name.
+        AssociatedFileError: two different files would be packed under one name;
+            ``files`` is neither a mapping nor (name, content) pairs; a name that
+            is not a path or has no file name; a content that is not bytes-like
+            or ``str``.
     """
-    items = files.items() if isinstance(files, Mapping) else files
     collected: dict[str, bytes | InputFile] = {}
     origin: dict[str, str] = {}
-    for path, content in items:
-        name = os.path.basename(os.fspath(path))
+    for path, content in _file_items(files):
+        name = os.path.basename(_path_of(path))
         if not name:
             raise AssociatedFileError(f"associated file {path!r} has no file name")
-        data = content if isinstance(content, InputFile) else bytes(content)
+        data = file_content(name, content)
         if name in collected and not same_content(collected[name], data):
             raise AssociatedFileError(
                 f"File, '{name}', would be packed twice with different contents "
-                f"(from {origin[name]!r} and {os.fspath(path)!r}); rename one of them."
+                f"(from {origin[name]!r} and {_path_of(path)!r}); rename one of them."
             )
         collected[name] = data
-        origin[name] = os.fspath(path)
+        origin[name] = _path_of(path)
     return collected
+
+
+def _file_items(files: Any) -> list[tuple[Any, Any]]:
+    """``files`` as (name, content) pairs; tflite-support took a dict only."""
+    if isinstance(files, Mapping):
+        return list(files.items())
+    expected = "a dict of file names to contents (or (name, content) pairs)"
+    if isinstance(files, (str, bytes)) or not isinstance(files, Iterable):
+        raise AssociatedFileError(
+            f"associated files should be {expected}, but got {type(files).__name__}."
+        )
+    items = list(files)
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise AssociatedFileError(
+                f"associated files should be {expected}, but got the item {item!r:.80}."
+            )
+    return items
+
+
+def _path_of(path: Any) -> str:
+    """A file path or name as ``str`` (tflite-support took any path ``os.path`` takes)."""
+    try:
+        return os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise AssociatedFileError(
+            f"an associated file should be named by a str, bytes or os.PathLike, but got "
+            f"{type(path).__name__}."
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -258,25 +329,25 @@ def _plan(
                 )
             )
     if prepared is None:
-        # No new metadata: the old metadata stays and so do the files it records.
+        # No new metadata: the model is kept as it is, its metadata (if any) too, and
+        # so are the files that metadata records; only the zip changes.
+        # tflite-support wrote an empty metadata buffer instead, which its own
+        # displayer then fails to read.
         existing = model.metadata_buffer()
-        keep_names = recorded_file_names(codec.decode(existing)) if existing is not None else []
-        metadata_bytes = bytes(existing) if existing is not None else None
+        keep_names = recorded_file_names(codec.decode(existing)) if existing else []
         lost = [name for name in keep_names if name not in supplied]
         if broken is not None and lost:
             raise MetadataValidationError(
                 f"File, '{lost[0]}', is recorded in the model's metadata, but the model's zip "
                 f"of associated files cannot be read ({broken}); load it into the populator."
             )
+        splice = SplicePlan(head=b"", body_end=body_end, patches=())
     else:
         keep_names = recorded
-        metadata_bytes = prepared.buffer
+        splice = plan_splice(model, prepared.buffer, body_end)
     packed_files = _kept_files(old_zip, keep_names, supplied)
     packed_files.update(supplied)
-    if metadata_bytes is None:
-        raise MetadataValidationError("There is no metadata to populate: load a metadata buffer.")
     kept_broken = broken is not None and body_end == len(memoryview(data))
-    splice = plan_splice(model, metadata_bytes, body_end)
     return _Plan(splice, packed_files, bool(packed_files) or kept_broken), prepared
 
 
@@ -314,7 +385,8 @@ def populate_buffer(
 
     Args:
         model: the model bytes (``bytes``, ``bytearray``, ``memoryview``, an mmap…).
-        metadata: a metadata buffer (``M001``); None keeps the model's own metadata.
+        metadata: a metadata buffer (``M001``); None keeps the model's own metadata
+            (if any) and changes only its associated files.
         files: associated files, name (or path: only the basename is used) to
             content: bytes, or an open :class:`~tflite_metadata.fileio.InputFile`.
 
@@ -364,7 +436,8 @@ def populate_to(
     Args:
         stream: where to write (a file opened for binary writing).
         model: the model bytes, typically a mapped file.
-        metadata: a metadata buffer (``M001``); None keeps the model's own metadata.
+        metadata: a metadata buffer (``M001``); None keeps the model's own metadata
+            (if any) and changes only its associated files.
         files: associated files, name (or path: only the basename is used) to
             content: bytes, or an open :class:`~tflite_metadata.fileio.InputFile`,
             which is copied from disk (by the kernel where it can) in bounded memory.
@@ -493,10 +566,17 @@ class MetadataPopulator:
 
     # -- loading -----------------------------------------------------------------
 
-    def load_associated_file_buffers(self, associated_files: Mapping[str, bytes]) -> None:
+    def load_associated_file_buffers(
+        self, associated_files: Mapping[str, FileSource | str]
+    ) -> None:
         """Load associated files from memory: ``{"labels.txt": b"..."}``.
 
-        Paths as names are reduced to their basename.
+        Paths as names are reduced to their basename. A ``str`` content is packed
+        as UTF-8, as tflite-support does.
+
+        Raises:
+            AssociatedFileError: a content that is not bytes-like or ``str``, a
+                name without a file name, or one name for two different contents.
         """
         self._associated_files.update(collect_files(associated_files))
 
@@ -510,14 +590,16 @@ class MetadataPopulator:
             MissingFileError: a file does not exist (also an ``IOError``).
             InputReadError: a file is not a regular file (a folder, a device, a
                 FIFO …; the message names it) or cannot be opened.
-            AssociatedFileError: a path has no file name.
+            AssociatedFileError: a path has no file name, or is not a str, bytes
+                or ``os.PathLike``.
         """
-        for path in associated_files:
+        for given in associated_files:
+            path = _path_of(given)
             with InputFile.open(path):
                 pass
-            name = os.path.basename(os.fspath(path))
+            name = os.path.basename(path)
             if not name:
-                raise AssociatedFileError(f"associated file {path!r} has no file name")
+                raise AssociatedFileError(f"associated file {given!r} has no file name")
             self._associated_files[name] = _OnDisk(path)
 
     def load_metadata_buffer(self, metadata_buf: BufferLike) -> None:
@@ -528,8 +610,7 @@ class MetadataPopulator:
                 metadata counts that do not match the model.
             MetadataFormatError: malformed or without the ``M001`` identifier.
         """
-        if metadata_buf is None or not len(memoryview(metadata_buf)):
-            raise MetadataValidationError("The metadata to be populated is empty.")
+        _require_metadata(metadata_buf)
         if self._model_buffer is not None:
             prepared = prepare_metadata(metadata_buf, open_model(self._model_buffer))
         else:
@@ -558,8 +639,11 @@ class MetadataPopulator:
     def populate(self) -> None:
         """Populate the loaded metadata and files into the model.
 
+        Without a loaded metadata buffer, the model keeps its metadata (if any)
+        and only the loaded files are packed.
+
         Raises:
-            MetadataValidationError: a recorded file was not loaded, or nothing to populate.
+            MetadataValidationError: a recorded file was not loaded.
             MetadataError: (a subclass) anything else malformed; the model is unchanged.
         """
         with contextlib.ExitStack() as stack:

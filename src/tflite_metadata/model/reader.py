@@ -131,6 +131,43 @@ class ModelView:
         """The output tensors of subgraph ``subgraph``, in order."""
         return self._io_tensors(subgraph, SubGraphField.OUTPUTS, "outputs")
 
+    def input_count(self, subgraph: int = 0) -> int:
+        """How many inputs subgraph ``subgraph`` lists (their tensors are not read)."""
+        return self._io_count(subgraph, SubGraphField.INPUTS, "inputs")
+
+    def output_count(self, subgraph: int = 0) -> int:
+        """How many outputs subgraph ``subgraph`` lists (their tensors are not read)."""
+        return self._io_count(subgraph, SubGraphField.OUTPUTS, "outputs")
+
+    def _io_count(self, subgraph: int, field: int, name: str) -> int:
+        # Only the index vector: an index naming a tensor the subgraph does not
+        # have is for check to report (tensor-index), not a reason to refuse to count.
+        self.reader.reset_budget()
+        indices = self._subgraph(subgraph).vector(field, 4, name)
+        return 0 if indices is None else len(indices)
+
+    def dangling_tensor_indices(self, subgraph: int = 0) -> list[tuple[str, int, int, int]]:
+        """The inputs and outputs of subgraph ``subgraph`` that name a tensor it does not have.
+
+        Returns:
+            ``(kind, position, tensor index, tensor count)`` for each, ``kind``
+            being ``"input"`` or ``"output"``; empty for a sound subgraph.
+        """
+        self.reader.reset_budget()
+        table = self._subgraph(subgraph)
+        tensors = table.vector(SubGraphField.TENSORS, 4, "tensors")
+        count = 0 if tensors is None else len(tensors)
+        dangling = []
+        for kind, field, name in (
+            ("input", SubGraphField.INPUTS, "inputs"),
+            ("output", SubGraphField.OUTPUTS, "outputs"),
+        ):
+            indices = table.vector(field, 4, name)
+            for position, index in enumerate(indices.scalars("int") if indices else []):
+                if not 0 <= int(index) < count:
+                    dangling.append((kind, position, int(index), count))
+        return dangling
+
     def _io_tensors(self, subgraph: int, field: int, name: str) -> list[TensorInfo]:
         self.reader.reset_budget()
         table = self._subgraph(subgraph)

@@ -15,7 +15,7 @@ import enum
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..archive.associated_files import ZipTail, find_zip
@@ -98,6 +98,8 @@ class Code(str, enum.Enum):
     SUBGRAPH_COUNT = "subgraph-count"
     INPUT_COUNT = "input-count"
     OUTPUT_COUNT = "output-count"
+    #: A subgraph input or output naming a tensor the subgraph does not have.
+    TENSOR_INDEX = "tensor-index"
     PARSER_VERSION = "parser-version"
     # Associated files.
     FILE_MISSING = "file-missing"
@@ -346,6 +348,10 @@ class ModelFacts:
     outputs: list[Tensor]
     metadata: bytes | None
     zip_tail: ZipTail | AssociatedFileError | None
+    #: Inputs and outputs of subgraph 0 naming a tensor it does not have:
+    #: ``(kind, position, tensor index, tensor count)``. When there are any,
+    #: ``inputs`` and ``outputs`` are empty (see ``ModelView.dangling_tensor_indices``).
+    dangling: list[tuple[str, int, int, int]] = field(default_factory=list)
 
 
 def read_facts(data: BufferLike) -> ModelFacts:
@@ -361,8 +367,9 @@ def read_facts(data: BufferLike) -> ModelFacts:
         return [Tensor(position, t.name, t.type, t.shape) for position, t in enumerate(infos)]
 
     subgraph_count = view.subgraph_count
-    inputs = tensors(view.inputs(0))
-    outputs = tensors(view.outputs(0))
+    dangling = view.dangling_tensor_indices(0)
+    inputs = [] if dangling else tensors(view.inputs(0))
+    outputs = [] if dangling else tensors(view.outputs(0))
     metadata = view.metadata_buffer()
     zip_tail: ZipTail | AssociatedFileError | None
     try:
@@ -375,6 +382,7 @@ def read_facts(data: BufferLike) -> ModelFacts:
         outputs,
         None if metadata is None else bytes(metadata),
         zip_tail,
+        dangling,
     )
 
 
