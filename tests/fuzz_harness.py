@@ -360,6 +360,10 @@ class RawEntry:
     #: None: where the header really is.
     header_offset: int | None = None
     extra: bytes = b""
+    #: "Version made by" (its high byte: the system, 3 Unix) and the external
+    #: attributes (on Unix, the mode in the high 16 bits).
+    made_by: int = 0x031E
+    external_attributes: int = 0
 
 
 def raw_zip(
@@ -406,7 +410,7 @@ def raw_zip(
         central += struct.pack(
             "<I6H3I5H2I",
             0x02014B50,
-            0x031E,
+            entry.made_by,
             20,
             entry.flags,
             entry.method,
@@ -420,7 +424,7 @@ def raw_zip(
             0,
             0,
             0,
-            0,
+            entry.external_attributes,
             offset & 0xFFFFFFFF,
         )
         central += entry.name + entry.extra
