@@ -389,7 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         parents=[common],
         help="show a model's metadata",
-        description="Show a model's metadata and associated files.",
+        description=(
+            "Show a model's metadata and associated files; of a .task bundle, each entry "
+            "and each model's."
+        ),
     )
     show.add_argument("model", metavar="MODEL")
     show.add_argument(
@@ -421,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
             f"Check MODEL against the rules the {TASK_LIBRARY} (tflite-support 0.4.4) and "
             f"{MEDIAPIPE} apply when they load it: the rules common to every model, and those "
             "of its task (--task, or the task its metadata describes). Prints one line per "
-            "problem; exits with 1 if there is any, 0 if there is none."
+            "problem; exits with 1 if there is any, 0 if there is none. A .task bundle gets "
+            "the rules of MediaPipe's bundle reader, then each model inside gets these."
         ),
     )
     check_parser.add_argument("model", metavar="MODEL")
