@@ -188,9 +188,13 @@ def infer_task(metadata: Any) -> Optional[Task]:
 def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     """Every reason the Task Library or MediaPipe would refuse ``model``.
 
+    A ``.task`` bundle (anything without a model's ``TFL3`` identifier that
+    holds a zip) is checked by :func:`check_bundle`'s rules, and each model in
+    it by these, with ``task`` for every model when it is given.
+
     Args:
         model: the model's bytes (``bytes``, ``bytearray``, ``memoryview``) or
-            the path of its file (mapped, not read).
+            the path of its file (mapped, not read); or a ``.task`` bundle's.
         task: the task whose consumers load the model, a name of
             :data:`~tflite_metadata.tasks.TASKS` (``"audio-classifier"`` …).
             Default: the task its metadata describes; when it describes none,

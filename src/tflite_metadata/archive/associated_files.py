@@ -1485,6 +1485,7 @@ class ZipLayout:
         base_names_only: whether names may not contain ``/`` (associated files are
             base names; bundle entries may sit in folders).
         member: what an entry is called in messages.
+        archive: what the archive is called in messages.
     """
 
     alignment: int | None = None
@@ -1496,6 +1497,7 @@ class ZipLayout:
     zip64_end_made_by: int = _MADE_BY_UNIX | _VERSION_ZIP64
     base_names_only: bool = True
     member: str = "associated file"
+    archive: str = "the zip of associated files"
 
     def __post_init__(self) -> None:
         if self.alignment is not None and self.alignment < 1:
@@ -1574,14 +1576,15 @@ def _content_view(name: str, content: object, member: str) -> memoryview:
         ) from exc
 
 
-def _file_pairs(files: FilesToPack, member: str) -> list[tuple[str, ContentToPack]]:
+def _file_pairs(files: FilesToPack, archive: str) -> list[tuple[str, ContentToPack]]:
     try:
         if isinstance(files, Mapping):
             return list(files.items())
         return [(name, content) for name, content in files]
     except (TypeError, ValueError) as exc:
         raise _fail(
-            f"{member}s must be a mapping of name to bytes or (name, bytes) pairs: {exc}"
+            f"the files of {archive} must be a mapping of name to bytes or (name, bytes) "
+            f"pairs: {exc}"
         ) from exc
 
 
@@ -1637,7 +1640,7 @@ def write_zip(
     planned = []
     seen: set[str] = set()
     offset = base_offset
-    for name, content in _file_pairs(files, member):
+    for name, content in _file_pairs(files, layout.archive):
         encoded, flags = _encode_name(name, layout)
         if name in seen:
             raise _fail(f"the {member} name {name!r} is given twice")
@@ -1672,7 +1675,7 @@ def write_zip(
     try:
         return _write_planned(planned, offset, base_offset, out, layout)
     except OSError as exc:
-        raise OutputWriteError(f"cannot write the zip of {member}s: {exc.strerror or exc}") from exc
+        raise OutputWriteError(f"cannot write {layout.archive}: {exc.strerror or exc}") from exc
 
 
 def build_zip(

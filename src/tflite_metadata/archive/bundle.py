@@ -112,6 +112,7 @@ def mediapipe_layout(
         zip64_end_made_by=_ZIPFILE_ZIP64_END_MADE_BY,
         base_names_only=False,
         member=BUNDLE_MEMBER,
+        archive="the .task bundle",
     )
 
 

@@ -6,10 +6,8 @@ MediaPipe's; it lives in :mod:`tflite_metadata.archive.bundle`.
 
 from __future__ import annotations
 
-from ...archive.bundle import ALIGNMENT as _ALIGNMENT
+# MediaPipe's module holds its alignment as _ALIGNMENT, which its tests read.
+from ...archive.bundle import ALIGNMENT as _ALIGNMENT  # noqa: F401
 from ...archive.bundle import create_model_asset_bundle
 
 __all__ = ["create_model_asset_bundle"]
-
-# MediaPipe's tests read the alignment from the module.
-_ALIGNMENT = _ALIGNMENT
