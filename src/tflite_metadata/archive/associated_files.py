@@ -21,16 +21,22 @@ This module reads and writes that archive itself, over ``bytes``,
   start (a zip made separately and appended) are read too.
 * :meth:`ZipTail.read` returns one file's bytes after checking the size limits,
   the compression ratio (deflated entries are accepted on read, with a bound
-  against zip bombs) and the CRC.
+  against zip bombs) and the CRC; :meth:`ZipTail.content_view` serves a stored
+  entry, CRC-checked, as a view of the buffer, without a copy.
 * :func:`check_extract_name`, :func:`safe_member_path` and :func:`extract_all`
-  keep extraction inside one folder.
-* :func:`write_zip` writes a deterministic stored archive with absolute offsets.
+  keep extraction inside one folder, and extract files only (an entry's
+  :attr:`ZipEntry.kind` tells symbolic links, folders and special files).
+* :func:`write_zip` writes a deterministic stored archive with absolute offsets,
+  laid out as a :class:`ZipLayout` says: the associated files' by default, or
+  MediaPipe's ``.task`` bundles' (:mod:`tflite_metadata.archive.bundle`).
 * :func:`salvage_zip_start` finds where a corrupt archive begins, so that
   populate can replace it.
 
 Every failure is an :class:`~tflite_metadata.errors.AssociatedFileError` (or an
 :class:`~tflite_metadata.errors.OutputWriteError` when the disk refuses a write)
-whose message says what was expected, what was found and at which offset.
+whose message says what was expected, what was found and at which offset; one
+about the archive itself is a :class:`ZipFormatError`, whose :class:`ZipFault`
+says what kind of problem it is (sizes, duplicates, overlaps, CRC …).
 
 Why the reading is not done with :mod:`zipfile` (measured with CPython 3.9.18,
 3.11.7 and 3.13.0, ``zipfile.ZipFile`` over a read-only, no-copy file object
