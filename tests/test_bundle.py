@@ -231,9 +231,25 @@ def test_bundles_and_models_are_told_apart(models: dict[str, bytes]) -> None:
     assert is_bundle(bundle)
     # A model with a zip of associated files is still a model.
     assert not is_bundle(models[DETECTOR])
+    # ... even when its identifier is damaged: check then says it is no model.
+    damaged = models[DETECTOR][:4] + b"XXXX" + models[DETECTOR][8:]
+    assert not is_bundle(damaged)
     assert not is_bundle(b"")
+    assert is_bundle(_bundle_bytes({"a": b"", "b": b""}))
+    assert is_bundle(zipfile_bytes())
+    # A bundle cut short is still one, and refused as such.
+    assert is_bundle(b"PK\x03\x04 no end record")
     with pytest.raises(AssociatedFileError, match=r"not a \.task bundle"):
         read_bundle(b"PK\x03\x04 no end record")
+
+
+def zipfile_bytes() -> bytes:
+    """A zip written by Python's zipfile (no padding before its first header)."""
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w") as archive:
+        archive.writestr("a.tflite", b"a")
+        archive.writestr("b.tflite", b"b")
+    return stream.getvalue()
 
 
 # -- valid bundles on the command line ---------------------------------------------------------

@@ -111,7 +111,6 @@ __all__ = [
     "extract_all",
     "extract_refusals",
     "find_zip",
-    "has_zip_end_record",
     "name_problem",
     "safe_member_path",
     "salvage_zip_start",
@@ -718,17 +717,6 @@ def find_zip(
         except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
             # Every read above is bounds-checked; this is a last line of defence.
             raise _fail(f"the zip of associated files cannot be parsed: {exc}") from exc
-
-
-def has_zip_end_record(data: ZipSource) -> bool:
-    """Whether ``data`` holds an end of central directory signature in its last
-    :data:`EOCD_SEARCH_SIZE` bytes (where :func:`find_zip` looks for one).
-
-    Raises:
-        AssociatedFileError: ``data`` is not a buffer.
-    """
-    with _ByteView(data) as view:
-        return _search_window(view)[2] >= 0
 
 
 def salvage_zip_start(data: ZipSource) -> int | None:

@@ -43,7 +43,6 @@ from .associated_files import (
     ZipSource,
     ZipTail,
     find_zip,
-    has_zip_end_record,
     write_zip,
 )
 
@@ -69,6 +68,11 @@ BUNDLE_MEMBER = "bundle entry"
 #: bundle's own (models of several GiB are common); the entry count and the
 #: inflation of compressed entries keep the associated files' bounds.
 BUNDLE_LIMITS = ZipLimits(max_file_size=1 << 40, max_total_size=1 << 42)
+#: The zero bytes MediaPipe's writer may put before the first local header.
+_PADDING_SEEN = ALIGNMENT
+#: The signatures a bundle may start with: a local header, or the end record of
+#: an empty zip.
+_FIRST_RECORDS = (b"PK\x03\x04", b"PK\x05\x06")
 #: MediaPipe's error when fewer than two models are given.
 _TOO_FEW = "Needs at least two input models for model asset bundle."
 
@@ -223,14 +227,18 @@ def create_model_asset_bundle(
 def is_bundle(data: ZipSource) -> bool:
     """Whether ``data`` is taken as a ``.task`` bundle rather than a model.
 
-    A TFLite model carries the identifier ``TFL3`` at bytes 4 to 8 (and may
-    end with a zip of associated files); anything else that holds a zip end
-    record in its last :data:`EOCD_SEARCH_SIZE` bytes is a bundle.
+    A bundle is a zip from its first byte: it starts with a local header (after
+    the 1 to 4 zero bytes MediaPipe's writer puts before it) or, empty, with the
+    end record. A TFLite model starts with its root table's offset and carries
+    ``TFL3`` at bytes 4 to 8; its associated files are a zip at its end, which
+    does not make it a bundle.
     """
     with memoryview(data) as view:
-        if view.nbytes >= 8 and bytes(view.cast("B")[4:8]) == b"TFL3":
-            return False
-    return has_zip_end_record(data)
+        head = bytes(view.cast("B")[: _PADDING_SEEN + 4]) if view.nbytes else b""
+    for padding in range(_PADDING_SEEN + 1):
+        if head[:padding] == bytes(padding) and head[padding : padding + 4] in _FIRST_RECORDS:
+            return True
+    return False
 
 
 def read_bundle(data: ZipSource, *, limits: ZipLimits = BUNDLE_LIMITS) -> ZipTail:
