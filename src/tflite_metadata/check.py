@@ -38,12 +38,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any, Optional, Union
+from typing import IO, Any, Optional, Union
 
 from .archive.associated_files import ZipFault, ZipFormatError
 from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, is_bundle, read_bundle
 from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
-from .fileio import PathLike, map_file
+from .fileio import PathLike, open_mapped
 from .model.populate import recorded_file_names
 from .model.reader import model_bytes
 from .tasks import TASKS, Task, every_value, load_task
@@ -223,14 +223,14 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     """
     task_rules = None if task is None else load_task(task)
     if isinstance(model, (str, os.PathLike)):
-        with map_file(model) as data:
-            return _check_buffer(data, task_rules)
-    return _check_buffer(model_bytes(model, "model"), task_rules)
+        with open_mapped(model) as (source, data):
+            return _check_buffer(data, task_rules, source)
+    return _check_buffer(model_bytes(model, "model"), task_rules, None)
 
 
-def _check_buffer(data: Any, task: Optional[Task]) -> list[Problem]:
+def _check_buffer(data: Any, task: Optional[Task], source: Optional[IO[bytes]]) -> list[Problem]:
     if is_bundle(data):
-        return _check_bundle(data, task, 0)
+        return _check_bundle(data, task, 0, source)
     return _run(Checker(read_facts(data)), task)
 
 
@@ -288,16 +288,25 @@ def check_bundle(bundle: ModelSource, task: Optional[str] = None) -> list[Proble
     """
     task_rules = None if task is None else load_task(task)
     if isinstance(bundle, (str, os.PathLike)):
-        with map_file(bundle) as data:
-            return _check_bundle(data, task_rules, 0)
-    return _check_bundle(model_bytes(bundle, "bundle"), task_rules, 0)
+        with open_mapped(bundle) as (source, data):
+            return _check_bundle(data, task_rules, 0, source)
+    return _check_bundle(model_bytes(bundle, "bundle"), task_rules, 0, None)
 
 
 def _entry_problem(code: Code, name: str, message: str) -> Problem:
     return Problem(code, f"{BUNDLE_MEMBER} {quoted(name)}", message, (MEDIAPIPE,))
 
 
-def _check_bundle(data: Any, task: Optional[Task], depth: int) -> list[Problem]:
+def _check_bundle(
+    data: Any, task: Optional[Task], depth: int, source: Optional[IO[bytes]] = None
+) -> list[Problem]:
+    """The bundle rules, then each entry's; ``source``: the file ``data`` maps, if any.
+
+    Each entry's CRC-32 is verified by reading ``source`` in pieces when there is
+    one (see :meth:`ZipTail.verify`), so that the bundle's pages are not mapped in
+    for it; the models are then read through the mapping, only where their
+    tensors, metadata and files are.
+    """
     try:
         bundle = read_bundle(data)
     except ZipFormatError as exc:
@@ -341,7 +350,8 @@ def _check_bundle(data: Any, task: Optional[Task], depth: int) -> list[Problem]:
             )
             continue
         try:
-            with bundle.content_view(name) as content:
+            bundle.verify(name, source)
+            with bundle.content_view(name, verify=False) as content:
                 problems += _check_entry(name, entry.data_offset, content, task, depth)
         except ZipFormatError as exc:
             code = Code.ENTRY_CRC if exc.fault == ZipFault.CRC else Code.ZIP_MALFORMED

@@ -87,10 +87,10 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol, Union
+from typing import IO, NamedTuple, Protocol, Union
 
 from ..errors import AssociatedFileError, MetadataError, OutputWriteError
-from ..fileio import PathLike, atomic_output
+from ..fileio import PathLike, atomic_output, copy_range, crc32_range
 
 __all__ = [
     "ASSOCIATED_FILES_LAYOUT",
@@ -605,22 +605,59 @@ class ZipTail:
             raise
         except (zlib.error, ValueError, OverflowError, MemoryError, BufferError) as exc:
             raise _fail(f"{where} at offset {entry.data_offset} cannot be read: {exc}") from exc
-        crc = zlib.crc32(content) & _MAX_U32
-        if crc != entry.crc32:
-            raise _fail(
-                f"{where} at offset {entry.data_offset} is corrupt: its CRC-32 is "
-                f"{crc:#010x}, the zip records {entry.crc32:#010x}",
-                ZipFault.CRC,
-            )
+        self._check_crc(entry, zlib.crc32(content) & _MAX_U32)
         return content
 
+    def verify(self, name: str, source: IO[bytes] | None = None) -> ZipEntry:
+        """Check ``name`` as :meth:`read` does, its CRC-32 included, without keeping its bytes.
+
+        Args:
+            name: the entry.
+            source: the open file the buffer maps, if it is one: a stored
+                entry's bytes are then read from it in pieces (see
+                :func:`~tflite_metadata.fileio.crc32_range`), not through the
+                mapping, so that verifying a large entry costs no memory.
+
+        Returns:
+            The entry.
+
+        Raises:
+            AssociatedFileError: as :meth:`read`.
+        """
+        entry = self.check_entry(name)
+        if source is None or entry.method != STORED:
+            with self.content_view(name):
+                return entry
+        try:
+            crc = crc32_range(source, entry.data_offset, entry.data_end)
+        except OSError as exc:
+            raise _fail(
+                f"{self.member} {entry.name!r} at offset {entry.data_offset} cannot be read: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        self._check_crc(entry, crc)
+        return entry
+
+    def _check_crc(self, entry: ZipEntry, crc: int) -> None:
+        if crc != entry.crc32:
+            raise _fail(
+                f"{self.member} {entry.name!r} at offset {entry.data_offset} is corrupt: its "
+                f"CRC-32 is {crc:#010x}, the zip records {entry.crc32:#010x}",
+                ZipFault.CRC,
+            )
+
     @contextlib.contextmanager
-    def content_view(self, name: str) -> Iterator[memoryview]:
-        """The content of ``name``, CRC-checked, as a memoryview valid inside the ``with``.
+    def content_view(self, name: str, *, verify: bool = True) -> Iterator[memoryview]:
+        """The content of ``name`` as a memoryview valid inside the ``with``.
 
         A stored entry's content is a view of the buffer given to :func:`find_zip`,
         not a copy (a model of any size inside a ``.task`` bundle costs no
         memory); a compressed entry's is :meth:`read`'s.
+
+        Args:
+            name: the entry.
+            verify: whether to check the CRC-32 of a stored entry first (a pass
+                over all of its bytes); a compressed entry's is always checked.
 
         Raises:
             AssociatedFileError: as :meth:`read`.
@@ -642,13 +679,8 @@ class ZipTail:
                 )
             raw = whole[entry.data_offset : entry.data_end]
             try:
-                crc = zlib.crc32(raw) & _MAX_U32
-                if crc != entry.crc32:
-                    raise _fail(
-                        f"{where} at offset {entry.data_offset} is corrupt: its CRC-32 is "
-                        f"{crc:#010x}, the zip records {entry.crc32:#010x}",
-                        ZipFault.CRC,
-                    )
+                if verify:
+                    self._check_crc(entry, zlib.crc32(raw) & _MAX_U32)
                 yield raw
             finally:
                 raw.release()
@@ -1356,7 +1388,7 @@ def _make_folders(directory: Path, name: str) -> None:
             )
 
 
-def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
+def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = None) -> list[Path]:
     """Write every associated file of ``tail`` into ``directory``.
 
     All or nothing on names: when any name is unsafe (see :func:`name_problem`),
@@ -1378,6 +1410,10 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     Args:
         tail: the archive, from :func:`find_zip`.
         directory: the folder to write into; created if missing.
+        source: the open file that ``tail``'s buffer maps, if it is one: stored
+            entries are then verified by reading it in pieces and copied from
+            it by the kernel (``copy_file_range``), never through the mapping,
+            so that a model of gigabytes is extracted in bounded memory.
 
     Returns:
         The paths written, in archive order.
@@ -1418,8 +1454,14 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     for name in names:
         _make_folders(folder, name)
         target = safe_member_path(folder, name)
-        with tail.content_view(name) as content, atomic_output(target) as stream:
-            stream.write(content)
+        entry = tail.entry(name)
+        if source is not None and entry.is_stored:
+            tail.verify(name, source)
+            with atomic_output(target) as stream:
+                copy_range(source, stream, entry.data_offset, entry.data_end)
+        else:
+            with tail.content_view(name) as content, atomic_output(target) as stream:
+                stream.write(content)
         written.append(target)
     return written
 

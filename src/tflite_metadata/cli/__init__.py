@@ -236,7 +236,7 @@ def _extract_command(args: argparse.Namespace) -> int:
     from ..archive.bundle import is_bundle, read_bundle
     from ..model.reader import open_model
 
-    with map_file(args.model) as data:
+    with open_mapped(args.model) as (source, data):
         if is_bundle(data):
             tail = read_bundle(data)
         else:
@@ -247,7 +247,7 @@ def _extract_command(args: argparse.Namespace) -> int:
                 return 0
             tail = found
         try:
-            written = extract_all(tail, args.directory)
+            written = extract_all(tail, args.directory, source)
         except ExtractRefusedError as exc:
             for name, reason in exc.refusals:
                 _err(f"problem: refused {printable(repr(name))}: {printable(reason)}")
