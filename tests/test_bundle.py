@@ -624,3 +624,49 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     for name, result in results.items():
         assert result == sound, name
     assert check(valid) == []
+
+
+def _peak_rss_of(*argv: str) -> tuple[int, int]:
+    """Run ``tflite-metadata ARGV`` as the only child of a fresh process.
+
+    Returns:
+        Its exit status and peak RSS in KiB.
+    """
+    import subprocess
+    import sys
+
+    wrapper = (
+        "import resource, subprocess, sys\n"
+        "status = subprocess.run([sys.executable, '-m', 'tflite_metadata', *sys.argv[1:]],"
+        " stdout=subprocess.DEVNULL).returncode\n"
+        "print(status, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", wrapper, *argv], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+@pytest.mark.slow
+def test_a_gigabyte_bundle_in_bounded_memory(tmp_path: Path) -> None:
+    """create, check, show and extract never hold (nor map in) a 1 GiB model: < 100 MB peak RSS."""
+    big = tmp_path / "big.tflite"
+    with open(big, "wb") as stream:
+        stream.truncate(1 << 30)
+        stream.seek(4)
+        stream.write(b"TFL3")  # taken for a model: check and show read it as one
+    (tmp_path / "small.bin").write_bytes(b"small")
+    bundle = tmp_path / "b.task"
+    limit = 100 << 10
+    status, peak = _peak_rss_of(
+        "bundle", "create", str(bundle), str(big), str(tmp_path / "small.bin")
+    )
+    assert (status, peak < limit) == (0, True), peak
+    for command in (["check", str(bundle)], ["show", str(bundle)]):
+        status, peak = _peak_rss_of(*command)
+        assert status in (0, 1) and peak < limit, (command, peak)
+    status, peak = _peak_rss_of("bundle", "extract", str(bundle), "-d", str(tmp_path / "out"))
+    assert (status, peak < limit) == (0, True), peak
+    assert (tmp_path / "out" / "big.tflite").stat().st_size == 1 << 30
+    with open(tmp_path / "out" / "big.tflite", "rb") as stream:
+        assert stream.read(8) == b"\0\0\0\0TFL3"
