@@ -670,3 +670,28 @@ def test_a_gigabyte_bundle_in_bounded_memory(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "big.tflite").stat().st_size == 1 << 30
     with open(tmp_path / "out" / "big.tflite", "rb") as stream:
         assert stream.read(8) == b"\0\0\0\0TFL3"
+
+
+@pytest.mark.consumers
+def test_mediapipes_writer_stores_names_that_leave_the_folder(tmp_path: Path) -> None:
+    """The README's claim: MediaPipe's writer stores ``../`` names (ours refuses them), and
+    raises IndexError for an empty name. Extracting its bundle is refused, nothing written."""
+    model = tmp_path / "m.tflite"
+    model.write_bytes(b"model")
+    jobs = [
+        {
+            "models": [["a.tflite", str(model)], [name, str(model)]],
+            "output": str(tmp_path / f"{i}.task"),
+            "time": FIXED_TIME,
+        }
+        for i, name in enumerate(["../evil.tflite", ""])
+    ]
+    evil, empty = mediapipe_run({"create": jobs}, tmp_path)["create"]
+    assert evil == {"written": True}
+    assert empty == {"error": "IndexError: string index out of range"}
+    assert read_bundle((tmp_path / "0.task").read_bytes()).names() == ["a.tflite", "../evil.tflite"]
+    status, _, err = run_cli(
+        "bundle", "extract", str(tmp_path / "0.task"), "-d", str(tmp_path / "x")
+    )
+    assert status == 1 and "refused '../evil.tflite': has a '..' component" in err
+    assert not (tmp_path / "x").exists() and not (tmp_path.parent / "evil.tflite").exists()
