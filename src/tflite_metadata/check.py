@@ -41,7 +41,7 @@ from collections.abc import Iterable
 from typing import IO, Any, Optional, Union
 
 from .archive.associated_files import ZipFault, ZipFormatError
-from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, is_bundle, read_bundle
+from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
 from .fileio import PathLike, open_mapped
 from .model.populate import recorded_file_names
@@ -236,10 +236,6 @@ def _check_buffer(data: Any, task: Optional[Task], source: Optional[IO[bytes]]) 
 
 # -- .task bundles ----------------------------------------------------------------------------
 
-#: Bundles inside bundles that are opened (MediaPipe's gesture recognizer holds
-#: two bundles); deeper ones are reported as not checked.
-MAX_BUNDLE_DEPTH = 4
-
 #: What MediaPipe's bundle reader does with each kind of untrustworthy zip:
 #: its code, and why a user should care (measured with mediapipe 1.2.2).
 _FAULT_RULES = {
@@ -250,7 +246,7 @@ _FAULT_RULES = {
     ),
     ZipFault.DUPLICATE: (
         Code.ENTRY_DUPLICATE,
-        "MediaPipe keeps the last entry of a name without a word; other zip tools take the first",
+        "MediaPipe keeps the last entry of a name without a word, and the other is never used",
     ),
     ZipFault.OVERLAP: (
         Code.ENTRY_OVERLAP,
@@ -371,13 +367,13 @@ def _check_entry(
     is_model = bytes(content[4:8]) == b"TFL3"
     if not is_model:
         if is_bundle(content):
-            if depth + 1 >= MAX_BUNDLE_DEPTH:
+            if depth + 1 >= MAX_NESTING:
                 return [
                     _entry_problem(
                         Code.FILE_NOT_CHECKED,
                         name,
                         f"is a bundle nested {depth + 2} deep; bundles are opened "
-                        f"{MAX_BUNDLE_DEPTH} deep at most, so it was not checked",
+                        f"{MAX_NESTING} deep at most, so it was not checked",
                     )
                 ]
             inner = _check_bundle(content, task, depth + 1)

@@ -50,6 +50,7 @@ __all__ = [
     "ALIGNMENT",
     "BUNDLE_LIMITS",
     "BUNDLE_MEMBER",
+    "MAX_NESTING",
     "BundleModels",
     "create_bundle",
     "create_model_asset_bundle",
@@ -61,6 +62,9 @@ __all__ = [
 
 #: Every entry's data starts at a multiple of this many bytes (MediaPipe's ``_ALIGNMENT``).
 ALIGNMENT = 4
+#: Bundles inside bundles that ``check`` and ``show`` open (MediaPipe's gesture
+#: recognizer holds two bundles); deeper ones are not opened.
+MAX_NESTING = 4
 #: What a bundle's entry is called in messages.
 BUNDLE_MEMBER = "bundle entry"
 #: A bundle's limits. Its stored entries are served as views of the bundle,

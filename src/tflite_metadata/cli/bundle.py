@@ -13,16 +13,13 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-from ..archive.bundle import BUNDLE_MEMBER, is_bundle, read_bundle
+from ..archive.bundle import BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from ..errors import MetadataError, UsageError
 from ..fileio import InputFile, map_file
 from ..tasks.rules import printable
 from .show import summarize
 
 __all__ = ["add_bundle_command", "bundle_json", "run_bundle_command", "summarize_bundle"]
-
-#: Bundles inside bundles that ``show`` opens (as ``check``).
-_MAX_DEPTH = 4
 
 
 def _is_model(content: memoryview) -> bool:
@@ -64,8 +61,8 @@ def _entry_lines(content: memoryview, depth: int) -> list[str]:
         except MetadataError as exc:
             return [f"model that cannot be read: {printable(str(exc))}"]
     if is_bundle(content):
-        if depth + 1 >= _MAX_DEPTH:
-            return [f"a bundle nested more than {_MAX_DEPTH} deep, not opened"]
+        if depth + 1 >= MAX_NESTING:
+            return [f"a bundle nested more than {MAX_NESTING} deep, not opened"]
         try:
             return summarize_bundle(content, depth + 1)
         except MetadataError as exc:
@@ -101,7 +98,7 @@ def bundle_json(data: Any, depth: int = 0) -> dict[str, Any]:
                     else:
                         item["metadata"] = json.loads(displayer.get_metadata_json())
                         del displayer
-                elif is_bundle(content) and depth + 1 < _MAX_DEPTH:
+                elif is_bundle(content) and depth + 1 < MAX_NESTING:
                     item["bundle"] = bundle_json(content, depth + 1)
         except MetadataError as exc:
             item["error"] = str(exc)
