@@ -136,6 +136,10 @@ def test_the_drop_in_has_mediapipes_signature() -> None:
         model_asset_bundle_utils.create_model_asset_bundle
         is bundle_module.create_model_asset_bundle
     )
+    # As MediaPipe's package, the module is an attribute of its package.
+    from tflite_metadata.mediapipe import metadata_writers
+
+    assert metadata_writers.model_asset_bundle_utils is model_asset_bundle_utils
 
 
 @pytest.mark.parametrize(
