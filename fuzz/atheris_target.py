@@ -3,7 +3,7 @@
 The same entry points and checks as ``tests/test_fuzz.py`` (see
 ``tests/fuzz_harness.py``), driven by libFuzzer instead of hypothesis. The first
 byte of each input picks what the rest is taken as: a model, a metadata buffer,
-a label file, a score calibration file or a CLI spec file. Anything other than
+a label file, a score calibration file, a CLI spec file or a ``.task`` bundle. Anything other than
 success or a ``MetadataError`` is reported by libFuzzer as a crash, with the
 input saved.
 
@@ -14,7 +14,8 @@ Usage (atheris needs a Python built with clang's libFuzzer, see its README)::
     python fuzz/atheris_target.py fuzz/corpus -max_len=65536 -timeout=20
 
 Seed the corpus with small models for a faster start, e.g. the output of
-``tflite-metadata demo -o fuzz/corpus/demo.tflite`` prefixed with a zero byte.
+``tflite-metadata demo -o fuzz/corpus/demo.tflite`` prefixed with a zero byte (a
+bundle, from ``tflite-metadata bundle create``, prefixed with the byte 5).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 #: What the rest of an input is taken as, by its first byte (modulo).
-TARGETS = ("model", "metadata", "label", "calibration", "spec")
+TARGETS = ("model", "metadata", "label", "calibration", "spec", "bundle")
 
 _seeds: dict[str, Any] = {}
 _scratch = Path(tempfile.mkdtemp(prefix="tflite-metadata-atheris-"))
@@ -46,7 +47,7 @@ def test_one_input(data: bytes) -> None:
     elif target == "metadata":
         # A metadata buffer given directly: mutate nothing, feed the bytes.
         case = {"target": "metadata", "seed": 0, "ops": [], "content": body.hex()}
-    else:
+    else:  # a file of its own kind (a bundle's seed is the first bundle seed)
         case = {"target": target, "seed": 0, "content": body.hex()}
     fuzz_harness.run_case(case, _seeds, _scratch)
 

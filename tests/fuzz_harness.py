@@ -13,7 +13,12 @@ A *case* is a small JSON-able dict, so that a failure can be printed and replaye
 * ``{"target": "label" | "calibration", "seed": name, "content": hex}``: a label
   or score calibration file, read by the writer and packed raw into a model
   that records it, which is then read back;
-* ``{"target": "tiny", "content": hex}``: a tiny file taken as a model.
+* ``{"target": "tiny", "content": hex}``: a tiny file taken as a model;
+* ``{"target": "bundle", "seed": name, "ops": [...]}``: a ``.task`` bundle of seed
+  models (see :func:`build_bundle_seeds`), changed by the mutations ``ops``, read
+  by the bundle reader, ``check`` and the command line;
+* ``{"target": "bundle-write", "entries": [[name, size], ...]}``: a bundle written
+  from hostile entry names (:data:`BUNDLE_NAMES`) and contents, then read back.
 
 Every entry point reading the input must either succeed or raise the package's
 :class:`~tflite_metadata.errors.MetadataError`; anything else escaping is an
@@ -338,7 +343,63 @@ def build_seeds(include_shared: bool = True) -> dict[str, Seed]:
             warnings.simplefilter("ignore")
             populated = bytes(_writer_for(model).populate())
         seeds[name + "+metadata"] = _make_seed(name + "+metadata", populated, model)
+    seeds.update(build_bundle_seeds(seeds))
     return seeds
+
+
+#: The names of the bundle seeds (see :func:`build_bundle_seeds`).
+BUNDLE_SEEDS = ("bundle:hand", "bundle:nested", "bundle:mixed")
+
+
+def build_bundle_seeds(seeds: dict[str, Seed]) -> dict[str, Seed]:
+    """``.task`` bundles of seed models, with their zip records as the hot positions.
+
+    ``bundle:hand`` holds two populated models (as a hand landmarker's two),
+    ``bundle:nested`` a bundle and a model (as a gesture recognizer's),
+    ``bundle:mixed`` a plain model, a populated one and a small text file.
+    """
+    from tflite_metadata.archive.bundle import write_bundle
+
+    first = seeds["built-tiny+metadata"].data
+    second = seeds["built-image-float32+metadata"].data
+    plain = seeds["built-tiny"].data
+    contents: dict[str, dict[str, bytes]] = {
+        "bundle:hand": {"hand_detector.tflite": second, "hand_landmarks_detector.tflite": first},
+    }
+    date = (2026, 12, 1, 0, 0, 0)
+    hand = io.BytesIO()
+    write_bundle(contents["bundle:hand"], hand, date_time=date)
+    contents["bundle:nested"] = {"hand_landmarker.task": hand.getvalue(), "gesture.tflite": first}
+    contents["bundle:mixed"] = {"plain.tflite": plain, "m.tflite": first, "notes.txt": b"x\n"}
+    built = {}
+    for name in BUNDLE_SEEDS:
+        stream = io.BytesIO()
+        write_bundle(contents[name], stream, date_time=date)
+        data = stream.getvalue()
+        hot, hot32 = _zip_record_positions(data)
+        built[name] = Seed(name, data, b"", {}, hot, hot32)
+    return built
+
+
+def _zip_record_positions(data: bytes) -> tuple[list[int], list[int]]:
+    """Every byte of a sound zip's headers, and where its 32-bit sizes, CRCs and offsets are."""
+    from tflite_metadata.archive.bundle import read_bundle
+
+    bundle = read_bundle(data)
+    hot: set[int] = set()
+    hot32: set[int] = set()
+    for entry in bundle.entries:
+        hot.update(range(entry.header_offset, entry.data_offset))
+        hot32.update(entry.header_offset + field for field in (14, 18, 22))
+    position = bundle.central_directory_offset
+    while position + 46 <= len(data) and data[position : position + 4] == b"PK\x01\x02":
+        lengths = struct.unpack_from("<3H", data, position + 28)
+        hot.update(range(position, position + 46 + sum(lengths)))
+        hot32.update(position + field for field in (16, 20, 24, 42))
+        position += 46 + sum(lengths)
+    hot.update(range(position, len(data)))
+    hot32.update(position + field for field in (12, 16))
+    return sorted(hot), sorted(hot32)
 
 
 # -- crafted zips ------------------------------------------------------------------------------
@@ -360,6 +421,10 @@ class RawEntry:
     #: None: where the header really is.
     header_offset: int | None = None
     extra: bytes = b""
+    #: "Version made by" (its high byte: the system, 3 Unix) and the external
+    #: attributes (on Unix, the mode in the high 16 bits).
+    made_by: int = 0x031E
+    external_attributes: int = 0
 
 
 def raw_zip(
@@ -406,7 +471,7 @@ def raw_zip(
         central += struct.pack(
             "<I6H3I5H2I",
             0x02014B50,
-            0x031E,
+            entry.made_by,
             20,
             entry.flags,
             entry.method,
@@ -420,7 +485,7 @@ def raw_zip(
             0,
             0,
             0,
-            0,
+            entry.external_attributes,
             offset & 0xFFFFFFFF,
         )
         central += entry.name + entry.extra
@@ -802,6 +867,126 @@ MODEL_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
 }
 
 
+# -- .task bundles -----------------------------------------------------------------------------
+
+
+def op_bundle_read(data: bytes, seed: Seed, workdir: Path) -> None:
+    """The bundle reader: every entry, in place and copied, the same bytes."""
+    from tflite_metadata.archive.bundle import read_bundle
+
+    bundle = read_bundle(data)
+    for name in bundle.names():
+        try:
+            with bundle.content_view(name) as content:
+                in_place = bytes(content)
+        except MetadataError:
+            continue
+        if bundle.read(name) != in_place:
+            raise InvariantError(f"bundle entry {name!r} reads differently in place and copied")
+
+
+def op_bundle_cli(data: bytes, seed: Seed, workdir: Path) -> str:
+    """show, show --json, check, bundle list (--json), bundle extract; extract is byte for byte."""
+    from tflite_metadata.archive.bundle import read_bundle
+
+    path = workdir / "case.task"
+    path.write_bytes(data)
+    folder = workdir / "entries"
+    commands = (
+        ["show", str(path)],
+        ["show", "--json", str(path)],
+        ["check", str(path)],
+        ["bundle", "list", str(path)],
+        ["bundle", "list", "--json", str(path)],
+        ["bundle", "extract", str(path), "-d", str(folder)],
+    )
+    statuses = []
+    for command in commands:
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            status = cli_main(command)
+        text = err.getvalue()
+        if "internal error" in text or "Traceback" in text or status not in (0, 1):
+            raise InvariantError(f"tflite-metadata {' '.join(command[:2])} exited {status}: {text}")
+        statuses.append(str(status))
+    if statuses[-1] == "0":
+        bundle = read_bundle(data)
+        for name in bundle.names():
+            if (folder / name).read_bytes() != bundle.read(name):
+                raise InvariantError(f"bundle extract wrote {name!r} with other bytes")
+    return Status("exit " + ",".join(statuses))
+
+
+def op_bundle_rewrite(data: bytes, seed: Seed, workdir: Path) -> None:
+    """What reads as a bundle is written again as one, and reads back the same."""
+    from tflite_metadata.archive.bundle import read_bundle, write_bundle
+
+    bundle = read_bundle(data)
+    entries = [(name, bundle.read(name)) for name in bundle.names()]
+    if len(entries) < 2:
+        return
+    stream = io.BytesIO()
+    write_bundle(entries, stream)
+    _expect_bundle(stream.getvalue(), entries, "rewriting a bundle")
+
+
+def _expect_bundle(data: bytes, entries: list[tuple[str, bytes]], what: str) -> None:
+    """A bundle we wrote must read back: same entries, aligned, and as zipfile reads it."""
+    import zipfile
+
+    from tflite_metadata.archive.bundle import read_bundle
+
+    try:
+        bundle = read_bundle(data)
+        found = [(name, bundle.read(name)) for name in bundle.names()]
+    except MetadataError as exc:
+        raise InvariantError(f"{what}: the bundle cannot be read: {exc}") from exc
+    if found != entries:
+        raise InvariantError(f"{what}: the bundle reads back other entries")
+    if any(entry.data_offset % 4 for entry in bundle.entries):
+        raise InvariantError(f"{what}: an entry is not 4-byte aligned")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if [(info.filename, archive.read(info)) for info in archive.infolist()] != entries:
+            raise InvariantError(f"{what}: zipfile reads other entries")
+
+
+#: Entry names a bundle may be asked to hold; the first few are harmless.
+BUNDLE_NAMES = (
+    "hand_detector.tflite",
+    "a.tflite",
+    "models/b.tflite",
+    "caf\u00e9.tflite",
+    *(name.decode("utf-8", "replace") for name in ZIP_NAMES),
+    "a\x00b",
+    "x/",
+    "\u202ebad.tflite",
+)
+
+
+def op_bundle_write(entries: list[list[int]]) -> None:
+    """create_model_asset_bundle with hostile names: a clear error, or a bundle that reads back."""
+    from tflite_metadata.mediapipe.metadata_writers.model_asset_bundle_utils import (
+        create_model_asset_bundle,
+    )
+
+    models: dict[str, bytes] = {}
+    for name_index, size in entries:
+        name = BUNDLE_NAMES[name_index % len(BUNDLE_NAMES)]
+        models[name] = bytes((size + i) % 256 for i in range(size % 300))
+    stream = io.BytesIO()
+    create_model_asset_bundle(models, stream)
+    _expect_bundle(stream.getvalue(), list(models.items()), "create_model_asset_bundle")
+
+
+#: Entry points run on every bundle case, in order.
+BUNDLE_OPERATIONS: dict[str, Callable[[bytes, Seed, Path], object]] = {
+    "bundle-read": op_bundle_read,
+    "check": op_check,
+    "bundle-cli": op_bundle_cli,
+    "bundle-rewrite": op_bundle_rewrite,
+}
+
+
 def metadata_operations(metadata: bytes, seed: Seed, workdir: Path) -> dict[str, Callable[[], Any]]:
     """The entry points that read a standalone metadata buffer."""
     from tflite_metadata.format.version import min_parser_version
@@ -929,11 +1114,15 @@ def op_cli_write(spec: bytes, seed: Seed, workdir: Path, kind: str = "audio-clas
 
 
 def seed_of(case: dict[str, Any], seeds: dict[str, Seed]) -> Seed:
-    """The case's seed: named, or an index into the sorted names (taken modulo)."""
+    """The case's seed: named, or an index into the sorted names (taken modulo).
+
+    Bundle cases index the bundle seeds, the others the models.
+    """
     key = case.get("seed", 0)
     if isinstance(key, str):
         return seeds[key]
-    names = sorted(seeds)
+    bundles = case.get("target") == "bundle"
+    names = sorted(name for name in seeds if name.startswith("bundle:") == bundles)
     return seeds[names[key % len(names)]]
 
 
@@ -942,6 +1131,8 @@ def case_input(case: dict[str, Any], seeds: dict[str, Seed]) -> bytes:
     target = case["target"]
     if "content" in case:
         return bytes.fromhex(case["content"])
+    if target == "bundle-write":
+        return json.dumps(case["entries"]).encode()
     seed = seed_of(case, seeds)
     if target == "metadata":
         return mutate(seed.metadata, case["ops"], seed, metadata=True)
@@ -1010,6 +1201,11 @@ def run_case(case: dict[str, Any], seeds: dict[str, Seed], workdir: Path) -> dic
         elif target == "metadata":
             for name, function in metadata_operations(data, seed, workdir).items():
                 _call(name, function, outcomes)
+        elif target == "bundle":
+            for name, operation in BUNDLE_OPERATIONS.items():
+                _call(name, functools.partial(operation, data, seed, workdir), outcomes)
+        elif target == "bundle-write":
+            _call("bundle-write", functools.partial(op_bundle_write, case["entries"]), outcomes)
         elif target == "spec":
             for kind in ("audio-classifier", "image-classifier", "object-detector"):
                 _call(

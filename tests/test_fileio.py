@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import zlib
 from pathlib import Path
 from typing import Any, Callable
 
@@ -188,3 +189,19 @@ def test_writeback_starts_early_only_for_what_will_be_synced(
     elif not exists:
         assert started == []
     assert not fileio._SYNCED_OUTPUTS  # nothing left registered
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 0), (0, 1), (3, (1 << 20) + 5), (7, (3 << 20) + 1)])
+def test_crc32_range_reads_a_range_in_pieces(start: int, end: int, tmp_path: Path) -> None:
+    data = bytes(range(256)) * ((3 << 20) // 256 + 1)
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    with open(path, "rb") as source:
+        assert fileio.crc32_range(source, start, end) == zlib.crc32(data[start:end])
+
+
+def test_crc32_range_past_the_end_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"short")
+    with open(path, "rb") as source, pytest.raises(OSError, match="unexpected end of file at 5"):
+        fileio.crc32_range(source, 0, 10)

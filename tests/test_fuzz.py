@@ -3,15 +3,16 @@
 Hypothesis describes cases (see :mod:`fuzz_harness`): mutations of real models
 (from the model builder, and the shared test data when present; plain, and with
 metadata and a zip of associated files populated by our writer), mutated
-metadata buffers, label and score calibration files, tiny random files and CLI
-spec files. A worker process runs each case through the writer, the populator,
-the displayer, ``check()`` and the command line. A case passes when every entry
-point succeeds, with a readable result, or raises a
+metadata buffers, label and score calibration files, tiny random files, CLI
+spec files, mutated ``.task`` bundles and bundles written from hostile entry
+names. A worker process runs each case through the writer, the populator,
+the displayer, ``check()``, the bundle reader and writer, and the command line.
+A case passes when every entry point succeeds, with a readable result, or raises a
 :class:`~tflite_metadata.errors.MetadataError` with a message. Any other
 exception, a hang (a per-case time limit) or a crash of the worker (the test
 survives it) fails the test, and the input is saved.
 
-Runs about 2,100 cases, derandomized, in CI. For a longer run::
+Runs about 2,400 cases, derandomized, in CI. For a longer run::
 
     TFLITE_METADATA_FUZZ_EXAMPLES=50000 .venvs/reference/bin/python -m pytest tests/test_fuzz.py
 
@@ -43,8 +44,17 @@ import fuzz_harness
 HERE = Path(__file__).resolve().parent
 
 #: Cases in all, shared between the targets below by weight.
-TOTAL_EXAMPLES = int(os.environ.get("TFLITE_METADATA_FUZZ_EXAMPLES", "2100"))
-WEIGHTS = {"model": 11, "metadata": 4, "label": 1, "calibration": 1, "tiny": 2, "spec": 2}
+TOTAL_EXAMPLES = int(os.environ.get("TFLITE_METADATA_FUZZ_EXAMPLES", "2400"))
+WEIGHTS = {
+    "model": 11,
+    "metadata": 4,
+    "label": 1,
+    "calibration": 1,
+    "tiny": 2,
+    "spec": 2,
+    "bundle": 2,
+    "bundle-write": 1,
+}
 
 
 def examples(target: str) -> int:
@@ -385,6 +395,24 @@ def spec_cases(draw: st.DrawFn) -> dict[str, Any]:
     return {"target": "spec", "seed": draw(seeds), "content": text.hex()}
 
 
+@st.composite
+def bundle_cases(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "target": "bundle",
+        "seed": draw(seeds),
+        "ops": draw(st.lists(mutation, min_size=1, max_size=4)),
+    }
+
+
+bundle_name = st.integers(0, 3) | st.integers(0, len(fuzz_harness.BUNDLE_NAMES) - 1)
+
+
+@st.composite
+def bundle_write_cases(draw: st.DrawFn) -> dict[str, Any]:
+    entries = draw(st.lists(st.tuples(bundle_name, st.integers(0, 1000)).map(list), max_size=6))
+    return {"target": "bundle-write", "entries": entries}
+
+
 # -- the tests ------------------------------------------------------------------------------
 
 
@@ -427,6 +455,20 @@ def test_fuzz_tiny_files(worker: Worker, case: dict[str, Any]) -> None:
 @given(case=spec_cases())
 def test_fuzz_cli_spec_files(worker: Worker, case: dict[str, Any]) -> None:
     """Spec files of ``tflite-metadata write``: wrong types, huge numbers, deep nesting."""
+    run(worker, case)
+
+
+@fuzz_settings("bundle")
+@given(case=bundle_cases())
+def test_fuzz_task_bundles(worker: Worker, case: dict[str, Any]) -> None:
+    """Mutated ``.task`` bundles (zip records hit, truncated, hostile zips appended)."""
+    run(worker, case)
+
+
+@fuzz_settings("bundle-write")
+@given(case=bundle_write_cases())
+def test_fuzz_bundle_entry_names(worker: Worker, case: dict[str, Any]) -> None:
+    """``create_model_asset_bundle`` with hostile entry names: refused, or read back whole."""
     run(worker, case)
 
 

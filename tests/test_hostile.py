@@ -6,9 +6,9 @@ words of its message that say what is wrong and where. The property-based
 counterpart is ``tests/test_fuzz.py``.
 
 Groups: the model's FlatBuffer, the metadata buffer, work bounds (shared
-offsets, deep nesting, lying lengths), the zip of associated files, label and
-score calibration files, CLI spec files, and writing (unwritable folders, a
-disk that fills up midway).
+offsets, deep nesting, lying lengths), the zip of associated files, ``.task``
+bundles, label and score calibration files, CLI spec files, and writing
+(unwritable folders, a disk that fills up midway).
 """
 
 from __future__ import annotations
@@ -558,6 +558,93 @@ def test_lying_stored_size() -> None:
     entry = RawEntry(b"labels.txt", LABELS, compressed_size=2**31, size=2**31)
     with bounded_memory(), pytest.raises(AssociatedFileError, match="runs past"):
         MetadataDisplayer.with_model_buffer(with_zip([entry]))
+
+
+# -- .task bundles ----------------------------------------------------------------------------
+
+
+def run_cli_quietly(*argv: str) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = main(list(argv))
+    return status, err.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../evil.tflite", "has a '..' component"),
+        ("/etc/evil.tflite", "is an absolute path"),
+        ("C:evil.tflite", "starts with a drive letter"),
+        ("dir\\evil.tflite", "contains a backslash"),
+        ("a/./b.tflite", "has a '.' component"),
+    ],
+)
+def test_bundle_slip_is_refused_on_extract(name: str, reason: str, tmp_path: Path) -> None:
+    """Attacks extraction: a bundle entry whose name leads out of the folder."""
+    bundle = raw_zip([RawEntry(b"a.tflite", small_model()), RawEntry(name.encode(), b"owned")], 0)
+    path = tmp_path / "hostile.task"
+    path.write_bytes(bundle)
+    folder = tmp_path / "out"
+    for command in (["bundle", "extract"], ["extract"]):
+        status, err = run_cli_quietly(*command, str(path), "-d", str(folder))
+        assert status == 1
+        assert f"problem: refused {name!r}: {reason}" in err
+        assert "error: nothing was extracted: 1 of 2 bundle entry names" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.task"]
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_bundle_entry_that_lies_about_its_size(zip64: bool, tmp_path: Path) -> None:
+    """Attacks allocation (and MediaPipe's reader, which crashes on it): 1 TiB (Zip64) or 4 GiB."""
+    lie = 1 << 40
+    if zip64:
+        extra = struct.pack("<HHQQ", 1, 16, lie, lie)
+        entry = RawEntry(
+            b"a.tflite", b"small", size=0xFFFFFFFF, compressed_size=0xFFFFFFFF, extra=extra
+        )
+    else:
+        entry = RawEntry(b"a.tflite", b"small", size=0xFFFFFFF0)
+    bundle = raw_zip([entry, RawEntry(b"b.tflite", b"other")], 0)
+    path = tmp_path / "hostile.task"
+    path.write_bytes(bundle)
+    with bounded_memory():
+        (problem,) = check(bundle)
+        status, err = run_cli_quietly("show", str(path))
+    assert problem.code == "entry-size"
+    assert "crashes (segmentation fault)" in problem.message
+    assert status == 1 and err.startswith("error: ") and "a.tflite" in err
+
+
+def test_bundle_of_too_many_entries(tmp_path: Path) -> None:
+    """Attacks time and memory: an end record declaring 65,535 entries in a tiny bundle."""
+    bundle = raw_zip([RawEntry(b"a", b"1")], 0, entry_count=0xFFFF)
+    with bounded_memory():
+        (problem,) = check(bundle)
+    assert problem.code == "zip-malformed"
+    assert "declares 65535 entries" in problem.message
+
+
+def test_a_bundle_that_contains_itself(tmp_path: Path) -> None:
+    """Attacks recursion: an entry that declares the bundle's own records as its data."""
+    first = RawEntry(b"self.task", b"")
+    inner = raw_zip([first, RawEntry(b"b", b"x")], 0)
+    # The first entry declares every byte after its header, the bundle's own records included.
+    covered = len(inner) - 30 - len(b"self.task")
+    outer = raw_zip([RawEntry(b"self.task", b"", size=covered, compressed_size=covered)], 0)
+    with bounded_memory():
+        problems = check(outer)
+    assert [p.code for p in problems] == ["entry-size"]
+
+
+def test_bundles_nested_forty_deep() -> None:
+    """Attacks recursion: bundles inside bundles inside bundles; only 4 levels are opened."""
+    data = b"core"
+    for level in range(40):
+        data = raw_zip([RawEntry(f"l{level}.task".encode(), data), RawEntry(b"x", b"")], 0)
+    with bounded_memory():
+        problems = check(data)
+    assert [p.code for p in problems] == ["file-not-checked"]
 
 
 def corrupt_zips() -> dict[str, Callable[[bytes, Any], bytes]]:

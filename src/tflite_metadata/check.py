@@ -19,6 +19,10 @@ Two kinds of rules run:
   or inferred from the metadata (see :func:`infer_task`); a model whose task
   cannot be told gets the common rules only.
 
+A ``.task`` bundle (see :mod:`tflite_metadata.archive.bundle`) gets the rules
+of MediaPipe's bundle reader (:func:`check_bundle`), then each model inside it
+gets the rules above, its problems located by the entry's name.
+
 Example::
 
     from tflite_metadata.check import check
@@ -35,10 +39,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any, Optional, Union
+from typing import IO, Any, Optional, Union
 
+from .archive.associated_files import ZipFault, ZipFormatError
+from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
-from .fileio import PathLike, map_file
+from .fileio import PathLike, open_mapped
 from .model.populate import recorded_file_names
 from .model.reader import model_bytes
 from .tasks import TASKS, Task, every_value, load_task
@@ -54,6 +60,7 @@ from .tasks.rules import (
     label_counts,
     plural,
     printable,
+    quoted,
     read_facts,
 )
 
@@ -66,6 +73,7 @@ __all__ = [
     "Problem",
     "calibration_entry_count",
     "check",
+    "check_bundle",
     "infer_task",
     "label_counts",
     "printable",
@@ -201,9 +209,13 @@ def infer_task(metadata: Any) -> Optional[Task]:
 def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     """Every reason the Task Library or MediaPipe would refuse ``model``.
 
+    A ``.task`` bundle (anything without a model's ``TFL3`` identifier that
+    holds a zip) is checked by :func:`check_bundle`'s rules, and each model in
+    it by these, with ``task`` for every model when it is given.
+
     Args:
         model: the model's bytes (``bytes``, ``bytearray``, ``memoryview``) or
-            the path of its file (mapped, not read).
+            the path of its file (mapped, not read); or a ``.task`` bundle's.
         task: the task whose consumers load the model, a name of
             :data:`~tflite_metadata.tasks.TASKS` (``"audio-classifier"`` …).
             Default: the task its metadata describes; when it describes none,
@@ -232,9 +244,194 @@ def check(model: ModelSource, task: Optional[str] = None) -> list[Problem]:
     """
     task_rules = None if task is None else load_task(task)
     if isinstance(model, (str, os.PathLike)):
-        with map_file(model) as data:
-            return _run(Checker(read_facts(data)), task_rules)
-    return _run(Checker(read_facts(model_bytes(model, "model"))), task_rules)
+        with open_mapped(model) as (source, data):
+            return _check_buffer(data, task_rules, source)
+    return _check_buffer(model_bytes(model, "model"), task_rules, None)
+
+
+def _check_buffer(data: Any, task: Optional[Task], source: Optional[IO[bytes]]) -> list[Problem]:
+    if is_bundle(data):
+        return _check_bundle(data, task, 0, source)
+    return _run(Checker(read_facts(data)), task)
+
+
+# -- .task bundles ----------------------------------------------------------------------------
+
+#: What MediaPipe's bundle reader does with each kind of untrustworthy zip:
+#: its code, and why a user should care (measured with mediapipe 1.2.2).
+_FAULT_RULES = {
+    ZipFault.SIZE: (
+        Code.ENTRY_SIZE,
+        "MediaPipe serves an entry by the size its zip records, without comparing it "
+        "with the bundle, and crashes (segmentation fault) reading past the bundle",
+    ),
+    ZipFault.DUPLICATE: (
+        Code.ENTRY_DUPLICATE,
+        "MediaPipe keeps the last entry of a name without a word, and the other is never used",
+    ),
+    ZipFault.OVERLAP: (
+        Code.ENTRY_OVERLAP,
+        "MediaPipe serves both entries, one with the other's bytes inside it",
+    ),
+    ZipFault.LIMIT: (Code.ZIP_MALFORMED, "it is beyond the limits this tool reads"),
+}
+
+
+def check_bundle(bundle: ModelSource, task: Optional[str] = None) -> list[Problem]:
+    """Every reason MediaPipe would crash on, refuse, or be misled by the ``.task`` bundle.
+
+    The bundle's zip is read as MediaPipe's bundle reader (minizip, in C++)
+    reads it, and what that reader does not check is checked here: entries
+    whose sizes lie (it crashes), duplicate names (it keeps the last), bytes
+    shared by two entries, CRCs (it never checks them), encryption (it serves
+    encrypted bytes as they are), symbolic links and special files (it serves
+    them as files), compression (it refuses), and models that do not start at
+    a multiple of 4 bytes (TFLite refuses them on 32-bit ARM). Then each model
+    inside (and each bundle inside, as MediaPipe's gesture recognizer holds)
+    gets :func:`check`'s rules, its problems located by the entry's name.
+
+    Args:
+        bundle: the bundle's bytes or the path of its file (mapped, not read).
+        task: the task whose rules apply to every model inside (default: each
+            model's own, from its metadata).
+
+    Returns:
+        The problems, in entry order; empty when the bundle is sound and every
+        model in it passes.
+
+    Raises:
+        MissingFileError: the path does not exist.
+        MetadataValidationError: ``task`` is not a known task.
+    """
+    task_rules = None if task is None else load_task(task)
+    if isinstance(bundle, (str, os.PathLike)):
+        with open_mapped(bundle) as (source, data):
+            return _check_bundle(data, task_rules, 0, source)
+    return _check_bundle(model_bytes(bundle, "bundle"), task_rules, 0, None)
+
+
+def _entry_problem(code: Code, name: str, message: str) -> Problem:
+    return Problem(code, f"{BUNDLE_MEMBER} {quoted(name)}", message, (MEDIAPIPE,))
+
+
+def _check_bundle(
+    data: Any, task: Optional[Task], depth: int, source: Optional[IO[bytes]] = None
+) -> list[Problem]:
+    """The bundle rules, then each entry's; ``source``: the file ``data`` maps, if any.
+
+    Each entry's CRC-32 is verified by reading ``source`` in pieces when there is
+    one (see :meth:`ZipTail.verify`), so that the bundle's pages are not mapped in
+    for it; the models are then read through the mapping, only where their
+    tensors, metadata and files are.
+    """
+    try:
+        bundle = read_bundle(data)
+    except ZipFormatError as exc:
+        code, why = _FAULT_RULES.get(
+            exc.fault, (Code.ZIP_MALFORMED, "MediaPipe cannot be relied on to read it")
+        )
+        return [Problem(code, "bundle", f"{printable(str(exc))}: {why}", (MEDIAPIPE,))]
+    except MetadataError as exc:
+        return [Problem(Code.ZIP_MALFORMED, "bundle", printable(str(exc)), (MEDIAPIPE,))]
+    problems: list[Problem] = []
+    for entry in bundle.entries:
+        name = entry.name
+        if entry.flags & 1:
+            problems.append(
+                _entry_problem(
+                    Code.ENTRY_ENCRYPTED,
+                    name,
+                    "is encrypted; MediaPipe serves its encrypted bytes as they are, as if "
+                    "they were the file",
+                )
+            )
+            continue
+        if entry.kind != "file":
+            problems.append(
+                _entry_problem(
+                    Code.ENTRY_LINK,
+                    name,
+                    f"is a {entry.kind}, not a file; MediaPipe serves its bytes as a file's, "
+                    "and unzip recreates it as what it is",
+                )
+            )
+            continue
+        if not entry.is_stored:
+            problems.append(
+                _entry_problem(
+                    Code.FILE_COMPRESSED,
+                    name,
+                    f"is stored compressed (zip method {entry.method}); MediaPipe reads only "
+                    'stored entries ("Expected uncompressed zip archive.")',
+                )
+            )
+            continue
+        try:
+            bundle.verify(name, source)
+            with bundle.content_view(name, verify=False) as content:
+                problems += _check_entry(name, entry.data_offset, content, task, depth)
+        except ZipFormatError as exc:
+            code = Code.ENTRY_CRC if exc.fault == ZipFault.CRC else Code.ZIP_MALFORMED
+            why = (
+                "MediaPipe never checks CRCs, and would load the damaged bytes"
+                if code == Code.ENTRY_CRC
+                else "MediaPipe cannot be relied on to read it"
+            )
+            problems.append(Problem(code, "bundle", f"{printable(str(exc))}; {why}", (MEDIAPIPE,)))
+    return problems
+
+
+def _check_entry(
+    name: str, offset: int, content: memoryview, task: Optional[Task], depth: int
+) -> list[Problem]:
+    """The rules of one stored, readable entry: a model's, a nested bundle's, or none."""
+    is_model = bytes(content[4:8]) == b"TFL3"
+    if not is_model:
+        if is_bundle(content):
+            if depth + 1 >= MAX_NESTING:
+                return [
+                    _entry_problem(
+                        Code.FILE_NOT_CHECKED,
+                        name,
+                        f"is a bundle nested {depth + 2} deep; bundles are opened "
+                        f"{MAX_NESTING} deep at most, so it was not checked",
+                    )
+                ]
+            inner = _check_bundle(content, task, depth + 1)
+            return [_inside(name, problem) for problem in inner]
+        if name.endswith(".tflite"):
+            return [
+                _entry_problem(
+                    Code.ENTRY_MODEL,
+                    name,
+                    "is named as a model but is not a TFLite model (no 'TFL3' identifier "
+                    "at bytes 4 to 8)",
+                )
+            ]
+        return []
+    problems = []
+    if offset % ALIGNMENT:
+        problems.append(
+            _entry_problem(
+                Code.ENTRY_ALIGNMENT,
+                name,
+                f"starts at offset {offset}, not a multiple of {ALIGNMENT}; MediaPipe uses "
+                'the model in place, and TFLite refuses it on 32-bit ARM ("The supplied '
+                'buffer is not 4-bytes aligned")',
+            )
+        )
+    try:
+        found = _run(Checker(read_facts(content)), task)
+    except MetadataError as exc:
+        return [*problems, _entry_problem(Code.ENTRY_MODEL, name, printable(str(exc)))]
+    return problems + [_inside(name, problem) for problem in found]
+
+
+def _inside(name: str, problem: Problem) -> Problem:
+    """``problem`` of something inside the bundle entry ``name``, located by it."""
+    return Problem(
+        problem.code, f"{printable(name)}: {problem.location}", problem.message, problem.consumers
+    )
 
 
 def warn_for_problems(problems: Iterable[Problem]) -> None:

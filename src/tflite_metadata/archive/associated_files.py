@@ -21,16 +21,22 @@ This module reads and writes that archive itself, over ``bytes``,
   start (a zip made separately and appended) are read too.
 * :meth:`ZipTail.read` returns one file's bytes after checking the size limits,
   the compression ratio (deflated entries are accepted on read, with a bound
-  against zip bombs) and the CRC.
+  against zip bombs) and the CRC; :meth:`ZipTail.content_view` serves a stored
+  entry, CRC-checked, as a view of the buffer, without a copy.
 * :func:`check_extract_name`, :func:`safe_member_path` and :func:`extract_all`
-  keep extraction inside one folder.
-* :func:`write_zip` writes a deterministic stored archive with absolute offsets.
+  keep extraction inside one folder, and extract files only (an entry's
+  :attr:`ZipEntry.kind` tells symbolic links, folders and special files).
+* :func:`write_zip` writes a deterministic stored archive with absolute offsets,
+  laid out as a :class:`ZipLayout` says: the associated files' by default, or
+  MediaPipe's ``.task`` bundles' (:mod:`tflite_metadata.archive.bundle`).
 * :func:`salvage_zip_start` finds where a corrupt archive begins, so that
   populate can replace it.
 
 Every failure is an :class:`~tflite_metadata.errors.AssociatedFileError` (or an
 :class:`~tflite_metadata.errors.OutputWriteError` when the disk refuses a write)
-whose message says what was expected, what was found and at which offset.
+whose message says what was expected, what was found and at which offset; one
+about the archive itself is a :class:`ZipFormatError`, whose :class:`ZipFault`
+says what kind of problem it is (sizes, duplicates, overlaps, CRC …).
 
 Why the reading is not done with :mod:`zipfile` (measured with CPython 3.9.18,
 3.11.7 and 3.13.0, ``zipfile.ZipFile`` over a read-only, no-copy file object
@@ -68,6 +74,8 @@ reading the 200 MB entry is one copy in both (120-180 ms, 204 MiB peak).
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import io
 import mmap
 import os
@@ -79,18 +87,22 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, Protocol, Union
+from typing import IO, NamedTuple, Protocol, Union
 
 from ..errors import AssociatedFileError, MetadataError, OutputWriteError
-from ..fileio import PathLike, atomic_output
+from ..fileio import PathLike, atomic_output, copy_range, crc32_range
 
 __all__ = [
+    "ASSOCIATED_FILES_LAYOUT",
     "DEFAULT_LIMITS",
     "EOCD_SEARCH_SIZE",
     "ExtractRefusedError",
     "FileContent",
     "FilesToWrite",
     "ZipEntry",
+    "ZipFault",
+    "ZipFormatError",
+    "ZipLayout",
     "ZipLimits",
     "ZipSource",
     "ZipTail",
@@ -190,19 +202,61 @@ _METHOD_NAMES = {
 # needed; "made by" Unix (3) so that unzip gives the files ordinary permissions.
 _VERSION = 20
 _VERSION_ZIP64 = 45
-_MADE_BY_UNIX = 3 << 8
+_SYSTEM_UNIX = 3
+_MADE_BY_UNIX = _SYSTEM_UNIX << 8
+_DOS_DIRECTORY = 0x10
 _FILE_ATTRIBUTES = (stat.S_IFREG | 0o644) << 16
-# MS-DOS date of 1980-01-01 (the earliest a zip can hold) and time 00:00:00.
-_DOS_DATE_1980 = (0 << 9) | (1 << 5) | 1
-_DOS_TIME_MIDNIGHT = 0
 
 
 def _method_name(method: int) -> str:
     return _METHOD_NAMES.get(method, "unknown")
 
 
-def _fail(message: str) -> AssociatedFileError:
-    return AssociatedFileError(message)
+class ZipFault(str, enum.Enum):
+    """What kind of problem a :class:`ZipFormatError` is, for rules that tell them apart.
+
+    MediaPipe's ``.task`` reader reacts differently to each (``check`` on a bundle
+    reports them under different codes): it crashes on sizes that lie, keeps the
+    last of duplicate names, and reads overlapping, encrypted or corrupt entries
+    without a word.
+    """
+
+    #: Records that cannot be parsed: truncated, bad signatures, offsets outside.
+    MALFORMED = "malformed"
+    #: An entry's declared sizes do not fit its data (past the archive, or
+    #: stored sizes that differ, Zip64 or not).
+    SIZE = "size"
+    #: Two entries of one name.
+    DUPLICATE = "duplicate"
+    #: Two entries sharing bytes.
+    OVERLAP = "overlap"
+    #: An encrypted entry.
+    ENCRYPTED = "encrypted"
+    #: A compression method that cannot be read.
+    METHOD = "method"
+    #: Content whose CRC-32 differs from the recorded one.
+    CRC = "crc"
+    #: Beyond :class:`ZipLimits` (counts, sizes, compression ratio).
+    LIMIT = "limit"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ZipFormatError(AssociatedFileError):
+    """A zip (of associated files, or a ``.task`` bundle) that cannot be trusted.
+
+    Attributes:
+        fault: what kind of problem it is (:class:`ZipFault`).
+    """
+
+    def __init__(self, message: str, fault: ZipFault = ZipFault.MALFORMED) -> None:
+        super().__init__(message)
+        self.fault = fault
+
+
+def _fail(message: str, fault: ZipFault = ZipFault.MALFORMED) -> ZipFormatError:
+    return ZipFormatError(message, fault)
 
 
 # -- limits ----------------------------------------------------------------------------------
@@ -290,6 +344,10 @@ class ZipEntry:
         size: uncompressed size.
         header_offset: absolute offset of the local file header in the model.
         data_offset: absolute offset of the entry's data in the model.
+        made_by: the "version made by" field; its high byte is the system whose
+            file attributes ``external_attributes`` holds (3: Unix).
+        external_attributes: the external file attributes (on Unix, the file's
+            ``st_mode`` in the high 16 bits).
     """
 
     name: str
@@ -301,6 +359,32 @@ class ZipEntry:
     size: int
     header_offset: int
     data_offset: int
+    made_by: int = _MADE_BY_UNIX | _VERSION
+    external_attributes: int = 0
+
+    @property
+    def kind(self) -> str:
+        """``"file"``, or what else the entry's attributes say it is.
+
+        ``"symbolic link"``, ``"folder"`` or ``"special file"`` (a device, a FIFO,
+        a socket), from the Unix mode of an entry made on Unix, or the MS-DOS
+        folder attribute. Unzip tools recreate such entries as what they are;
+        readers that serve entries by name (minizip, as the consumers use it)
+        serve their bytes (a link's target path) as a file's.
+        """
+        if self.external_attributes & _DOS_DIRECTORY:
+            return "folder"
+        if self.made_by >> 8 == _SYSTEM_UNIX:
+            mode = self.external_attributes >> 16
+            file_type = stat.S_IFMT(mode)
+            if file_type in (0, stat.S_IFREG):
+                return "file"
+            if file_type == stat.S_IFLNK:
+                return "symbolic link"
+            if file_type == stat.S_IFDIR:
+                return "folder"
+            return "special file"
+        return "file"
 
     @property
     def method_name(self) -> str:
@@ -338,6 +422,8 @@ class ZipTail:
         comment: the archive comment.
         entries: the entries, in archive (central directory) order.
         limits: the limits :meth:`read` applies.
+        member: what an entry is called in messages (``"associated file"``,
+            ``"bundle entry"``).
     """
 
     __slots__ = (
@@ -351,6 +437,7 @@ class ZipTail:
         "end",
         "entries",
         "limits",
+        "member",
         "start",
         "zip64",
     )
@@ -367,6 +454,7 @@ class ZipTail:
         zip64: bool,
         comment: bytes,
         limits: ZipLimits,
+        member: str = "associated file",
     ) -> None:
         self._data = data
         self.entries: tuple[ZipEntry, ...] = tuple(entries)
@@ -381,6 +469,7 @@ class ZipTail:
         self.zip64 = zip64
         self.comment = comment
         self.limits = limits
+        self.member = member
 
     def __repr__(self) -> str:
         return (
@@ -420,7 +509,7 @@ class ZipTail:
             listed = ", ".join(repr(n) for n in self.names()[:10])
             more = ", …" if len(self.entries) > 10 else ""
             raise _fail(
-                f"no associated file named {name!r} in the zip (it holds "
+                f"no {self.member} named {name!r} in the zip (it holds "
                 f"{len(self.entries)}: {listed or 'none'}{more})"
             )
         return entry
@@ -437,19 +526,23 @@ class ZipTail:
         """
         entry = self.entry(name)
         limits = self.limits
-        where = f"associated file {entry.name!r}"
+        where = f"{self.member} {entry.name!r}"
         if entry.flags & _FLAG_ENCRYPTED:
-            raise _fail(f"{where} is encrypted; encrypted zip entries are not supported")
+            raise _fail(
+                f"{where} is encrypted; encrypted zip entries are not supported", ZipFault.ENCRYPTED
+            )
         if entry.method not in (STORED, DEFLATED):
             raise _fail(
                 f"{where} uses compression method {entry.method} ({entry.method_name}); "
                 "only stored (0) and deflated (8) entries can be read, and the consumers "
-                "read only stored ones"
+                "read only stored ones",
+                ZipFault.METHOD,
             )
         if entry.size > limits.max_file_size:
             raise _fail(
                 f"{where} declares {entry.size} bytes uncompressed, more than the limit of "
-                f"{limits.max_file_size} bytes for one file"
+                f"{limits.max_file_size} bytes for one file",
+                ZipFault.LIMIT,
             )
         if (
             entry.method != STORED
@@ -459,7 +552,8 @@ class ZipTail:
             raise _fail(
                 f"{where} would expand {entry.compressed_size} compressed bytes to "
                 f"{entry.size} (more than {limits.max_ratio} times); refusing a likely "
-                "zip bomb"
+                "zip bomb",
+                ZipFault.LIMIT,
             )
         if (
             entry.method != STORED
@@ -471,7 +565,8 @@ class ZipTail:
             raise _fail(
                 f"{where}: the zip's compressed entries together would expand "
                 f"{self._compressed_total} compressed bytes to {self._inflated_total} "
-                f"(more than {limits.max_ratio} times); refusing a likely zip bomb"
+                f"(more than {limits.max_ratio} times); refusing a likely zip bomb",
+                ZipFault.LIMIT,
             )
         return entry
 
@@ -490,7 +585,7 @@ class ZipTail:
                 the model buffer changed or was closed since :func:`find_zip`.
         """
         entry = self.check_entry(name)
-        where = f"associated file {entry.name!r}"
+        where = f"{self.member} {entry.name!r}"
         try:
             with _ByteView(self._data) as view:
                 if entry.data_end > len(view):
@@ -510,13 +605,85 @@ class ZipTail:
             raise
         except (zlib.error, ValueError, OverflowError, MemoryError, BufferError) as exc:
             raise _fail(f"{where} at offset {entry.data_offset} cannot be read: {exc}") from exc
-        crc = zlib.crc32(content) & _MAX_U32
+        self._check_crc(entry, zlib.crc32(content) & _MAX_U32)
+        return content
+
+    def verify(self, name: str, source: IO[bytes] | None = None) -> ZipEntry:
+        """Check ``name`` as :meth:`read` does, its CRC-32 included, without keeping its bytes.
+
+        Args:
+            name: the entry.
+            source: the open file the buffer maps, if it is one: a stored
+                entry's bytes are then read from it in pieces (see
+                :func:`~tflite_metadata.fileio.crc32_range`), not through the
+                mapping, so that verifying a large entry costs no memory.
+
+        Returns:
+            The entry.
+
+        Raises:
+            AssociatedFileError: as :meth:`read`.
+        """
+        entry = self.check_entry(name)
+        if source is None or entry.method != STORED:
+            with self.content_view(name):
+                return entry
+        try:
+            crc = crc32_range(source, entry.data_offset, entry.data_end)
+        except OSError as exc:
+            raise _fail(
+                f"{self.member} {entry.name!r} at offset {entry.data_offset} cannot be read: "
+                f"{exc.strerror or exc}"
+            ) from exc
+        self._check_crc(entry, crc)
+        return entry
+
+    def _check_crc(self, entry: ZipEntry, crc: int) -> None:
         if crc != entry.crc32:
             raise _fail(
-                f"{where} at offset {entry.data_offset} is corrupt: its CRC-32 is "
-                f"{crc:#010x}, the zip records {entry.crc32:#010x}"
+                f"{self.member} {entry.name!r} at offset {entry.data_offset} is corrupt: its "
+                f"CRC-32 is {crc:#010x}, the zip records {entry.crc32:#010x}",
+                ZipFault.CRC,
             )
-        return content
+
+    @contextlib.contextmanager
+    def content_view(self, name: str, *, verify: bool = True) -> Iterator[memoryview]:
+        """The content of ``name`` as a memoryview valid inside the ``with``.
+
+        A stored entry's content is a view of the buffer given to :func:`find_zip`,
+        not a copy (a model of any size inside a ``.task`` bundle costs no
+        memory); a compressed entry's is :meth:`read`'s.
+
+        Args:
+            name: the entry.
+            verify: whether to check the CRC-32 of a stored entry first (a pass
+                over all of its bytes); a compressed entry's is always checked.
+
+        Raises:
+            AssociatedFileError: as :meth:`read`.
+        """
+        entry = self.check_entry(name)
+        if entry.method != STORED:
+            content = memoryview(self.read(name))
+            try:
+                yield content
+            finally:
+                content.release()
+            return
+        where = f"{self.member} {entry.name!r}"
+        with _ByteView(self._data) as whole:
+            if entry.data_end > len(whole):
+                raise _fail(
+                    f"{where}: its data ends at offset {entry.data_end}, but the buffer is now "
+                    f"{len(whole)} bytes long (was it changed after the zip was read?)"
+                )
+            raw = whole[entry.data_offset : entry.data_end]
+            try:
+                if verify:
+                    self._check_crc(entry, zlib.crc32(raw) & _MAX_U32)
+                yield raw
+            finally:
+                raw.release()
 
 
 def _inflate(raw: memoryview, size: int, where: str) -> bytes:
@@ -525,18 +692,25 @@ def _inflate(raw: memoryview, size: int, where: str) -> bytes:
     inflater = zlib.decompressobj(-15)
     content = inflater.decompress(raw, size + 1)
     if len(content) > size:
-        raise _fail(f"{where} inflates to more than the {size} bytes its entry declares")
+        raise _fail(
+            f"{where} inflates to more than the {size} bytes its entry declares", ZipFault.SIZE
+        )
     if not inflater.eof:
         raise _fail(
             f"{where}: its deflate stream is truncated (it gives {len(content)} of "
-            f"{size} declared bytes before its compressed data ends)"
+            f"{size} declared bytes before its compressed data ends)",
+            ZipFault.SIZE,
         )
     if len(content) != size:
-        raise _fail(f"{where} inflates to {len(content)} bytes, its entry declares {size}")
+        raise _fail(
+            f"{where} inflates to {len(content)} bytes, its entry declares {size}", ZipFault.SIZE
+        )
     return content
 
 
-def find_zip(data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS) -> ZipTail | None:
+def find_zip(
+    data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS, member: str = "associated file"
+) -> ZipTail | None:
     """Find and parse the zip of associated files at the end of a model.
 
     Only the last :data:`EOCD_SEARCH_SIZE` bytes are searched for the end of
@@ -548,6 +722,7 @@ def find_zip(data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS) -> ZipTail 
     Args:
         data: the whole model (bytes, bytearray, memoryview or mmap; not copied).
         limits: bounds on entry count and sizes.
+        member: what an entry is called in messages.
 
     Returns:
         The archive, or None when the data holds no end of central directory
@@ -568,7 +743,7 @@ def find_zip(data: ZipSource, *, limits: ZipLimits = DEFAULT_LIMITS) -> ZipTail 
     """
     with _ByteView(data) as view:
         try:
-            return _parse_zip(data, view, limits)
+            return _parse_zip(data, view, limits, member)
         except MetadataError:
             raise
         except (struct.error, IndexError, ValueError, OverflowError, MemoryError) as exc:
@@ -740,14 +915,15 @@ class _EndRecord:
         return "Zip64 end record" if self.zip64 else "end record"
 
 
-def _parse_zip(data: ZipSource, view: memoryview, limits: ZipLimits) -> ZipTail | None:
+def _parse_zip(data: ZipSource, view: memoryview, limits: ZipLimits, member: str) -> ZipTail | None:
     record = _find_end_record(view)
     if record is None:
         return None
     if record.entries > limits.max_entries:
         raise _fail(
             f"the zip's {record.label} at offset {record.position} declares {record.entries} "
-            f"entries, more than the limit of {limits.max_entries}"
+            f"entries, more than the limit of {limits.max_entries}",
+            ZipFault.LIMIT,
         )
     if record.entries * _CENTRAL.size > record.directory_size:
         raise _fail(
@@ -777,7 +953,8 @@ def _parse_zip(data: ZipSource, view: memoryview, limits: ZipLimits) -> ZipTail 
     if total > limits.max_total_size:
         raise _fail(
             f"the zip's entries declare {total} bytes uncompressed in total, more than the "
-            f"limit of {limits.max_total_size}"
+            f"limit of {limits.max_total_size}",
+            ZipFault.LIMIT,
         )
     _check_no_overlap(entries)
     start = min((entry.header_offset for entry in entries), default=directory_start)
@@ -791,6 +968,7 @@ def _parse_zip(data: ZipSource, view: memoryview, limits: ZipLimits) -> ZipTail 
         zip64=record.zip64,
         comment=record.comment,
         limits=limits,
+        member=member,
     )
 
 
@@ -901,7 +1079,8 @@ def _read_central_directory(
         if name in seen:
             raise _fail(
                 f"{where}: the name {name!r} is already used by entry {seen[name]}; "
-                "duplicate names are ambiguous"
+                "duplicate names are ambiguous",
+                ZipFault.DUPLICATE,
             )
         seen[name] = index
         if (
@@ -911,7 +1090,8 @@ def _read_central_directory(
         ):
             raise _fail(
                 f"{where} is stored (uncompressed) but declares {compressed_size} bytes of "
-                f"data for {size} bytes of content"
+                f"data for {size} bytes of content",
+                ZipFault.SIZE,
             )
         data_offset = _check_local_header(
             view, base_offset + header_offset, raw_name, compressed_size, directory_start, where
@@ -927,6 +1107,8 @@ def _read_central_directory(
                 size=size,
                 header_offset=base_offset + header_offset,
                 data_offset=data_offset,
+                made_by=header.version_made_by,
+                external_attributes=header.external_attributes,
             )
         )
         offset = next_offset
@@ -995,10 +1177,11 @@ def _zip64_values(
     ):
         if value == saturated:
             problem = f"{where}: its {label} is 0x{saturated:X} but"
+            fault = ZipFault.SIZE if label.endswith("size") else ZipFault.MALFORMED
             if zip64 is None:
-                raise _fail(f"{problem} it has no Zip64 extra field to hold the real value")
+                raise _fail(f"{problem} it has no Zip64 extra field to hold the real value", fault)
             if cursor + width > len(zip64):
-                raise _fail(f"{problem} its Zip64 extra field does not hold the real value")
+                raise _fail(f"{problem} its Zip64 extra field does not hold the real value", fault)
             value = int.from_bytes(zip64[cursor : cursor + width], "little")
             cursor += width
         replaced.append(value)
@@ -1031,7 +1214,8 @@ def _check_local_header(
     if data_offset + compressed_size > directory_start:
         raise _fail(
             f"{where}: its data ({compressed_size} bytes from offset {data_offset}) runs past "
-            f"the start of the central directory at offset {directory_start}"
+            f"the start of the central directory at offset {directory_start}",
+            ZipFault.SIZE,
         )
     local_name = bytes(view[name_start : name_start + name_size])
     if local_name != raw_name:
@@ -1050,7 +1234,8 @@ def _check_no_overlap(entries: list[ZipEntry]) -> None:
         if before.data_end > after.header_offset:
             raise _fail(
                 f"the zip entries {before.name!r} (data up to offset {before.data_end}) and "
-                f"{after.name!r} (local header at offset {after.header_offset}) overlap"
+                f"{after.name!r} (local header at offset {after.header_offset}) overlap",
+                ZipFault.OVERLAP,
             )
 
 
@@ -1170,11 +1355,13 @@ class ExtractRefusedError(AssociatedFileError):
         refusals: ``(name, reason)`` for every refused name.
     """
 
-    def __init__(self, refusals: list[tuple[str, str]], total: int) -> None:
+    def __init__(
+        self, refusals: list[tuple[str, str]], total: int, member: str = "associated file"
+    ) -> None:
         self.refusals = refusals
         details = "; ".join(f"{name!r} {reason}" for name, reason in refusals)
         super().__init__(
-            f"nothing was extracted: {len(refusals)} of {total} associated file names are "
+            f"nothing was extracted: {len(refusals)} of {total} {member} names are "
             f"unsafe: {details}"
         )
 
@@ -1201,7 +1388,7 @@ def _make_folders(directory: Path, name: str) -> None:
             )
 
 
-def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
+def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = None) -> list[Path]:
     """Write every associated file of ``tail`` into ``directory``.
 
     All or nothing on names: when any name is unsafe (see :func:`name_problem`),
@@ -1209,7 +1396,12 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     raised before anything is written; :func:`extract_refusals` gives the same
     list without raising. Every entry is also checked against the limits first.
 
-    Each file is read and CRC-checked completely, then written to a temporary
+    Entries that are not files (symbolic links, folders, devices, FIFOs, by
+    their attributes) are refused in the same way: they are only ever written
+    as plain files, so their content would mislead.
+
+    Each file is CRC-checked completely (a stored one in place, without a
+    copy), then written to a temporary
     file in its folder and renamed over the target (``os.replace``), so a failure
     never leaves a partial file. An existing file of the same name is replaced;
     an existing symbolic link is replaced, not followed. Parent folders of nested
@@ -1218,21 +1410,30 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     Args:
         tail: the archive, from :func:`find_zip`.
         directory: the folder to write into; created if missing.
+        source: the open file that ``tail``'s buffer maps, if it is one: stored
+            entries are then verified by reading it in pieces and copied from
+            it by the kernel (``copy_file_range``), never through the mapping,
+            so that a model of gigabytes is extracted in bounded memory.
 
     Returns:
         The paths written, in archive order.
 
     Raises:
-        ExtractRefusedError: unsafe names, or a name that is also another entry's
-            folder (nothing written).
+        ExtractRefusedError: unsafe names, entries that are not files, or a name
+            that is also another entry's folder (nothing written).
         AssociatedFileError: an entry is unreadable or over the limits; files
             written before it stay.
         OutputWriteError: the disk refused a write.
     """
     names = tail.names()
     refusals = extract_refusals(names)
+    refusals += [
+        (entry.name, f"is a {entry.kind}, not a file; only files are extracted")
+        for entry in tail.entries
+        if entry.kind != "file"
+    ]
     if refusals:
-        raise ExtractRefusedError(refusals, len(names))
+        raise ExtractRefusedError(refusals, len(names), tail.member)
     for name in names:
         tail.check_entry(name)
     folder = Path(directory)
@@ -1243,7 +1444,7 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
     for name in names:
         if name in folders:
             raise ExtractRefusedError(
-                [(name, "is both a file and the folder of another entry")], len(names)
+                [(name, "is both a file and the folder of another entry")], len(names), tail.member
             )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -1251,11 +1452,16 @@ def extract_all(tail: ZipTail, directory: PathLike) -> list[Path]:
         raise OutputWriteError(f"cannot create {os.fspath(folder)!r}: {exc}") from exc
     written = []
     for name in names:
-        content = tail.read(name)
         _make_folders(folder, name)
         target = safe_member_path(folder, name)
-        with atomic_output(target) as stream:
-            stream.write(content)
+        entry = tail.entry(name)
+        if source is not None and entry.is_stored:
+            tail.verify(name, source)
+            with atomic_output(target) as stream:
+                copy_range(source, stream, entry.data_offset, entry.data_end)
+        else:
+            with tail.content_view(name) as content, atomic_output(target) as stream:
+                stream.write(content)
         written.append(target)
     return written
 
@@ -1286,6 +1492,69 @@ class StreamedContent(Protocol):
         """Write those bytes to ``target``, in bounded memory."""
 
 
+@dataclass(frozen=True)
+class ZipLayout:
+    """How :func:`write_zip` lays an archive out: everything but the files themselves.
+
+    The default is the zip of associated files after a model (deterministic:
+    every entry dated 1980-01-01, ``rw-r--r--``, Zip64 fields only where a value
+    does not fit 32 bits). A ``.task`` bundle uses MediaPipe's layout, which is
+    Python's :mod:`zipfile` with padding before each local header (see
+    :mod:`tflite_metadata.archive.bundle`).
+
+    Attributes:
+        alignment: None: entries follow each other. An integer: before each
+            local header, ``alignment - (offset + header size) % alignment``
+            zero bytes (1 to ``alignment``, never 0, as MediaPipe's writer pads),
+            so that every entry's data starts at a multiple of ``alignment``.
+        date_time: the modification time recorded for every entry, ``(year,
+            month, day, hour, minute, second)``, from 1980 to 2107.
+        external_attributes: the external attributes of every entry (on Unix,
+            its mode in the high 16 bits).
+        zip64_above: sizes, offsets and central directory sizes above this go
+            in Zip64 fields (the central directory's sizes and offsets, the end
+            records).
+        zip64_count_above: an entry count above this needs the Zip64 end records.
+        local_zip64_from: an entry of this size or more gets a Zip64 extra field
+            in its local header.
+        zip64_end_made_by: the "version made by" of the Zip64 end record.
+        base_names_only: whether names may not contain ``/`` (associated files are
+            base names; bundle entries may sit in folders).
+        member: what an entry is called in messages.
+        archive: what the archive is called in messages.
+    """
+
+    alignment: int | None = None
+    date_time: tuple[int, int, int, int, int, int] = (1980, 1, 1, 0, 0, 0)
+    external_attributes: int = _FILE_ATTRIBUTES
+    zip64_above: int = _MAX_U32 - 1
+    zip64_count_above: int = _MAX_U16 - 1
+    local_zip64_from: int = _MAX_U32
+    zip64_end_made_by: int = _MADE_BY_UNIX | _VERSION_ZIP64
+    base_names_only: bool = True
+    member: str = "associated file"
+    archive: str = "the zip of associated files"
+
+    def __post_init__(self) -> None:
+        if self.alignment is not None and self.alignment < 1:
+            raise _fail(f"the zip alignment must be at least 1, got {self.alignment}")
+        if not 1980 <= self.date_time[0] <= 2107:
+            raise _fail(f"a zip records years from 1980 to 2107, got {self.date_time[0]}")
+
+    @property
+    def dos_time(self) -> int:
+        _, _, _, hour, minute, second = self.date_time
+        return hour << 11 | minute << 5 | second // 2
+
+    @property
+    def dos_date(self) -> int:
+        year, month, day = self.date_time[:3]
+        return (year - 1980) << 9 | month << 5 | day
+
+
+#: The layout of the zip of associated files.
+ASSOCIATED_FILES_LAYOUT = ZipLayout()
+
 #: One associated file to pack: its bytes, or a :class:`StreamedContent`.
 ContentToPack = Union[FileContent, StreamedContent]
 #: Associated files to pack: name to content, in order, or ``(name, content)`` pairs.
@@ -1300,16 +1569,19 @@ class _Planned:
     size: int
     crc32: int
     header_offset: int
+    padding: int
+    local_zip64: bool
 
 
-def _encode_name(name: str) -> tuple[bytes, int]:
+def _encode_name(name: str, layout: ZipLayout) -> tuple[bytes, int]:
+    member = layout.member
     if not isinstance(name, str):
-        raise _fail(f"associated file names must be strings, got {type(name).__name__}")
+        raise _fail(f"{member} names must be strings, got {type(name).__name__}")
     problem = name_problem(name)
-    if problem is None and "/" in name:
+    if problem is None and layout.base_names_only and "/" in name:
         problem = "is not a base name (it contains '/')"
     if problem is not None:
-        raise _fail(f"cannot pack the associated file name {name!r}: it {problem}")
+        raise _fail(f"cannot pack the {member} name {name!r}: it {problem}")
     try:
         return name.encode("ascii"), 0
     except UnicodeEncodeError:
@@ -1318,8 +1590,7 @@ def _encode_name(name: str) -> tuple[bytes, int]:
         encoded = name.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise _fail(
-            f"cannot pack the associated file name {name!r}: it cannot be encoded as UTF-8 "
-            f"({exc.reason})"
+            f"cannot pack the {member} name {name!r}: it cannot be encoded as UTF-8 ({exc.reason})"
         ) from exc
     return encoded, _FLAG_UTF8
 
@@ -1330,25 +1601,26 @@ def _is_streamed(content: object) -> bool:
     )
 
 
-def _content_view(name: str, content: object) -> memoryview:
+def _content_view(name: str, content: object, member: str) -> memoryview:
     try:
         view = memoryview(content)  # type: ignore[arg-type]
         return view.cast("B") if view.format != "B" or view.ndim != 1 else view
     except (TypeError, ValueError) as exc:
         raise _fail(
-            f"the content of associated file {name!r} must be bytes, bytearray or a "
+            f"the content of {member} {name!r} must be bytes, bytearray or a "
             f"contiguous memoryview, got {type(content).__name__}"
         ) from exc
 
 
-def _file_pairs(files: FilesToPack) -> list[tuple[str, ContentToPack]]:
+def _file_pairs(files: FilesToPack, archive: str) -> list[tuple[str, ContentToPack]]:
     try:
         if isinstance(files, Mapping):
             return list(files.items())
         return [(name, content) for name, content in files]
     except (TypeError, ValueError) as exc:
         raise _fail(
-            f"associated files must be a mapping of name to bytes or (name, bytes) pairs: {exc}"
+            f"the files of {archive} must be a mapping of name to bytes or (name, bytes) "
+            f"pairs: {exc}"
         ) from exc
 
 
@@ -1356,6 +1628,7 @@ def write_zip(
     files: FilesToPack,
     base_offset: int,
     out: _Writable,
+    layout: ZipLayout = ASSOCIATED_FILES_LAYOUT,
 ) -> int:
     """Write ``files`` as a stored zip archive whose offsets are absolute.
 
@@ -1378,6 +1651,8 @@ def write_zip(
             model before it).
         out: a binary stream positioned at ``base_offset`` of the final file
             (only ``write`` is used).
+        layout: dates, attributes, alignment and Zip64 thresholds (the
+            associated files' by default; see :class:`ZipLayout`).
 
     Returns:
         The number of bytes written.
@@ -1397,70 +1672,82 @@ def write_zip(
     """
     if isinstance(base_offset, bool) or not isinstance(base_offset, int) or base_offset < 0:
         raise _fail(f"base_offset must be a non-negative integer, got {base_offset!r}")
+    member = layout.member
     planned = []
     seen: set[str] = set()
     offset = base_offset
-    for name, content in _file_pairs(files):
-        encoded, flags = _encode_name(name)
+    for name, content in _file_pairs(files, layout.archive):
+        encoded, flags = _encode_name(name, layout)
         if name in seen:
-            raise _fail(f"the associated file name {name!r} is given twice")
+            raise _fail(f"the {member} name {name!r} is given twice")
         seen.add(name)
         if len(encoded) > _MAX_U16:
             raise _fail(
-                f"the associated file name {name[:40]!r}… is {len(encoded)} bytes long; a zip "
+                f"the {member} name {name[:40]!r}… is {len(encoded)} bytes long; a zip "
                 f"name holds at most {_MAX_U16}"
             )
+        data: memoryview | StreamedContent
         if _is_streamed(content):
             streamed: StreamedContent = content  # type: ignore[assignment]
-            size = int(streamed.size)
-            planned.append(_Planned(encoded, flags, streamed, size, streamed.crc32(), offset))
+            data, size = streamed, int(streamed.size)
         else:
-            view = _content_view(name, content)
-            crc = zlib.crc32(view) & _MAX_U32
-            planned.append(_Planned(encoded, flags, view, len(view), crc, offset))
-        offset += _local_size(planned[-1])
+            data = _content_view(name, content, member)
+            size = len(data)
+        local_zip64 = size >= layout.local_zip64_from
+        padding = 0
+        if layout.alignment is not None:
+            # The header's size as MediaPipe's writer measures it: without the
+            # Zip64 field below 2**31 bytes; that field's 20 bytes keep the
+            # alignment anyway.
+            header = _LOCAL.size + len(encoded) + (20 if size > layout.zip64_above else 0)
+            padding = layout.alignment - (offset + header) % layout.alignment
+        crc = zlib.crc32(data) if isinstance(data, memoryview) else data.crc32()
+        planned.append(
+            _Planned(
+                encoded, flags, data, size, crc & _MAX_U32, offset + padding, padding, local_zip64
+            )
+        )
+        offset += padding + _local_size(planned[-1])
     try:
-        return _write_planned(planned, offset, base_offset, out)
+        return _write_planned(planned, offset, base_offset, out, layout)
     except OSError as exc:
-        raise OutputWriteError(
-            f"cannot write the zip of associated files: {exc.strerror or exc}"
-        ) from exc
+        raise OutputWriteError(f"cannot write {layout.archive}: {exc.strerror or exc}") from exc
 
 
-def build_zip(files: FilesToPack, base_offset: int = 0) -> bytes:
+def build_zip(
+    files: FilesToPack, base_offset: int = 0, layout: ZipLayout = ASSOCIATED_FILES_LAYOUT
+) -> bytes:
     """The bytes :func:`write_zip` writes (for small archives built in memory)."""
     stream = io.BytesIO()
-    write_zip(files, base_offset, stream)
+    write_zip(files, base_offset, stream, layout)
     return stream.getvalue()
 
 
-def _zip64_sizes(entry: _Planned) -> bool:
-    return entry.size >= _MAX_U32
-
-
 def _local_size(entry: _Planned) -> int:
-    extra = 4 + 16 if _zip64_sizes(entry) else 0
+    extra = 4 + 16 if entry.local_zip64 else 0
     return _LOCAL.size + len(entry.name) + extra + entry.size
 
 
 def _write_planned(
-    planned: list[_Planned], directory_offset: int, base: int, out: _Writable
+    planned: list[_Planned], directory_offset: int, base: int, out: _Writable, layout: ZipLayout
 ) -> int:
     for entry in planned:
         size = entry.size
-        big = _zip64_sizes(entry)
+        big = entry.local_zip64
         extra = (
             _EXTRA_HEADER.pack(_ZIP64_EXTRA_ID, 16) + struct.pack("<2Q", size, size) if big else b""
         )
         recorded = _MAX_U32 if big else size
+        if entry.padding:
+            out.write(bytes(entry.padding))
         out.write(
             _LOCAL.pack(
                 _LOCAL_SIGNATURE,
                 _VERSION_ZIP64 if big else _VERSION,
                 entry.flags,
                 STORED,
-                _DOS_TIME_MIDNIGHT,
-                _DOS_DATE_1980,
+                layout.dos_time,
+                layout.dos_date,
                 entry.crc32,
                 recorded,
                 recorded,
@@ -1476,24 +1763,24 @@ def _write_planned(
             entry.content.copy_to(out)
     directory_size = 0
     for entry in planned:
-        record = _central_record(entry)
+        record = _central_record(entry, layout)
         out.write(record)
         directory_size += len(record)
-    end = _end_records(len(planned), directory_size, directory_offset)
+    end = _end_records(len(planned), directory_size, directory_offset, layout)
     out.write(end)
     return directory_offset + directory_size + len(end) - base
 
 
-def _central_record(entry: _Planned) -> bytes:
+def _central_record(entry: _Planned, layout: ZipLayout) -> bytes:
     size = entry.size
     zip64_values = []
     recorded_size = size
-    if size >= _MAX_U32:
+    if size > layout.zip64_above:
         # Uncompressed then compressed size, as the Zip64 extra field orders them.
         zip64_values += [size, size]
         recorded_size = _MAX_U32
     recorded_offset = entry.header_offset
-    if entry.header_offset >= _MAX_U32:
+    if entry.header_offset > layout.zip64_above:
         zip64_values.append(entry.header_offset)
         recorded_offset = _MAX_U32
     extra = b""
@@ -1501,7 +1788,7 @@ def _central_record(entry: _Planned) -> bytes:
         extra = _EXTRA_HEADER.pack(_ZIP64_EXTRA_ID, 8 * len(zip64_values)) + struct.pack(
             f"<{len(zip64_values)}Q", *zip64_values
         )
-    version = _VERSION_ZIP64 if zip64_values else _VERSION
+    version = _VERSION_ZIP64 if zip64_values or entry.local_zip64 else _VERSION
     return (
         _CENTRAL.pack(
             _CENTRAL_SIGNATURE,
@@ -1509,8 +1796,8 @@ def _central_record(entry: _Planned) -> bytes:
             version,
             entry.flags,
             STORED,
-            _DOS_TIME_MIDNIGHT,
-            _DOS_DATE_1980,
+            layout.dos_time,
+            layout.dos_date,
             entry.crc32,
             recorded_size,
             recorded_size,
@@ -1519,7 +1806,7 @@ def _central_record(entry: _Planned) -> bytes:
             0,
             0,
             0,
-            _FILE_ATTRIBUTES,
+            layout.external_attributes,
             recorded_offset,
         )
         + entry.name
@@ -1527,14 +1814,20 @@ def _central_record(entry: _Planned) -> bytes:
     )
 
 
-def _end_records(count: int, directory_size: int, directory_offset: int) -> bytes:
+def _end_records(
+    count: int, directory_size: int, directory_offset: int, layout: ZipLayout
+) -> bytes:
     records = b""
-    if count >= _MAX_U16 or directory_size >= _MAX_U32 or directory_offset >= _MAX_U32:
+    if (
+        count > layout.zip64_count_above
+        or directory_size > layout.zip64_above
+        or directory_offset > layout.zip64_above
+    ):
         zip64_end_offset = directory_offset + directory_size
         records += _ZIP64_END.pack(
             _ZIP64_END_SIGNATURE,
             _ZIP64_END.size - 12,
-            _MADE_BY_UNIX | _VERSION_ZIP64,
+            layout.zip64_end_made_by,
             _VERSION_ZIP64,
             0,
             0,

@@ -8,9 +8,12 @@ Usage (``tflite-metadata --help`` and ``tflite-metadata COMMAND --help`` say mor
     tflite-metadata write audio-classifier MODEL -o OUT --spec spec.json   # every option
     tflite-metadata write image-classifier MODEL -o OUT --mean 127.5 --std 127.5 \\
         --labels labels.txt [--color-space RGB] [--score-calibration calibration.txt ...]
-    tflite-metadata show [--json] MODEL
-    tflite-metadata extract MODEL -d DIR
-    tflite-metadata check [--json] MODEL
+    tflite-metadata show [--json] MODEL|BUNDLE
+    tflite-metadata extract MODEL|BUNDLE -d DIR
+    tflite-metadata check [--json] MODEL|BUNDLE
+    tflite-metadata bundle create OUT MODEL... [--entry NAME PATH]
+    tflite-metadata bundle list [--json] BUNDLE
+    tflite-metadata bundle extract BUNDLE -d DIR
     tflite-metadata demo [-o OUT]
 
 :func:`main` takes the arguments and returns the exit status, so it can be
@@ -201,6 +204,18 @@ def _check_command(args: argparse.Namespace) -> int:
 
 
 def _show_command(args: argparse.Namespace) -> int:
+    from ..archive.bundle import is_bundle
+
+    with map_file(args.model) as data:
+        if is_bundle(data):
+            from .bundle import bundle_json, summarize_bundle
+
+            if args.json:
+                _out(json.dumps(bundle_json(data), indent=2))
+                return 0
+            for line in summarize_bundle(data):
+                _out(line)
+            return 0
     if args.json:
         from ..model.display import MetadataDisplayer
 
@@ -218,22 +233,31 @@ def _show_command(args: argparse.Namespace) -> int:
 
 def _extract_command(args: argparse.Namespace) -> int:
     from ..archive.associated_files import ExtractRefusedError, extract_all, find_zip
+    from ..archive.bundle import is_bundle, read_bundle
     from ..model.reader import open_model
 
-    with map_file(args.model) as data:
-        open_model(data)
-        tail = find_zip(data)
-        if tail is None or not tail.names():
-            _out("the model has no associated files")
-            return 0
+    with open_mapped(args.model) as (source, data):
+        if is_bundle(data):
+            tail = read_bundle(data)
+        else:
+            open_model(data)
+            found = find_zip(data)
+            if found is None or not found.names():
+                _out("the model has no associated files")
+                return 0
+            tail = found
         try:
-            written = extract_all(tail, args.directory)
+            written = extract_all(tail, args.directory, source)
         except ExtractRefusedError as exc:
             for name, reason in exc.refusals:
                 _err(f"problem: refused {printable(repr(name))}: {printable(reason)}")
+            if any(entry.kind != "file" for entry in tail.entries):
+                what = "entries are not files or have names that"
+            else:
+                what = f"{tail.member} names"
             raise CommandError(
-                f"nothing was extracted: {len(exc.refusals)} of {len(tail.names())} associated "
-                "file names would write outside the folder"
+                f"nothing was extracted: {len(exc.refusals)} of {len(tail.names())} "
+                f"{what} would write outside the folder"
             ) from exc
     for target in written:
         _out(f"{printable(os.fspath(target))} ({target.stat().st_size} bytes)")
@@ -365,7 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
         "show",
         parents=[common],
         help="show a model's metadata",
-        description="Show a model's metadata and associated files.",
+        description=(
+            "Show a model's metadata and associated files; of a .task bundle, each entry "
+            "and each model's."
+        ),
     )
     show.add_argument("model", metavar="MODEL")
     show.add_argument(
@@ -397,7 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
             f"Check MODEL against the rules the {TASK_LIBRARY} (tflite-support 0.4.4) and "
             f"{MEDIAPIPE} apply when they load it: the rules common to every model, and those "
             "of its task (--task, or the task its metadata describes). Prints one line per "
-            "problem; exits with 1 if there is any, 0 if there is none."
+            "problem; exits with 1 if there is any, 0 if there is none. A .task bundle gets "
+            "the rules of MediaPipe's bundle reader, then each model inside gets these."
         ),
     )
     check_parser.add_argument("model", metavar="MODEL")
@@ -413,6 +441,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     check_parser.set_defaults(handler=_check_command)
+
+    from .bundle import add_bundle_command, run_bundle_command
+
+    add_bundle_command(
+        commands, common, lambda args: run_bundle_command(args, _out), _extract_command
+    )
 
     demo = commands.add_parser(
         "demo",

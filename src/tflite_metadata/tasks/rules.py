@@ -141,6 +141,23 @@ class Code(str, enum.Enum):
     VOCABULARY = "vocabulary"
     # Object detectors.
     BOUNDING_BOX = "bounding-box"
+    # .task bundles, as MediaPipe's bundle reader reads them (see check.py).
+    #: An entry whose declared sizes do not fit its data (MediaPipe crashes).
+    ENTRY_SIZE = "entry-size"
+    #: Two entries of one name (MediaPipe keeps the last).
+    ENTRY_DUPLICATE = "entry-duplicate"
+    #: Entries sharing bytes (MediaPipe serves both).
+    ENTRY_OVERLAP = "entry-overlap"
+    #: An entry whose CRC-32 is wrong (MediaPipe does not check it).
+    ENTRY_CRC = "entry-crc"
+    #: An encrypted entry (MediaPipe serves its bytes as they are).
+    ENTRY_ENCRYPTED = "entry-encrypted"
+    #: A symbolic link, folder or special file (MediaPipe serves it as a file).
+    ENTRY_LINK = "entry-link"
+    #: A model whose data does not start at a multiple of 4 bytes.
+    ENTRY_ALIGNMENT = "entry-alignment"
+    #: A ``.tflite`` entry that is not a TFLite model.
+    ENTRY_MODEL = "entry-model"
 
     def __str__(self) -> str:
         return self.value
