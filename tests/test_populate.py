@@ -1350,7 +1350,7 @@ _FILES_ARGUMENT = Differs(
     "associated files that are not a dict (or pairs): a clear error (a raw AttributeError)",
 )
 _BROKEN_ZIP_LISTED = Differs(
-    r"AssociatedFileError: (central directory entry 0 \('labels0\.txt'\) .* is outside the "
+    r"ZipFormatError: (central directory entry 0 \('labels0\.txt'\) .* is outside the "
     r"archive's data.*|the zip's end record at offset \d+ places the central directory .*)",
     r"value \['labels0\.txt'\]",
     "a zip of associated files that cannot be read is an error, not an empty list or names "

@@ -508,7 +508,7 @@ class ZipTail:
         if entry is None:
             listed = ", ".join(repr(n) for n in self.names()[:10])
             more = ", …" if len(self.entries) > 10 else ""
-            raise _fail(
+            raise AssociatedFileError(
                 f"no {self.member} named {name!r} in the zip (it holds "
                 f"{len(self.entries)}: {listed or 'none'}{more})"
             )
