@@ -795,3 +795,22 @@ def test_the_bundled_sample_is_what_the_model_builder_makes() -> None:
     assert demo.sample_model() == demo.build_sample(), (
         "the bundled sample is stale: run `python -m tflite_metadata.demo --regenerate`"
     )
+
+
+def test_a_closed_pipe_ends_quietly(
+    model: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``show … | head``: the reader goes away; no error line, and nothing raised at exit."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    broken = os.fdopen(write_end, "w")
+    monkeypatch.setattr(sys, "stdout", broken)
+    try:
+        status = main(["show", str(model)])
+        broken.write("more at exit\n")
+        broken.flush()  # the descriptor now goes to the null device
+    finally:
+        monkeypatch.undo()
+        broken.close()
+    assert status == 141
+    assert capsys.readouterr().err == ""

@@ -488,7 +488,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return exc.code if isinstance(exc.code, int) else 0
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return status
+    except BrokenPipeError:  # the reader stopped (``show … | head``): not an error of ours
+        _discard_stdout()
+        return 128 + 13  # as a shell reports a process ended by SIGPIPE
     except UsageError as exc:
         _err(f"error: {printable(str(exc))}")
         return 2
@@ -511,6 +516,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             "run again with --traceback and report it"
         )
         return 1
+
+
+def _discard_stdout() -> None:
+    """Point standard output at the null device, so that the flush at exit cannot fail."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # no file descriptor behind it (an in-memory stream)
+        pass
 
 
 def _error_text(exc: BaseException) -> str:
