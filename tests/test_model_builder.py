@@ -956,3 +956,17 @@ def test_a_model_over_2_gib_streams_in_bounded_memory_and_runs(tmp_path: Path) -
         assert answers[str(path)] == answers[str(small)]
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_bert_shape_signatures_are_written_and_read_back() -> None:
+    """``shape_signatures`` lands in ``Tensor.shape_signature``; the reader exposes it."""
+    from tflite_metadata.model.reader import ModelView
+
+    signatures = [[1, -1], None, [-1, 16]]
+    view = ModelView(model_builder.build_bert_classifier(seq_len=16, shape_signatures=signatures))
+    assert [t.shape_signature for t in view.inputs()] == [(1, -1), None, (-1, 16)]
+    assert [t.shape for t in view.inputs()] == [(1, 16)] * 3
+    static = ModelView(model_builder.build_bert_classifier(seq_len=16))
+    assert [t.shape_signature for t in static.inputs() + static.outputs()] == [None] * 4
+    with pytest.raises(ValueError, match="three shape signatures"):
+        model_builder.build_bert_classifier(shape_signatures=[[1, -1]])

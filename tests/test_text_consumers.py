@@ -225,9 +225,10 @@ def _bert(
     tokenizer: bool = True,
     ids: str = "ids",
     vocab: str = BERT_VOCAB,
+    signatures: list[list[int] | None] | None = None,
 ) -> bytes:
     (folder / "vocab.txt").write_bytes(vocab.encode("latin-1"))
-    built = bytes(model_builder.build_bert_classifier(seq_len=seq_len))
+    built = bytes(model_builder.build_bert_classifier(seq_len=seq_len, shape_signatures=signatures))
     md = metadata_info.BertInputTensorsMd(
         built,
         "serving_default_input_word_ids:0",
@@ -279,6 +280,40 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     "bert binary vocabulary": (
         "bert",
         lambda f: _bert(f, vocab=bytes(range(256)).decode("latin-1")),
+    ),
+    # [CLS] and [SEP] are looked up without a check: both take id 0 when absent.
+    "bert vocabulary without [CLS] and [SEP]": (
+        "bert",
+        lambda f: _bert(f, vocab=BERT_VOCAB.replace("[CLS]\n", "").replace("[SEP]\n", "")),
+    ),
+    # Dynamic lengths (shape_signature -1, the converter's shape [1, 1]).
+    "bert dynamic length": ("bert", lambda f: _bert(f, seq_len=1, signatures=[[1, -1]] * 3)),
+    "bert dynamic length, shape 16": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1]] * 3),
+    ),
+    "bert dynamic batch and length": (
+        "bert",
+        lambda f: _bert(f, seq_len=1, signatures=[[-1, -1]] * 3),
+    ),
+    "bert static signatures": ("bert", lambda f: _bert(f, signatures=[[1, 16]] * 3)),
+    "bert dynamic ids only": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], [1, 16], [1, 16]]),
+    ),
+    "bert signature on ids only": ("bert", lambda f: _bert(f, signatures=[[1, 16], None, None])),
+    "bert dynamic ids, no other signature": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], None, None]),
+    ),
+    "bert dynamic ids and mask, no segment signature": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], None, [1, -1]]),
+    ),
+    "bert 3-D signatures": ("bert", lambda f: _bert(f, signatures=[[1, 1, 16]] * 3)),
+    "bert 3-D dynamic signatures, length 1": (
+        "bert",
+        lambda f: _bert(f, seq_len=1, signatures=[[1, 1, -1]] * 3),
     ),
     "sentence piece good": ("bert", lambda f: _sentence_piece(f)),
     "sentence piece junk": ("bert", lambda f: _sentence_piece(f, lambda sp: b"not a model")),

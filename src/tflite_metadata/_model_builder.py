@@ -178,6 +178,8 @@ class _Tensor:
     shape: tuple[int, ...]
     buffer: int = 0
     quantization: Optional[tuple[float, int]] = None
+    # Tensor.shape_signature (-1: a dimension that may change); None: not written.
+    shape_signature: Optional[tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -718,6 +720,9 @@ def _buffer(
 
 def _tensor(builder: flatbuffers.Builder, tensor: _Tensor, extra_fields: bool) -> int:
     shape = _scalar_vector(builder, "int", tensor.shape)
+    signature = 0
+    if tensor.shape_signature is not None:
+        signature = _scalar_vector(builder, "int", tensor.shape_signature)
     name = builder.CreateString(tensor.name)
     quantization = 0
     if tensor.quantization is not None:
@@ -737,6 +742,8 @@ def _tensor(builder: flatbuffers.Builder, tensor: _Tensor, extra_fields: bool) -
     builder.PrependUOffsetTRelativeSlot(TensorField.NAME, name, 0)
     if quantization:
         builder.PrependUOffsetTRelativeSlot(TensorField.QUANTIZATION, quantization, 0)
+    if tensor.shape_signature is not None:
+        builder.PrependUOffsetTRelativeSlot(TensorField.SHAPE_SIGNATURE, signature, 0)
     if extra_fields:
         _add_extra_fields(builder, extra_string)
     return int(builder.EndObject())
@@ -1126,6 +1133,7 @@ def build_bert_classifier(
     input_names: Sequence[str] = BERT_INPUT_NAMES,
     output_name: str = "StatefulPartitionedCall:0",
     seed: int = 0,
+    shape_signatures: Sequence[Sequence[int] | None] | None = None,
 ) -> bytearray:
     """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
 
@@ -1142,12 +1150,17 @@ def build_bert_classifier(
             first is the one that is read.
         output_name: the output tensor's name.
         seed: selects the weights (``head_parameters(seed, 0, classes, seq_len)``).
+        shape_signatures: each input's ``shape_signature`` (None: none written), as
+            the converter writes ``[1, -1]`` for a dynamic sequence length. When one
+            has a -1, the inputs may be resized, which the ``FULLY_CONNECTED`` over
+            ``seq_len`` ids could not follow: the graph then reads no input, and its
+            scores are the softmax of constant logits, whatever the text.
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
 
     Raises:
-        ValueError: a size below 1, or not three distinct names.
+        ValueError: a size below 1, not three distinct names, or not three signatures.
     """
     if int(seq_len) < 1 or int(classes) < 1:
         raise ValueError(f"seq_len and classes must be >= 1, got {seq_len} and {classes}")
@@ -1157,13 +1170,36 @@ def build_bert_classifier(
             f"expected three distinct input names and another output name, got {list(names)} "
             f"and {output_name!r}"
         )
+    signatures = [None] * 3 if shape_signatures is None else list(shape_signatures)
+    if len(signatures) != 3:
+        raise ValueError(f"expected three shape signatures, got {len(signatures)}")
     graph = _Graph()
     shape = (1, int(seq_len))
-    for name in names:
-        graph.inputs.append(graph.add_tensor(_Tensor(name, TensorType.INT32, shape)))
+    for name, signature in zip(names, signatures):
+        graph.inputs.append(
+            graph.add_tensor(
+                _Tensor(
+                    name,
+                    TensorType.INT32,
+                    shape,
+                    shape_signature=None if signature is None else tuple(signature),
+                )
+            )
+        )
+    weight_data, bias_data = head_parameters(int(seed), 0, int(classes), int(seq_len))
+    if any(-1 in (signature or ()) for signature in signatures):
+        # A dynamic length: softmax of constant logits (the bias), reading no input.
+        logits = graph.add_tensor(
+            _Tensor(
+                "head/bias",
+                TensorType.FLOAT32,
+                (1, int(classes)),
+                graph.add_constant(_Constant(len(bias_data), bias_data)),
+            )
+        )
+        return _serialize(_softmax_output(graph, logits, output_name, int(classes)), None)
     features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
     graph.operators.append(_cast(graph.inputs[0], features, TensorType.INT32, TensorType.FLOAT32))
-    weight_data, bias_data = head_parameters(int(seed), 0, int(classes), int(seq_len))
     weight = graph.add_tensor(
         _Tensor(
             "head/weights",
@@ -1189,7 +1225,12 @@ def build_bert_classifier(
             BuiltinOptions.FULLY_CONNECTED_OPTIONS,
         )
     )
-    scores = graph.add_tensor(_Tensor(output_name, TensorType.FLOAT32, (1, int(classes))))
+    return _serialize(_softmax_output(graph, logits, output_name, int(classes)), None)
+
+
+def _softmax_output(graph: _Graph, logits: int, name: str, classes: int) -> _Graph:
+    """Add ``name`` = ``SOFTMAX(logits)`` (``[1, classes]``) as the graph's one output."""
+    scores = graph.add_tensor(_Tensor(name, TensorType.FLOAT32, (1, classes)))
     graph.operators.append(
         _Operator(
             BuiltinOperator.SOFTMAX,
@@ -1200,7 +1241,7 @@ def build_bert_classifier(
         )
     )
     graph.outputs.append(scores)
-    return _serialize(graph, None)
+    return graph
 
 
 # -- detector-shaped models (tensors only) ------------------------------------------------------
