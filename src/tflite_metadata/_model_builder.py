@@ -71,7 +71,7 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Optional
 
 import flatbuffers
@@ -87,6 +87,7 @@ from .format.model_schema import (
     BuiltinOperator,
     BuiltinOptions,
     CastOptionsField,
+    FullyConnectedOptionsField,
     MetadataField,
     ModelField,
     OperatorCodeField,
@@ -427,28 +428,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 _Constant(size=options.weight_bytes - used, filler_seed=options.seed)
             )
 
-    source = options.input_type
-    quantization = INPUT_QUANTIZATION.get(source)
-    input_index = graph.add_tensor(
-        _Tensor(options.input_name, source, options.input_shape, quantization=quantization)
-    )
-    graph.inputs.append(input_index)
-    features = input_index
-    if source != TensorType.FLOAT32:
-        features = graph.add_tensor(
-            _Tensor(f"{options.input_name}/float32", TensorType.FLOAT32, options.input_shape)
-        )
-        if source in INPUT_QUANTIZATION or source == TensorType.FLOAT16:
-            graph.operators.append(
-                _Operator(
-                    BuiltinOperator.DEQUANTIZE,
-                    (input_index,),
-                    (features,),
-                    BuiltinOptions.DEQUANTIZE_OPTIONS,
-                )
-            )
-        else:
-            graph.operators.append(_cast(input_index, features, source, TensorType.FLOAT32))
+    features = _float_input(graph, options.input_name, options.input_type, options.input_shape)
 
     for index, (classes, name, (weight_data, bias_data)) in enumerate(
         zip(options.heads, options.output_names, weights)
@@ -515,6 +495,32 @@ def _graph(options: _Options, external: bool) -> _Graph:
     if external:
         graph.metadata.append((BUFFER_LOCATION_NAME, BUFFER_LOCATION_OUTSIDE))
     return graph
+
+
+def _float_input(graph: _Graph, name: str, source: TensorType, shape: tuple[int, ...]) -> int:
+    """Add the graph's input ``name``; return the float32 tensor the layers read.
+
+    Other than float32, a ``DEQUANTIZE`` (quantized types, with
+    :data:`INPUT_QUANTIZATION`, and float16) or a ``CAST`` follows the input.
+    """
+    quantization = INPUT_QUANTIZATION.get(source)
+    input_index = graph.add_tensor(_Tensor(name, source, shape, quantization=quantization))
+    graph.inputs.append(input_index)
+    if source == TensorType.FLOAT32:
+        return input_index
+    features = graph.add_tensor(_Tensor(f"{name}/float32", TensorType.FLOAT32, shape))
+    if source in INPUT_QUANTIZATION or source == TensorType.FLOAT16:
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.DEQUANTIZE,
+                (input_index,),
+                (features,),
+                BuiltinOptions.DEQUANTIZE_OPTIONS,
+            )
+        )
+    else:
+        graph.operators.append(_cast(input_index, features, source, TensorType.FLOAT32))
+    return features
 
 
 def _cast(source: int, target: int, from_type: TensorType, to_type: TensorType) -> _Operator:
@@ -1242,6 +1248,201 @@ def _softmax_output(graph: _Graph, logits: int, name: str, classes: int) -> _Gra
     )
     graph.outputs.append(scores)
     return graph
+
+
+# -- image segmenters --------------------------------------------------------------------------
+
+
+def _int32_bytes(values: Iterable[int]) -> bytes:
+    """Little-endian int32 bytes of ``values``."""
+    ints = array("i", values)
+    if sys.byteorder == "big":
+        ints.byteswap()
+    return ints.tobytes()
+
+
+def _reshape(graph: _Graph, source: int, target: int, shape: Sequence[int]) -> None:
+    """Add ``target = RESHAPE(source)`` to ``shape`` (a constant INT32 shape input)."""
+    data = _int32_bytes(shape)
+    new_shape = graph.add_tensor(
+        _Tensor(
+            f"{graph.tensors[target].name}/shape",
+            TensorType.INT32,
+            (len(shape),),
+            graph.add_constant(_Constant(len(data), data)),
+        )
+    )
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.RESHAPE, (source, new_shape), (target,), BuiltinOptions.RESHAPE_OPTIONS
+        )
+    )
+
+
+def _dense(
+    graph: _Graph,
+    features: int,
+    name: str,
+    units: int,
+    inputs: int,
+    shape: tuple[int, ...],
+    weights: tuple[bytes, bytes],
+    keep_num_dims: bool = False,
+) -> int:
+    """Add ``FULLY_CONNECTED(features)`` with ``units`` outputs; return its ``shape`` output.
+
+    ``inputs`` is the weights' column count: the features' size, or (``keep_num_dims``)
+    their last dimension, each position of the others getting its own ``units`` values.
+    """
+    weight_data, bias_data = weights
+    weight = graph.add_tensor(
+        _Tensor(
+            f"{name}/weights",
+            TensorType.FLOAT32,
+            (units, inputs),
+            graph.add_constant(_Constant(len(weight_data), weight_data)),
+        )
+    )
+    bias = graph.add_tensor(
+        _Tensor(
+            f"{name}/bias",
+            TensorType.FLOAT32,
+            (units,),
+            graph.add_constant(_Constant(len(bias_data), bias_data)),
+        )
+    )
+    output = graph.add_tensor(_Tensor(f"{name}/logits", TensorType.FLOAT32, shape))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.FULLY_CONNECTED,
+            (features, weight, bias),
+            (output,),
+            BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+            ((FullyConnectedOptionsField.KEEP_NUM_DIMS, "ubyte", 1),) if keep_num_dims else (),
+        )
+    )
+    return output
+
+
+def _typed_output(graph: _Graph, source: int, name: str, kind: TensorType) -> int:
+    """The output ``name``: ``source`` (float32) renamed, or quantized or cast to ``kind``."""
+    shape = graph.tensors[source].shape
+    if kind == TensorType.FLOAT32:
+        graph.tensors[source] = replace(graph.tensors[source], name=name)
+        return source
+    output = graph.add_tensor(
+        _Tensor(name, kind, shape, quantization=OUTPUT_QUANTIZATION.get(kind))
+    )
+    if kind in OUTPUT_QUANTIZATION:
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.QUANTIZE, (source,), (output,), BuiltinOptions.QUANTIZE_OPTIONS
+            )
+        )
+    else:
+        graph.operators.append(_cast(source, output, TensorType.FLOAT32, kind))
+    return output
+
+
+def build_image_segmenter(
+    *,
+    height: int = 16,
+    width: int = 16,
+    channels: int = 3,
+    classes: int = 4,
+    input_type: str = "float32",
+    output_type: str = "float32",
+    masks_shape: Sequence[int] | None = None,
+    quality_score: str | None = None,
+    seed: int = 0,
+) -> bytearray:
+    """Build an image segmenter: image ``[1, H, W, channels]``, masks ``[1, H, W, classes]``.
+
+    Each pixel is classified on its own, a 1x1 convolution made of a
+    ``FULLY_CONNECTED`` that keeps the image's dimensions (weights ``[classes,
+    channels]``), then ``SOFTMAX`` over the classes::
+
+        image ─ FULLY_CONNECTED(keep_num_dims) ─ SOFTMAX ─ RESHAPE / QUANTIZE ─ masks
+
+    With ``quality_score``, a first output ``quality`` ``[1, 1]`` (a
+    ``FULLY_CONNECTED`` over the whole image), as MediaPipe's segmenters with a
+    quality score have it: then the masks are the second output.
+
+    Args:
+        height: the image's (and the masks') height.
+        width: the image's (and the masks') width.
+        channels: the image's channels.
+        classes: the masks' classes (their last dimension).
+        input_type: the image's type, as for :func:`build_image_classifier`.
+        output_type: the masks' type: ``"float32"``, or quantized (``"uint8"``,
+            ``"int8"``: :data:`OUTPUT_QUANTIZATION`) or cast to another type.
+        masks_shape: the masks' shape instead of ``[1, height, width, classes]``
+            (a ``RESHAPE``: as many values, e.g. ``[height, width, classes]``).
+        quality_score: the quality output's type (``"float32"``, ``"uint8"`` …), or
+            None for no quality output.
+        seed: selects the weights.
+
+    Returns:
+        The model's bytes; the same arguments give the same bytes.
+
+    Raises:
+        ValueError: a size below 1, an unknown type, or a ``masks_shape`` of
+            another size.
+    """
+    for what, value in (
+        ("height", height),
+        ("width", width),
+        ("channels", channels),
+        ("classes", classes),
+    ):
+        if int(value) < 1:
+            raise ValueError(f"{what} must be >= 1, got {value}")
+    image_shape = (1, int(height), int(width), int(channels))
+    pixel_shape = (1, int(height), int(width), int(classes))
+    shape = pixel_shape if masks_shape is None else tuple(int(d) for d in masks_shape)
+    if math.prod(shape) != math.prod(pixel_shape) or min(shape, default=0) < 1:
+        raise ValueError(
+            f"masks_shape {list(shape)} does not hold {math.prod(pixel_shape)} values "
+            f"({list(pixel_shape)})"
+        )
+    graph = _Graph()
+    features = _float_input(graph, "image", _tensor_type(input_type, "input_type"), image_shape)
+    if quality_score is not None:
+        size = math.prod(image_shape)
+        score = _dense(
+            graph, features, "quality", 1, size, (1, 1), head_parameters(seed, 1, 1, size)
+        )
+        graph.outputs.append(
+            _typed_output(graph, score, "quality", _tensor_type(quality_score, "quality_score"))
+        )
+    logits = _dense(
+        graph,
+        features,
+        "masks",
+        int(classes),
+        int(channels),
+        pixel_shape,
+        head_parameters(seed, 0, int(classes), int(channels)),
+        keep_num_dims=True,
+    )
+    probabilities = graph.add_tensor(_Tensor("masks/softmax", TensorType.FLOAT32, pixel_shape))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.SOFTMAX,
+            (logits,),
+            (probabilities,),
+            BuiltinOptions.SOFTMAX_OPTIONS,
+            ((SoftmaxOptionsField.BETA, "float", 1.0),),
+        )
+    )
+    if shape != pixel_shape:
+        reshaped = graph.add_tensor(_Tensor("masks/reshaped", TensorType.FLOAT32, shape))
+        _reshape(graph, probabilities, reshaped, shape)
+        probabilities = reshaped
+    graph.outputs.append(
+        _typed_output(graph, probabilities, "masks", _tensor_type(output_type, "output_type"))
+    )
+    return _serialize(graph, None)
 
 
 # -- detector-shaped models (tensors only) ------------------------------------------------------
