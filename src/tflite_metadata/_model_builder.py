@@ -1465,13 +1465,17 @@ def build_detector_outputs(
     channels: int = 3,
     input_type: str = "uint8",
     input_name: str = "image",
+    values: Sequence[Sequence[float]] | None = None,
 ) -> bytearray:
-    """A model with one image input and the given outputs, and no operators.
+    """A model with one image input and the given outputs: no operators, or constant outputs.
 
-    It is not run: it has the tensors a detector's metadata writer and ``check``
-    read. The output tensors are created in the order of ``outputs`` (so their
-    tensor indices grow in that order, as an SSD's post-processing outputs do),
-    and listed in the subgraph's outputs in ``order`` (default: the same order).
+    Without ``values`` it is not run: it has the tensors a detector's metadata
+    writer and ``check`` read. With ``values``, each output is a ``RESHAPE`` of a
+    constant holding its values, whatever the image (which no operator reads):
+    runtimes run it, and consumers detect the boxes the values say. The output
+    tensors are created in the order of ``outputs`` (so their tensor indices grow
+    in that order, as an SSD's post-processing outputs do), and listed in the
+    subgraph's outputs in ``order`` (default: the same order).
 
     Args:
         outputs: each output's tensor name, shape and type (a ``TensorType`` name).
@@ -1481,9 +1485,17 @@ def build_detector_outputs(
         channels: the image's channels.
         input_type: the image's type.
         input_name: the image tensor's name.
+        values: each output's values, as many as its shape holds, row-major. A
+            FLOAT32 output stores them as they are; another type rounds them,
+            a UINT8 or INT8 one quantized (scale 1/255 when every value lies in
+            [0, 1], else 1; zero point 0).
 
     Returns:
         The model's bytes.
+
+    Raises:
+        ValueError: ``values`` not one list per output of the output's size, or
+            a type the constants cannot hold (other than FLOAT32, INT32, UINT8, INT8).
     """
     graph = _Graph()
     graph.inputs.append(
@@ -1493,10 +1505,54 @@ def build_detector_outputs(
             )
         )
     )
-    indices = [
-        graph.add_tensor(_Tensor(name, _tensor_type(kind, "output type"), tuple(shape)))
-        for name, shape, kind in outputs
-    ]
+    if values is not None and len(values) != len(outputs):
+        raise ValueError(f"{len(values)} lists of values for {len(outputs)} outputs")
+    indices = []
+    for position, (name, shape, kind) in enumerate(outputs):
+        tensor = _Tensor(name, _tensor_type(kind, "output type"), tuple(shape))
+        if values is not None:
+            tensor = replace(tensor, quantization=_constant_quantization(tensor, values[position]))
+        indices.append(graph.add_tensor(tensor))
+    for index, data in zip(indices, values or ()):
+        tensor = graph.tensors[index]
+        encoded = _constant_bytes(tensor, data)
+        constant = graph.add_tensor(
+            _Tensor(
+                f"{tensor.name}/values",
+                tensor.type,
+                tensor.shape,
+                graph.add_constant(_Constant(len(encoded), encoded)),
+                tensor.quantization,
+            )
+        )
+        _reshape(graph, constant, index, tensor.shape)
     positions = range(len(indices)) if order is None else order
     graph.outputs.extend(indices[position] for position in positions)
     return _serialize(graph, None)
+
+
+def _constant_quantization(tensor: _Tensor, values: Sequence[float]) -> Optional[tuple[float, int]]:
+    """The quantization of a constant UINT8 or INT8 output holding ``values``."""
+    if tensor.type not in (TensorType.UINT8, TensorType.INT8):
+        return None
+    return (1 / 255 if all(0 <= v <= 1 for v in values) else 1.0, 0)
+
+
+def _constant_bytes(tensor: _Tensor, values: Sequence[float]) -> bytes:
+    """``values`` stored as ``tensor``'s type (quantized with its quantization)."""
+    if len(values) != math.prod(tensor.shape):
+        raise ValueError(
+            f"{len(values)} values for output {tensor.name!r} of shape {list(tensor.shape)}"
+        )
+    if tensor.type == TensorType.FLOAT32:
+        return _float32_bytes(values)
+    scale = tensor.quantization[0] if tensor.quantization is not None else 1.0
+    codes = {TensorType.INT32: "i", TensorType.UINT8: "B", TensorType.INT8: "b"}
+    if tensor.type not in codes:
+        raise ValueError(
+            f"output {tensor.name!r}: constants of type {tensor.type.name} are not built"
+        )
+    stored = array(codes[tensor.type], (round(v / scale) for v in values))
+    if sys.byteorder == "big":
+        stored.byteswap()
+    return stored.tobytes()
