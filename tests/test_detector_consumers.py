@@ -342,32 +342,60 @@ DETECTOR_VALUES = {"location": BOXES, "category": [0, 1, 2], "score": [0.9, 0.75
 def _runnable(
     types: tuple[str, str, str, str] = ("float32",) * 4,
     shapes: tuple[tuple[int, ...], ...] = ((1, 3, 4), (1, 3), (1, 3), (1,)),
+    input_type: str = "uint8",
+    channels: int = 3,
+    outputs: int = 4,
+    described: int = 4,
 ) -> Callable[[Path], bytes]:
-    """A builder detector whose outputs are constants (``DETECTOR_VALUES``), our metadata."""
+    """A builder detector whose outputs are constants (``DETECTOR_VALUES``), our metadata.
 
-    def make(folder: Path) -> bytes:
-        import warnings
+    With ``outputs`` or ``described`` below 4, the model keeps its first ``outputs``
+    outputs and the metadata describes the first ``described`` (without the tensor
+    group), spliced in as it is: the writer and the populator refuse such models.
+    """
 
+    def build(count: int) -> bytes:
         from tflite_metadata import _model_builder as model_builder
-        from tflite_metadata.metadata_writers import object_detector
 
         names = ("location", "category", "score", "number of detections")
         values = [*DETECTOR_VALUES.values(), [3]]
         # A shape of another size repeats or cuts the values (a fifth coordinate …).
         values = [(v * 2)[: math.prod(shape)] for v, shape in zip(values, shapes)]
-        model = bytes(
+        return bytes(
             model_builder.build_detector_outputs(
-                outputs=list(zip(names, shapes, types)), values=values, input_type="uint8"
+                outputs=list(zip(names, shapes, types))[:count],
+                values=values[:count],
+                input_type=input_type,
+                channels=channels,
             )
         )
+
+    def make(folder: Path) -> bytes:
+        import warnings
+
+        from tflite_metadata.archive.associated_files import build_zip
+        from tflite_metadata.metadata_writers import object_detector
+        from tflite_metadata.model.reader import ModelView
+        from tflite_metadata.model.splice import plan_splice
+
         labels = folder / "labels.txt"
         labels.write_text("cat\ndog\nbird\n")
         writer = object_detector.MetadataWriter.create_for_inference(
-            model, [127.5], [127.5], [str(labels)]
+            build(4), [127.5], [127.5], [str(labels)]
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return bytes(writer.populate())
+            populated = bytes(writer.populate())
+        if outputs == described == 4:
+            return populated
+        metadata = codec.decode(writer._metadata_buffer)
+        subgraph = metadata.subgraphMetadata[0]
+        subgraph.outputTensorMetadata = subgraph.outputTensorMetadata[:described]
+        subgraph.outputTensorGroups = None
+        model = build(outputs)
+        splice = plan_splice(ModelView(model), codec.encode(metadata), len(model))
+        packed = build_zip({labels.name: labels.read_bytes()}, splice.output_size)
+        return bytes(splice.to_bytes(model, packed))
 
     return make
 
@@ -389,6 +417,10 @@ RUNNABLE: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     # (here all 3 boxes): it reads the first ones of longer tensors.
     ("score [1, 4]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 4), (1,))), (MEDIAPIPE,)),
     ("category [1, 2]", _runnable(shapes=((1, 3, 4), (1, 2), (1, 3), (1,))), CONSUMERS),
+    ("a float32 input", _runnable(input_type="float32"), ()),
+    ("a 4-channel input", _runnable(channels=4), CONSUMERS),
+    ("3 outputs, 3 described", _runnable(outputs=3, described=3), CONSUMERS),
+    ("4 outputs, 3 described", _runnable(described=3), CONSUMERS),
     ("count [1, 1]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 3), (1, 1))), CONSUMERS),
 ]
 
