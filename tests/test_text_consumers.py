@@ -240,6 +240,50 @@ def _bert(
     return _populate(bert_nl_classifier.MetadataWriter.create_from_metadata_info(built, None, md))
 
 
+def _transplant(populated: bytes, model: bytes, change: Callable[[Any], None]) -> bytes:
+    """``populated``'s metadata after ``change`` and its packed files, spliced into ``model``.
+
+    For models the writers refuse (another number of inputs or outputs): the
+    metadata goes in as it is, as a converter or another tool might leave it.
+    """
+    from tflite_metadata.archive.associated_files import build_zip, find_zip
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    buffer = get_metadata_buffer(populated)
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    change(metadata)
+    tail = find_zip(populated)
+    assert tail is not None
+    files = {name: bytes(tail.read(name)) for name in tail.names()}
+    splice = plan_splice(ModelView(model), codec.encode(metadata), len(model))
+    return bytes(splice.to_bytes(model, build_zip(files, splice.output_size)))
+
+
+def _bert_other(folder: Path, **model: Any) -> bytes:
+    """The builder's BERT model with ``model``'s changes (more or fewer inputs or outputs,
+    another input type), with the metadata of the standard one, each tensor described."""
+    import copy
+
+    names = list(model.get("input_names", model_builder.BERT_INPUT_NAMES))
+    outputs = int(model.get("outputs", 1))
+
+    def change(metadata: Any) -> None:
+        subgraph = metadata.subgraphMetadata[0]
+        inputs = subgraph.inputTensorMetadata
+        subgraph.inputTensorMetadata = (inputs + [copy.deepcopy(inputs[-1])] * len(names))[
+            : len(names)
+        ]
+        for extra in subgraph.inputTensorMetadata[3:]:
+            extra.name = b"extra"
+        subgraph.outputTensorMetadata = subgraph.outputTensorMetadata * outputs
+
+    return _transplant(_bert(folder), bytes(model_builder.build_bert_classifier(**model)), change)
+
+
 def _sentence_piece(folder: Path, data: bytes | None = None) -> bytes:
     sp = _shared("tflite-support/bert_nl_classifier/sentencepiece.model").read_bytes()
     (folder / "sp.model").write_bytes(sp if data is None else data(sp))  # type: ignore[operator]
@@ -286,6 +330,17 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
         "bert",
         lambda f: _bert(f, vocab=BERT_VOCAB.replace("[CLS]\n", "").replace("[SEP]\n", "")),
     ),
+    "bert int64 inputs": ("bert", lambda f: _bert_other(f, input_type="int64")),
+    "bert float32 inputs": ("bert", lambda f: _bert_other(f, input_type="float32")),
+    "bert 2 inputs": (
+        "bert",
+        lambda f: _bert_other(f, input_names=model_builder.BERT_INPUT_NAMES[:2]),
+    ),
+    "bert 4 inputs": (
+        "bert",
+        lambda f: _bert_other(f, input_names=[*model_builder.BERT_INPUT_NAMES, "extra:0"]),
+    ),
+    "bert 2 outputs": ("bert", lambda f: _bert_other(f, outputs=2)),
     # Dynamic lengths (shape_signature -1, the converter's shape [1, 1]).
     "bert dynamic length": ("bert", lambda f: _bert(f, seq_len=1, signatures=[[1, -1]] * 3)),
     "bert dynamic length, shape 16": (

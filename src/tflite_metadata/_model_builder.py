@@ -1140,6 +1140,8 @@ def build_bert_classifier(
     output_name: str = "StatefulPartitionedCall:0",
     seed: int = 0,
     shape_signatures: Sequence[Sequence[int] | None] | None = None,
+    input_type: str = "int32",
+    outputs: int = 1,
 ) -> bytearray:
     """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
 
@@ -1152,8 +1154,9 @@ def build_bert_classifier(
     Args:
         seq_len: the inputs' length (the Task Library needs at least 2).
         classes: the class count.
-        input_names: the three input tensors' names, in the model's input order; the
-            first is the one that is read.
+        input_names: the input tensors' names, in the model's input order (three,
+            unless a model the consumers refuse is wanted); the first is the one
+            that is read.
         output_name: the output tensor's name.
         seed: selects the weights (``head_parameters(seed, 0, classes, seq_len)``).
         shape_signatures: each input's ``shape_signature`` (None: none written), as
@@ -1161,24 +1164,34 @@ def build_bert_classifier(
             has a -1, the inputs may be resized, which the ``FULLY_CONNECTED`` over
             ``seq_len`` ids could not follow: the graph then reads no input, and its
             scores are the softmax of constant logits, whatever the text.
+        input_type: the inputs' type (the consumers take INT32 only); other than
+            INT32, a ``CAST`` of the ids to float32 still runs.
+        outputs: the number of outputs; each is the same softmax, the second
+            and later named ``output_name`` followed by ``/1``, ``/2`` …
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
 
     Raises:
-        ValueError: a size below 1, not three distinct names, or not three signatures.
+        ValueError: a size below 1, names that are not distinct, not one signature
+            per input, or an unknown type.
     """
-    if int(seq_len) < 1 or int(classes) < 1:
-        raise ValueError(f"seq_len and classes must be >= 1, got {seq_len} and {classes}")
-    names = tuple(input_names)
-    if len(names) != 3 or len({*names, output_name}) != 4:
+    if int(seq_len) < 1 or int(classes) < 1 or int(outputs) < 1:
         raise ValueError(
-            f"expected three distinct input names and another output name, got {list(names)} "
+            f"seq_len, classes and outputs must be >= 1, got {seq_len}, {classes} and {outputs}"
+        )
+    names = tuple(input_names)
+    if not names or len({*names, output_name}) != len(names) + 1:
+        raise ValueError(
+            f"expected distinct input names and another output name, got {list(names)} "
             f"and {output_name!r}"
         )
-    signatures = [None] * 3 if shape_signatures is None else list(shape_signatures)
-    if len(signatures) != 3:
-        raise ValueError(f"expected three shape signatures, got {len(signatures)}")
+    signatures = [None] * len(names) if shape_signatures is None else list(shape_signatures)
+    if len(signatures) != len(names):
+        raise ValueError(
+            f"expected {len(names)} shape signatures (one per input), got {len(signatures)}"
+        )
+    kind = _tensor_type(input_type, "input_type")
     graph = _Graph()
     shape = (1, int(seq_len))
     for name, signature in zip(names, signatures):
@@ -1186,7 +1199,7 @@ def build_bert_classifier(
             graph.add_tensor(
                 _Tensor(
                     name,
-                    TensorType.INT32,
+                    kind,
                     shape,
                     shape_signature=None if signature is None else tuple(signature),
                 )
@@ -1203,39 +1216,42 @@ def build_bert_classifier(
                 graph.add_constant(_Constant(len(bias_data), bias_data)),
             )
         )
-        return _serialize(_softmax_output(graph, logits, output_name, int(classes)), None)
-    features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
-    graph.operators.append(_cast(graph.inputs[0], features, TensorType.INT32, TensorType.FLOAT32))
-    weight = graph.add_tensor(
-        _Tensor(
-            "head/weights",
-            TensorType.FLOAT32,
-            (int(classes), int(seq_len)),
-            graph.add_constant(_Constant(len(weight_data), weight_data)),
+    else:
+        features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
+        graph.operators.append(_cast(graph.inputs[0], features, kind, TensorType.FLOAT32))
+        weight = graph.add_tensor(
+            _Tensor(
+                "head/weights",
+                TensorType.FLOAT32,
+                (int(classes), int(seq_len)),
+                graph.add_constant(_Constant(len(weight_data), weight_data)),
+            )
         )
-    )
-    bias = graph.add_tensor(
-        _Tensor(
-            "head/bias",
-            TensorType.FLOAT32,
-            (int(classes),),
-            graph.add_constant(_Constant(len(bias_data), bias_data)),
+        bias = graph.add_tensor(
+            _Tensor(
+                "head/bias",
+                TensorType.FLOAT32,
+                (int(classes),),
+                graph.add_constant(_Constant(len(bias_data), bias_data)),
+            )
         )
-    )
-    logits = graph.add_tensor(_Tensor("head/logits", TensorType.FLOAT32, (1, int(classes))))
-    graph.operators.append(
-        _Operator(
-            BuiltinOperator.FULLY_CONNECTED,
-            (features, weight, bias),
-            (logits,),
-            BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+        logits = graph.add_tensor(_Tensor("head/logits", TensorType.FLOAT32, (1, int(classes))))
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                (features, weight, bias),
+                (logits,),
+                BuiltinOptions.FULLY_CONNECTED_OPTIONS,
+            )
         )
-    )
-    return _serialize(_softmax_output(graph, logits, output_name, int(classes)), None)
+    for number in range(int(outputs)):
+        name = output_name if number == 0 else f"{output_name}/{number}"
+        _softmax_output(graph, logits, name, int(classes))
+    return _serialize(graph, None)
 
 
 def _softmax_output(graph: _Graph, logits: int, name: str, classes: int) -> _Graph:
-    """Add ``name`` = ``SOFTMAX(logits)`` (``[1, classes]``) as the graph's one output."""
+    """Add ``name`` = ``SOFTMAX(logits)`` (``[1, classes]``) as an output of the graph."""
     scores = graph.add_tensor(_Tensor(name, TensorType.FLOAT32, (1, classes)))
     graph.operators.append(
         _Operator(
