@@ -985,7 +985,7 @@ def test_image_segmenter_tensors() -> None:
     ]
     view = ModelView(
         model_builder.build_image_segmenter(
-            height=4, width=6, masks_shape=[4, 6, 4], output_type="int8", quality_score="uint8"
+            height=4, width=6, masks_shape=[4, 6, 4], output_type="int8", quality_scores=["uint8"]
         )
     )
     assert [(t.name, t.type, t.shape) for t in view.outputs()] == [

@@ -286,6 +286,26 @@ def _two_output_descriptions(metadata: Any) -> None:
     outputs.insert(0, outputs[0])
 
 
+def _three_outputs(folder: Path) -> bytes:
+    """Two quality outputs, then the masks, each described: the writer takes two outputs only."""
+    import copy
+
+    from tflite_metadata import _model_builder as model_builder
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    described = _built(labels=0, quality_scores=["float32"])(folder)
+    buffer = get_metadata_buffer(described)
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    outputs = metadata.subgraphMetadata[0].outputTensorMetadata
+    outputs.insert(0, copy.deepcopy(outputs[0]))
+    model = bytes(model_builder.build_image_segmenter(quality_scores=["float32"] * 2))
+    return plan_splice(ModelView(model), codec.encode(metadata), len(model)).to_bytes(model)
+
+
 #: (name, model maker, the consumers that refuse it): measured with tflite-support 0.4.4
 #: and mediapipe 1.2.2 on the builder's segmenters (16x16 pixels, 4 classes).
 BUILT_VARIANTS: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
@@ -295,18 +315,19 @@ BUILT_VARIANTS: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     ("int8 masks", _built(output_type="int8"), (TASK_LIBRARY,)),
     ("int16 masks", _built(output_type="int16"), CONSUMERS),
     ("no labels", _built(labels=0), ()),
-    ("a quality score, then the masks", _built(quality_score="float32"), (TASK_LIBRARY,)),
+    ("a quality score, then the masks", _built(quality_scores=["float32"]), (TASK_LIBRARY,)),
     (
         "a quality score, then uint8 masks",
-        _built(quality_score="float32", output_type="uint8"),
+        _built(quality_scores=["float32"], output_type="uint8"),
         CONSUMERS,
     ),
     (
         "a uint8 quality score, then uint8 masks",
-        _built(quality_score="uint8", output_type="uint8"),
+        _built(quality_scores=["uint8"], output_type="uint8"),
         (TASK_LIBRARY,),
     ),
-    ("a uint8 quality score", _built(quality_score="uint8"), (TASK_LIBRARY,)),
+    ("two quality scores, then the masks", _three_outputs, CONSUMERS),
+    ("a uint8 quality score", _built(quality_scores=["uint8"]), (TASK_LIBRARY,)),
     ("3-D masks [16, 16, 4]", _built(masks_shape=[16, 16, 4]), (TASK_LIBRARY,)),
     # MediaPipe makes a confidence mask per value of the last dimension: 64 here.
     ("2-D masks [16, 64]", _built(masks_shape=[16, 64]), CONSUMERS),

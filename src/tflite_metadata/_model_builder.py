@@ -1369,7 +1369,7 @@ def build_image_segmenter(
     input_type: str = "float32",
     output_type: str = "float32",
     masks_shape: Sequence[int] | None = None,
-    quality_score: str | None = None,
+    quality_scores: Sequence[str] = (),
     seed: int = 0,
 ) -> bytearray:
     """Build an image segmenter: image ``[1, H, W, channels]``, masks ``[1, H, W, classes]``.
@@ -1380,9 +1380,10 @@ def build_image_segmenter(
 
         image ─ FULLY_CONNECTED(keep_num_dims) ─ SOFTMAX ─ RESHAPE / QUANTIZE ─ masks
 
-    With ``quality_score``, a first output ``quality`` ``[1, 1]`` (a
+    With ``quality_scores``, first an output ``quality`` ``[1, 1]`` (a
     ``FULLY_CONNECTED`` over the whole image), as MediaPipe's segmenters with a
-    quality score have it: then the masks are the second output.
+    quality score have it: then the masks are the second output. (More than one
+    quality output, ``quality_1`` …, make a model the consumers refuse.)
 
     Args:
         height: the image's (and the masks') height.
@@ -1394,8 +1395,8 @@ def build_image_segmenter(
             ``"int8"``: :data:`OUTPUT_QUANTIZATION`) or cast to another type.
         masks_shape: the masks' shape instead of ``[1, height, width, classes]``
             (a ``RESHAPE``: as many values, e.g. ``[height, width, classes]``).
-        quality_score: the quality output's type (``"float32"``, ``"uint8"`` …), or
-            None for no quality output.
+        quality_scores: each quality output's type (``"float32"``, ``"uint8"`` …);
+            none by default.
         seed: selects the weights.
 
     Returns:
@@ -1423,13 +1424,14 @@ def build_image_segmenter(
         )
     graph = _Graph()
     features = _float_input(graph, "image", _tensor_type(input_type, "input_type"), image_shape)
-    if quality_score is not None:
-        size = math.prod(image_shape)
+    size = math.prod(image_shape)
+    for number, quality in enumerate(quality_scores):
+        name = "quality" if number == 0 else f"quality_{number}"
         score = _dense(
-            graph, features, "quality", 1, size, (1, 1), head_parameters(seed, 1, 1, size)
+            graph, features, name, 1, size, (1, 1), head_parameters(seed, 1 + number, 1, size)
         )
         graph.outputs.append(
-            _typed_output(graph, score, "quality", _tensor_type(quality_score, "quality_score"))
+            _typed_output(graph, score, name, _tensor_type(quality, "quality_scores"))
         )
     logits = _dense(
         graph,
