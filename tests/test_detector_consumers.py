@@ -346,6 +346,7 @@ def _runnable(
     channels: int = 3,
     outputs: int = 4,
     described: int = 4,
+    subgraphs: int = 1,
 ) -> Callable[[Path], bytes]:
     """A builder detector whose outputs are constants (``DETECTOR_VALUES``), our metadata.
 
@@ -367,6 +368,7 @@ def _runnable(
                 values=values[:count],
                 input_type=input_type,
                 channels=channels,
+                subgraphs=subgraphs,
             )
         )
 
@@ -417,6 +419,7 @@ RUNNABLE: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     # (here all 3 boxes): it reads the first ones of longer tensors.
     ("score [1, 4]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 4), (1,))), (MEDIAPIPE,)),
     ("category [1, 2]", _runnable(shapes=((1, 3, 4), (1, 2), (1, 3), (1,))), CONSUMERS),
+    ("two subgraphs", _runnable(subgraphs=2), (MEDIAPIPE,)),
     ("a float32 input", _runnable(input_type="float32"), ()),
     ("a 4-channel input", _runnable(channels=4), CONSUMERS),
     ("3 outputs, 3 described", _runnable(outputs=3, described=3), CONSUMERS),

@@ -339,6 +339,7 @@ BUILT_VARIANTS: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     ("a 4-channel input", _built(channels=4), (TASK_LIBRARY,)),
     # MediaPipe's 4-channel preprocessing makes FLOAT32 tensors only.
     ("a 4-channel uint8 input", _built(channels=4, input_type="uint8"), CONSUMERS),
+    ("two subgraphs", _built(subgraphs=2), (MEDIAPIPE,)),
     ("a 1-channel input", _built(channels=1), CONSUMERS),
     (
         "two output descriptions for one output",

@@ -226,9 +226,14 @@ def _bert(
     ids: str = "ids",
     vocab: str = BERT_VOCAB,
     signatures: list[list[int] | None] | None = None,
+    subgraphs: int = 1,
 ) -> bytes:
     (folder / "vocab.txt").write_bytes(vocab.encode("latin-1"))
-    built = bytes(model_builder.build_bert_classifier(seq_len=seq_len, shape_signatures=signatures))
+    built = bytes(
+        model_builder.build_bert_classifier(
+            seq_len=seq_len, shape_signatures=signatures, subgraphs=subgraphs
+        )
+    )
     md = metadata_info.BertInputTensorsMd(
         built,
         "serving_default_input_word_ids:0",
@@ -330,6 +335,7 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
         "bert",
         lambda f: _bert(f, vocab=BERT_VOCAB.replace("[CLS]\n", "").replace("[SEP]\n", "")),
     ),
+    "bert two subgraphs": ("bert", lambda f: _bert(f, subgraphs=2)),
     "bert int64 inputs": ("bert", lambda f: _bert_other(f, input_type="int64")),
     "bert float32 inputs": ("bert", lambda f: _bert_other(f, input_type="float32")),
     "bert 2 inputs": (

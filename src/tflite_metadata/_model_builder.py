@@ -206,6 +206,9 @@ class _Graph:
     # Model.metadata entries: name -> bytes, stored inline after the constants' buffers.
     metadata: list[tuple[str, bytes]] = field(default_factory=list)
     signature_key: Optional[str] = _SIGNATURE_KEY
+    # How many times Model.subgraphs lists the one subgraph (more: a model some consumers
+    # refuse; the signature names the first).
+    subgraph_count: int = 1
     extra_model_fields: bool = False
     extra_tensor_fields: bool = False
 
@@ -658,7 +661,7 @@ def _serialize(graph: _Graph, locations: Sequence[tuple[int, int]] | None) -> by
     builder.PrependUOffsetTRelativeSlot(SubGraphField.OUTPUTS, output_vector, 0)
     builder.PrependUOffsetTRelativeSlot(SubGraphField.OPERATORS, operator_vector, 0)
     builder.PrependUOffsetTRelativeSlot(SubGraphField.NAME, subgraph_name, 0)
-    subgraphs = _offset_vector(builder, [builder.EndObject()])
+    subgraphs = _offset_vector(builder, [builder.EndObject()] * graph.subgraph_count)
 
     operator_codes = []
     for code in codes:
@@ -1142,6 +1145,7 @@ def build_bert_classifier(
     shape_signatures: Sequence[Sequence[int] | None] | None = None,
     input_type: str = "int32",
     outputs: int = 1,
+    subgraphs: int = 1,
 ) -> bytearray:
     """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
 
@@ -1168,6 +1172,8 @@ def build_bert_classifier(
             INT32, a ``CAST`` of the ids to float32 still runs.
         outputs: the number of outputs; each is the same softmax, the second
             and later named ``output_name`` followed by ``/1``, ``/2`` …
+        subgraphs: how many times ``Model.subgraphs`` lists the subgraph (MediaPipe
+            refuses more than one).
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
@@ -1192,7 +1198,7 @@ def build_bert_classifier(
             f"expected {len(names)} shape signatures (one per input), got {len(signatures)}"
         )
     kind = _tensor_type(input_type, "input_type")
-    graph = _Graph()
+    graph = _Graph(subgraph_count=int(subgraphs))
     shape = (1, int(seq_len))
     for name, signature in zip(names, signatures):
         graph.inputs.append(
@@ -1371,6 +1377,7 @@ def build_image_segmenter(
     masks_shape: Sequence[int] | None = None,
     quality_scores: Sequence[str] = (),
     seed: int = 0,
+    subgraphs: int = 1,
 ) -> bytearray:
     """Build an image segmenter: image ``[1, H, W, channels]``, masks ``[1, H, W, classes]``.
 
@@ -1398,6 +1405,7 @@ def build_image_segmenter(
         quality_scores: each quality output's type (``"float32"``, ``"uint8"`` …);
             none by default.
         seed: selects the weights.
+        subgraphs: as for :func:`build_bert_classifier`.
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
@@ -1422,7 +1430,7 @@ def build_image_segmenter(
             f"masks_shape {list(shape)} does not hold {math.prod(pixel_shape)} values "
             f"({list(pixel_shape)})"
         )
-    graph = _Graph()
+    graph = _Graph(subgraph_count=int(subgraphs))
     features = _float_input(graph, "image", _tensor_type(input_type, "input_type"), image_shape)
     size = math.prod(image_shape)
     for number, quality in enumerate(quality_scores):
@@ -1484,6 +1492,7 @@ def build_detector_outputs(
     input_type: str = "uint8",
     input_name: str = "image",
     values: Sequence[Sequence[float]] | None = None,
+    subgraphs: int = 1,
 ) -> bytearray:
     """A model with one image input and the given outputs: no operators, or constant outputs.
 
@@ -1507,6 +1516,7 @@ def build_detector_outputs(
             FLOAT32 output stores them as they are; another type rounds them,
             a UINT8 or INT8 one quantized (scale 1/255 when every value lies in
             [0, 1], else 1; zero point 0).
+        subgraphs: as for :func:`build_bert_classifier`.
 
     Returns:
         The model's bytes.
@@ -1515,7 +1525,7 @@ def build_detector_outputs(
         ValueError: ``values`` not one list per output of the output's size, or
             a type the constants cannot hold (other than FLOAT32, INT32, UINT8, INT8).
     """
-    graph = _Graph()
+    graph = _Graph(subgraph_count=int(subgraphs))
     graph.inputs.append(
         graph.add_tensor(
             _Tensor(
