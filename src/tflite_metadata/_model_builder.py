@@ -12,6 +12,13 @@ and image classifiers, the same graph with one head and an image input, which
 
     image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
 
+Other tasks' models, each in a section of its own: a BERT-shaped text classifier
+(:func:`build_bert_classifier`; its inputs may carry the converter's
+``shape_signature``), an image segmenter that classifies each pixel
+(:func:`build_image_segmenter`), and detector-shaped models whose outputs are
+constants (:func:`build_detector_outputs`). Any of them can list its subgraph more
+than once (``subgraphs``), a model MediaPipe refuses.
+
 They are written with the ``flatbuffers`` package's ``Builder`` and the
 constants of :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
 The LiteRT interpreter loads and runs them, and the TFLite Task Library and
