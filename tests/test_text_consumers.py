@@ -207,10 +207,15 @@ REGEX_VOCAB = "<PAD> 0\n<START> 1\n<UNKNOWN> 2\nthe 3\nmovie 4\ngood 5\n"
 def _nl(folder: Path, vocab: str = REGEX_VOCAB, tokenizer: bool = True, **model: Any) -> bytes:
     (folder / "vocab.txt").write_text(vocab)
     (folder / "labels.txt").write_text("negative\npositive\n")
+    make = model.pop("make", None)
     model.setdefault("input_samples", 8)
-    built = bytes(
-        model_builder.build_audio_classifier(
-            heads=[2], input_type=model.pop("input_type", "int32"), input_name="input", **model
+    built = (
+        make()
+        if make is not None
+        else bytes(
+            model_builder.build_audio_classifier(
+                heads=[2], input_type=model.pop("input_type", "int32"), input_name="input", **model
+            )
         )
     )
     md = metadata_info.RegexTokenizerMd(REGEX, folder / "vocab.txt") if tokenizer else None
@@ -289,6 +294,32 @@ def _bert_other(folder: Path, **model: Any) -> bytes:
     return _transplant(_bert(folder), bytes(model_builder.build_bert_classifier(**model)), change)
 
 
+def _nl_other(folder: Path, inputs: int = 1, subgraphs: int = 1) -> bytes:
+    """A one-head INT32 text model of ``inputs`` inputs (the first read) and our NL metadata.
+
+    The builder's BERT-shaped model with other inputs; more than one input is
+    described (each a copy of the first's metadata) and spliced in, as the writer
+    describes one.
+    """
+    import copy
+
+    names = ["input", *(f"input_{n}" for n in range(1, inputs))]
+    built = bytes(
+        model_builder.build_bert_classifier(
+            seq_len=8, input_names=names, output_name="scores", subgraphs=subgraphs
+        )
+    )
+    if inputs == 1:
+        return _nl(folder, make=lambda: built)
+
+    def change(metadata: Any) -> None:
+        described = metadata.subgraphMetadata[0].inputTensorMetadata
+        described.extend(copy.deepcopy(described[0]) for _ in range(inputs - 1))
+
+    single = bytes(model_builder.build_bert_classifier(seq_len=8, input_names=["input"]))
+    return _transplant(_nl(folder, make=lambda: single), built, change)
+
+
 def _sentence_piece(folder: Path, data: bytes | None = None) -> bytes:
     sp = _shared("tflite-support/bert_nl_classifier/sentencepiece.model").read_bytes()
     (folder / "sp.model").write_bytes(sp if data is None else data(sp))  # type: ignore[operator]
@@ -315,6 +346,8 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
             model_builder.build_audio_classifier(input_samples=8, heads=[2], input_type="int32")
         ),
     ),
+    "nl two subgraphs": ("nl", lambda f: _nl_other(f, subgraphs=2)),
+    "nl 2 inputs": ("nl", lambda f: _nl_other(f, inputs=2)),
     "nl 1-D input": ("nl", lambda f: _nl(f, input_shape=[8])),
     "nl float input": ("nl", lambda f: _nl(f, input_type="float32")),
     "nl uint8 output": ("nl", lambda f: _nl(f, output_type="uint8")),
