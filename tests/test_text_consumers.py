@@ -368,6 +368,13 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
         "bert",
         lambda f: _bert(f, vocab=BERT_VOCAB.replace("[CLS]\n", "").replace("[SEP]\n", "")),
     ),
+    "bert inputs of lengths 16, 16, 8": (
+        "bert",
+        lambda f: _bert_other(f, input_shapes=[[1, 16], [1, 16], [1, 8]]),
+    ),
+    "bert inputs [2, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[2, 16]] * 3)),
+    "bert inputs [1, 1, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[1, 1, 16]] * 3)),
+    "bert inputs [16]": ("bert", lambda f: _bert_other(f, input_shapes=[[16]] * 3)),
     "bert two subgraphs": ("bert", lambda f: _bert(f, subgraphs=2)),
     "bert int64 inputs": ("bert", lambda f: _bert_other(f, input_type="int64")),
     "bert float32 inputs": ("bert", lambda f: _bert_other(f, input_type="float32")),

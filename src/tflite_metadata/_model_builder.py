@@ -1153,6 +1153,7 @@ def build_bert_classifier(
     input_type: str = "int32",
     outputs: int = 1,
     subgraphs: int = 1,
+    input_shapes: Sequence[Sequence[int]] | None = None,
 ) -> bytearray:
     """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
 
@@ -1181,6 +1182,9 @@ def build_bert_classifier(
             and later named ``output_name`` followed by ``/1``, ``/2`` …
         subgraphs: how many times ``Model.subgraphs`` lists the subgraph (MediaPipe
             refuses more than one).
+        input_shapes: each input's shape instead of ``[1, seq_len]``; when one
+            differs, the graph reads no input (constant logits, as for a dynamic
+            length).
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
@@ -1207,20 +1211,25 @@ def build_bert_classifier(
     kind = _tensor_type(input_type, "input_type")
     graph = _Graph(subgraph_count=int(subgraphs))
     shape = (1, int(seq_len))
-    for name, signature in zip(names, signatures):
+    shapes = [shape] * len(names) if input_shapes is None else [tuple(s) for s in input_shapes]
+    if len(shapes) != len(names):
+        raise ValueError(f"expected {len(names)} input shapes (one per input), got {len(shapes)}")
+    for name, signature, input_shape in zip(names, signatures, shapes):
         graph.inputs.append(
             graph.add_tensor(
                 _Tensor(
                     name,
                     kind,
-                    shape,
+                    input_shape,
                     shape_signature=None if signature is None else tuple(signature),
                 )
             )
         )
     weight_data, bias_data = head_parameters(int(seed), 0, int(classes), int(seq_len))
-    if any(-1 in (signature or ()) for signature in signatures):
-        # A dynamic length: softmax of constant logits (the bias), reading no input.
+    dynamic = any(-1 in (signature or ()) for signature in signatures)
+    if dynamic or any(input_shape != shape for input_shape in shapes):
+        # A dynamic length, or other shapes: softmax of constant logits (the bias),
+        # reading no input.
         logits = graph.add_tensor(
             _Tensor(
                 "head/bias",
