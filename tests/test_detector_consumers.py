@@ -347,15 +347,17 @@ def _runnable(
     outputs: int = 4,
     described: int = 4,
     subgraphs: int = 1,
+    inputs: int = 1,
 ) -> Callable[[Path], bytes]:
     """A builder detector whose outputs are constants (``DETECTOR_VALUES``), our metadata.
 
     With ``outputs`` or ``described`` below 4, the model keeps its first ``outputs``
     outputs and the metadata describes the first ``described`` (without the tensor
-    group), spliced in as it is: the writer and the populator refuse such models.
+    group); with ``inputs`` above 1, each input is described as the image: spliced in
+    as it is, as the writer and the populator refuse such models.
     """
 
-    def build(count: int) -> bytes:
+    def build(count: int, inputs: int = 1) -> bytes:
         from tflite_metadata import _model_builder as model_builder
 
         names = ("location", "category", "score", "number of detections")
@@ -369,6 +371,7 @@ def _runnable(
                 input_type=input_type,
                 channels=channels,
                 subgraphs=subgraphs,
+                inputs=inputs,
             )
         )
 
@@ -388,13 +391,14 @@ def _runnable(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             populated = bytes(writer.populate())
-        if outputs == described == 4:
+        if outputs == described == 4 and inputs == 1:
             return populated
         metadata = codec.decode(writer._metadata_buffer)
         subgraph = metadata.subgraphMetadata[0]
         subgraph.outputTensorMetadata = subgraph.outputTensorMetadata[:described]
         subgraph.outputTensorGroups = None
-        model = build(outputs)
+        subgraph.inputTensorMetadata = subgraph.inputTensorMetadata * inputs
+        model = build(outputs, inputs)
         splice = plan_splice(ModelView(model), codec.encode(metadata), len(model))
         packed = build_zip({labels.name: labels.read_bytes()}, splice.output_size)
         return bytes(splice.to_bytes(model, packed))
@@ -420,6 +424,7 @@ RUNNABLE: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     ("score [1, 4]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 4), (1,))), (MEDIAPIPE,)),
     ("category [1, 2]", _runnable(shapes=((1, 3, 4), (1, 2), (1, 3), (1,))), CONSUMERS),
     ("two subgraphs", _runnable(subgraphs=2), (MEDIAPIPE,)),
+    ("two image inputs", _runnable(inputs=2), CONSUMERS),
     ("a float32 input", _runnable(input_type="float32"), ()),
     ("a 4-channel input", _runnable(channels=4), CONSUMERS),
     ("3 outputs, 3 described", _runnable(outputs=3, described=3), CONSUMERS),

@@ -1509,6 +1509,7 @@ def build_detector_outputs(
     input_name: str = "image",
     values: Sequence[Sequence[float]] | None = None,
     subgraphs: int = 1,
+    inputs: int = 1,
 ) -> bytearray:
     """A model with one image input and the given outputs: no operators, or constant outputs.
 
@@ -1533,6 +1534,8 @@ def build_detector_outputs(
             a UINT8 or INT8 one quantized (scale 1/255 when every value lies in
             [0, 1], else 1; zero point 0).
         subgraphs: as for :func:`build_bert_classifier`.
+        inputs: the number of image inputs (more than one: a model the consumers
+            refuse), the second and later named ``input_name`` followed by ``_1`` …
 
     Returns:
         The model's bytes.
@@ -1542,13 +1545,16 @@ def build_detector_outputs(
             a type the constants cannot hold (other than FLOAT32, INT32, UINT8, INT8).
     """
     graph = _Graph(subgraph_count=int(subgraphs))
-    graph.inputs.append(
-        graph.add_tensor(
-            _Tensor(
-                input_name, _tensor_type(input_type, "input_type"), (1, height, width, channels)
+    for number in range(int(inputs)):
+        graph.inputs.append(
+            graph.add_tensor(
+                _Tensor(
+                    input_name if number == 0 else f"{input_name}_{number}",
+                    _tensor_type(input_type, "input_type"),
+                    (1, height, width, channels),
+                )
             )
         )
-    )
     if values is not None and len(values) != len(outputs):
         raise ValueError(f"{len(values)} lists of values for {len(outputs)} outputs")
     indices = []
