@@ -286,6 +286,23 @@ def _two_output_descriptions(metadata: Any) -> None:
     outputs.insert(0, outputs[0])
 
 
+def _two_inputs(folder: Path) -> bytes:
+    """Two image inputs, each described as the image: the writer describes one."""
+    from tflite_metadata import _model_builder as model_builder
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    buffer = get_metadata_buffer(_built(labels=0)(folder))
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    subgraph = metadata.subgraphMetadata[0]
+    subgraph.inputTensorMetadata = subgraph.inputTensorMetadata * 2
+    model = bytes(model_builder.build_image_segmenter(inputs=2))
+    return plan_splice(ModelView(model), codec.encode(metadata), len(model)).to_bytes(model)
+
+
 def _three_outputs(folder: Path) -> bytes:
     """Two quality outputs, then the masks, each described: the writer takes two outputs only."""
     import copy
@@ -340,6 +357,7 @@ BUILT_VARIANTS: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
     # MediaPipe's 4-channel preprocessing makes FLOAT32 tensors only.
     ("a 4-channel uint8 input", _built(channels=4, input_type="uint8"), CONSUMERS),
     ("two subgraphs", _built(subgraphs=2), (MEDIAPIPE,)),
+    ("two image inputs", _two_inputs, CONSUMERS),
     ("a 1-channel input", _built(channels=1), CONSUMERS),
     (
         "two output descriptions for one output",

@@ -1394,6 +1394,7 @@ def build_image_segmenter(
     quality_scores: Sequence[str] = (),
     seed: int = 0,
     subgraphs: int = 1,
+    inputs: int = 1,
 ) -> bytearray:
     """Build an image segmenter: image ``[1, H, W, channels]``, masks ``[1, H, W, classes]``.
 
@@ -1422,6 +1423,8 @@ def build_image_segmenter(
             none by default.
         seed: selects the weights.
         subgraphs: as for :func:`build_bert_classifier`.
+        inputs: the number of image inputs, as for :func:`build_detector_outputs`
+            (only the first is read).
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
@@ -1448,6 +1451,10 @@ def build_image_segmenter(
         )
     graph = _Graph(subgraph_count=int(subgraphs))
     features = _float_input(graph, "image", _tensor_type(input_type, "input_type"), image_shape)
+    for number in range(1, int(inputs)):
+        graph.inputs.append(
+            graph.add_tensor(_Tensor(f"image_{number}", TensorType.FLOAT32, image_shape))
+        )
     size = math.prod(image_shape)
     for number, quality in enumerate(quality_scores):
         name = "quality" if number == 0 else f"quality_{number}"
