@@ -320,6 +320,13 @@ def _nl_other(folder: Path, inputs: int = 1, subgraphs: int = 1) -> bytes:
     return _transplant(_nl(folder, make=lambda: single), built, change)
 
 
+def _unpacked(model: bytes) -> bytes:
+    """``model`` without its packed files (its metadata still records them)."""
+    from test_image_consumers import unpacked
+
+    return unpacked(model)
+
+
 def _sentence_piece(folder: Path, data: bytes | None = None) -> bytes:
     sp = _shared("tflite-support/bert_nl_classifier/sentencepiece.model").read_bytes()
     (folder / "sp.model").write_bytes(sp if data is None else data(sp))  # type: ignore[operator]
@@ -346,6 +353,7 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
             model_builder.build_audio_classifier(input_samples=8, heads=[2], input_type="int32")
         ),
     ),
+    "nl files not packed": ("nl", lambda f: _unpacked(_nl(f))),
     "nl two subgraphs": ("nl", lambda f: _nl_other(f, subgraphs=2)),
     "nl 2 inputs": ("nl", lambda f: _nl_other(f, inputs=2)),
     "nl 1-D input": ("nl", lambda f: _nl(f, input_shape=[8])),
@@ -375,6 +383,7 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     "bert inputs [2, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[2, 16]] * 3)),
     "bert inputs [1, 1, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[1, 1, 16]] * 3)),
     "bert inputs [16]": ("bert", lambda f: _bert_other(f, input_shapes=[[16]] * 3)),
+    "bert files not packed": ("bert", lambda f: _unpacked(_bert(f))),
     "bert two subgraphs": ("bert", lambda f: _bert(f, subgraphs=2)),
     "bert int64 inputs": ("bert", lambda f: _bert_other(f, input_type="int64")),
     "bert float32 inputs": ("bert", lambda f: _bert_other(f, input_type="float32")),
