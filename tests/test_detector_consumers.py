@@ -15,6 +15,7 @@ the writer writes); each consumer must refuse exactly when ``check`` names it.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -329,3 +330,160 @@ def _no_warning() -> Any:
             yield
 
     return context()
+
+
+# -- the output rules on the builder's runnable detectors (no shared data needed) -----------------
+
+#: Three boxes (ymin, xmin, ymax, xmax as ratios), their classes, scores and count.
+BOXES = [0.1, 0.1, 0.5, 0.5, 0.2, 0.3, 0.9, 0.8, 0.0, 0.0, 1.0, 1.0]
+DETECTOR_VALUES = {"location": BOXES, "category": [0, 1, 2], "score": [0.9, 0.75, 0.6]}
+
+
+def _runnable(
+    types: tuple[str, str, str, str] = ("float32",) * 4,
+    shapes: tuple[tuple[int, ...], ...] = ((1, 3, 4), (1, 3), (1, 3), (1,)),
+    input_type: str = "uint8",
+    channels: int = 3,
+    outputs: int = 4,
+    described: int = 4,
+    subgraphs: int = 1,
+    inputs: int = 1,
+) -> Callable[[Path], bytes]:
+    """A builder detector whose outputs are constants (``DETECTOR_VALUES``), our metadata.
+
+    With ``outputs`` or ``described`` below 4, the model keeps its first ``outputs``
+    outputs and the metadata describes the first ``described`` (without the tensor
+    group); with ``inputs`` above 1, each input is described as the image: spliced in
+    as it is, as the writer and the populator refuse such models.
+    """
+
+    def build(count: int, inputs: int = 1) -> bytes:
+        from tflite_metadata import _model_builder as model_builder
+
+        names = ("location", "category", "score", "number of detections")
+        values = [*DETECTOR_VALUES.values(), [3]]
+        # A shape of another size repeats or cuts the values (a fifth coordinate …).
+        values = [(v * 2)[: math.prod(shape)] for v, shape in zip(values, shapes)]
+        return bytes(
+            model_builder.build_detector_outputs(
+                outputs=list(zip(names, shapes, types))[:count],
+                values=values[:count],
+                input_type=input_type,
+                channels=channels,
+                subgraphs=subgraphs,
+                inputs=inputs,
+            )
+        )
+
+    def make(folder: Path) -> bytes:
+        import warnings
+
+        from tflite_metadata.archive.associated_files import build_zip
+        from tflite_metadata.metadata_writers import object_detector
+        from tflite_metadata.model.reader import ModelView
+        from tflite_metadata.model.splice import plan_splice
+
+        labels = folder / "labels.txt"
+        labels.write_text("cat\ndog\nbird\n")
+        writer = object_detector.MetadataWriter.create_for_inference(
+            build(4), [127.5], [127.5], [str(labels)]
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            populated = bytes(writer.populate())
+        if outputs == described == 4 and inputs == 1:
+            return populated
+        metadata = codec.decode(writer._metadata_buffer)
+        subgraph = metadata.subgraphMetadata[0]
+        subgraph.outputTensorMetadata = subgraph.outputTensorMetadata[:described]
+        subgraph.outputTensorGroups = None
+        subgraph.inputTensorMetadata = subgraph.inputTensorMetadata * inputs
+        model = build(outputs, inputs)
+        splice = plan_splice(ModelView(model), codec.encode(metadata), len(model))
+        packed = build_zip({labels.name: labels.read_bytes()}, splice.output_size)
+        return bytes(splice.to_bytes(model, packed))
+
+    return make
+
+
+F, U = "float32", "uint8"
+#: (name, model maker, the consumers that refuse it), measured with tflite-support 0.4.4
+#: and mediapipe 1.2.2.
+RUNNABLE: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
+    ("float32 outputs", _runnable(), ()),
+    ("uint8 outputs", _runnable((U, U, U, U)), (TASK_LIBRARY,)),
+    ("a uint8 category only", _runnable((F, U, F, F)), CONSUMERS),
+    ("an int32 category", _runnable((F, "int32", F, F)), CONSUMERS),
+    ("location [1, 3, 5]", _runnable(shapes=((1, 3, 5), (1, 3), (1, 3), (1,))), CONSUMERS),
+    ("location [3, 4]", _runnable(shapes=((3, 4), (1, 3), (1, 3), (1,))), CONSUMERS),
+    ("location [2, 3, 4]", _runnable(shapes=((2, 3, 4), (1, 3), (1, 3), (1,))), CONSUMERS),
+    ("category [1, 3, 1]", _runnable(shapes=((1, 3, 4), (1, 3, 1), (1, 3), (1,))), CONSUMERS),
+    ("score [3]", _runnable(shapes=((1, 3, 4), (1, 3), (3,), (1,))), CONSUMERS),
+    # MediaPipe needs a class and a score per box; the Task Library one per detection
+    # (here all 3 boxes): it reads the first ones of longer tensors.
+    ("score [1, 4]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 4), (1,))), (MEDIAPIPE,)),
+    ("category [1, 2]", _runnable(shapes=((1, 3, 4), (1, 2), (1, 3), (1,))), CONSUMERS),
+    ("two subgraphs", _runnable(subgraphs=2), (MEDIAPIPE,)),
+    ("two image inputs", _runnable(inputs=2), CONSUMERS),
+    ("a float32 input", _runnable(input_type="float32"), ()),
+    ("a 4-channel input", _runnable(channels=4), CONSUMERS),
+    ("3 outputs, 3 described", _runnable(outputs=3, described=3), CONSUMERS),
+    ("4 outputs, 3 described", _runnable(described=3), CONSUMERS),
+    ("count [1, 1]", _runnable(shapes=((1, 3, 4), (1, 3), (1, 3), (1, 1))), CONSUMERS),
+]
+
+
+def test_consumers_refuse_exactly_when_check_says_so_on_built_detectors(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from test_image_consumers import png_bytes
+
+    reference, mediapipe = consumer_env.reference_python(), consumer_env.mediapipe_python()
+    consumer_env.require(reference is not None, TASK_LIBRARY)
+    consumer_env.require(mediapipe is not None, MEDIAPIPE)
+    assert reference is not None and mediapipe is not None
+    image = tmp_path / "pattern.png"
+    image.write_bytes(png_bytes(48, 32))
+    paths = []
+    for number, (_, make, _) in enumerate(RUNNABLE):
+        folder = tmp_path / f"built-{number}"
+        folder.mkdir()
+        paths.append(folder / "model.tflite")
+        paths[-1].write_bytes(make(folder))
+
+    def run(python: str, runner: str, models: list[Path], folder: Path) -> dict[str, Any]:
+        folder.mkdir()
+        request = {"task": "detect", "models": [str(m) for m in models], "images": [str(image)]}
+        return consumer_env.run_runner(python, runner, request, folder, timeout=300)
+
+    # MediaPipe one process per model: after a failed graph, the next may never return.
+    with ThreadPoolExecutor(3) as pool:
+        task_library = pool.submit(run, reference, "task_library_runner.py", paths, tmp_path / "tl")
+        each = pool.map(
+            lambda item: run(
+                mediapipe, "mediapipe_runner.py", [item[1]], tmp_path / f"mp{item[0]}"
+            ),
+            enumerate(paths),
+        )
+        answers: dict[str, dict[str, Any]] = {TASK_LIBRARY: task_library.result(), MEDIAPIPE: {}}
+        for answer in each:
+            answers[MEDIAPIPE].update(answer)
+    mismatches = {}
+    for (name, _, expected), path in zip(RUNNABLE, paths):
+        refused = tuple(c for c in CONSUMERS if "error" in answers[c][str(path)])
+        problems = check(path, task="object-detector")
+        named = tuple(c for c in CONSUMERS if any(c in p.consumers for p in problems))
+        if refused != expected or named != expected:
+            mismatches[name] = {
+                "expected": expected,
+                "refused": refused,
+                "check": [str(p) for p in problems],
+                "errors": {c: answers[c][str(path)].get("error", "")[-300:] for c in CONSUMERS},
+            }
+    assert not mismatches, "\n".join(f"{name}: {m}" for name, m in mismatches.items())
+    # The accepted model really detects its three boxes, with their labels.
+    for consumer in CONSUMERS:
+        (result,) = answers[consumer][str(paths[0])]["images"]
+        assert len(result["detections"]) == 3, (consumer, result)
+        found = {c[1] for d in result["detections"] for c in d["categories"]}
+        assert found == {"cat", "dog", "bird"}, (consumer, result)

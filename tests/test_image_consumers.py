@@ -289,8 +289,8 @@ def unpacked(model: bytes) -> bytes:
 # -- images and raw inputs -------------------------------------------------------------------------
 
 
-def png_bytes(width: int, height: int) -> bytes:
-    """A deterministic RGB PNG (gradients and stripes), in pure Python."""
+def png_bytes(width: int, height: int, alpha: bool = False) -> bytes:
+    """A deterministic RGB PNG (gradients and stripes), in pure Python; RGBA with ``alpha``."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         crc = zlib.crc32(kind + data) & 0xFFFFFFFF
@@ -301,8 +301,9 @@ def png_bytes(width: int, height: int) -> bytes:
         row = bytearray(b"\x00")  # filter type: none
         for x in range(width):
             row += bytes(((x * 255) // width, (y * 255) // height, 255 * ((x // 4 + y // 6) % 2)))
+            row += b"\xff" if alpha else b""
         rows.append(bytes(row))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)

@@ -192,8 +192,9 @@ def test_create_for_inference() -> None:
     assert label_file.name == b"labels.txt"
     assert label_file.type == fb.AssociatedFileType.TENSOR_AXIS_LABELS
     populated = populate_quietly(metadata_writer)
-    # The builder's output is [1, classes], not masks: the one problem is that.
-    assert [(p.code, p.consumers) for p in check(populated)] == [("output-shape", (TASK_LIBRARY,))]
+    # The builder's output is [1, classes], not masks: the one problem is that (MediaPipe
+    # reads it as a 1x5 image of one class, but makes 5 confidence masks and fails).
+    assert [(p.code, p.consumers) for p in check(populated)] == [("output-shape", BOTH)]
     assert infer_task(codec.decode(compat_utils_metadata(populated))) is load_task(
         "image-segmenter"
     )
@@ -252,7 +253,7 @@ def test_a_second_output_is_a_feature_output_as_mediapipe_writes_it() -> None:
     # MediaPipe takes it; the Task Library takes one output only.
     assert [(p.code, p.consumers) for p in check(populated)] == [
         ("output-count", (TASK_LIBRARY,)),
-        ("output-shape", (TASK_LIBRARY,)),  # the builder's [1, classes], not masks
+        ("output-shape", BOTH),  # the builder's [1, classes], not masks
         ("output-count", (TASK_LIBRARY,)),
     ]
 
@@ -585,7 +586,8 @@ TL = (TASK_LIBRARY,)
         ({"outputs": [(FLOAT32, (1, 4, 4, 257))]}, [("output-shape", TL)]),
         ({"outputs": [(FLOAT32, (2, 4, 4, 5))]}, [("output-shape", TL)]),
         ({"outputs": [(FLOAT32, (4, 4, 5))]}, [("output-shape", TL)]),
-        ({"outputs": [(FLOAT32, (4, 4))]}, [("output-shape", TL)]),
+        ({"outputs": [(FLOAT32, (4, 4))]}, [("output-shape", BOTH)]),
+        ({"outputs": [(FLOAT32, (16, 1))]}, [("output-shape", TL)]),
         ({"outputs": [(FLOAT32, (1, 1, 4, 4, 5))]}, [("output-shape", BOTH)]),
         ({"outputs": [(FLOAT32, (20,))]}, [("output-shape", BOTH)]),
         ({"outputs": [(INT8, MASKS)]}, [("output-type", TL)]),
@@ -599,7 +601,17 @@ TL = (TASK_LIBRARY,)
             {"outputs": [(FLOAT32, (1, 1))] * 2 + [(FLOAT32, MASKS)]},
             [("output-count", BOTH)],
         ),
-        ({"shape": (1, 4, 4, 4)}, [("input-channels", TL)]),
+        ({"shape": (1, 4, 4, 4)}, [("input-channels", BOTH)]),
+        (
+            {"shape": (1, 4, 4, 4), "input_type": FLOAT32},
+            [("input-channels", TL), ("normalization", BOTH)],
+        ),
+        (
+            {"outputs": [(FLOAT32, (1, 1)), (UINT8, MASKS)]},
+            [("output-count", TL), ("output-type", (MEDIAPIPE,))],
+        ),
+        ({"outputs": [(UINT8, (1, 1)), (UINT8, MASKS)]}, [("output-count", TL)]),
+        ({"outputs": [(UINT8, (1, 1)), (FLOAT32, MASKS)]}, [("output-count", TL)]),
         ({"shape": (1, 4, 4, 1)}, [("input-channels", BOTH)]),
         ({"shape": (1, 4, 4)}, [("input-shape", BOTH)]),
         ({"input_type": INT32}, [("input-type", BOTH)]),

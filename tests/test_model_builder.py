@@ -956,3 +956,43 @@ def test_a_model_over_2_gib_streams_in_bounded_memory_and_runs(tmp_path: Path) -
         assert answers[str(path)] == answers[str(small)]
     finally:
         path.unlink(missing_ok=True)
+
+
+def test_bert_shape_signatures_are_written_and_read_back() -> None:
+    """``shape_signatures`` lands in ``Tensor.shape_signature``; the reader exposes it."""
+    from tflite_metadata.model.reader import ModelView
+
+    signatures = [[1, -1], None, [-1, 16]]
+    view = ModelView(model_builder.build_bert_classifier(seq_len=16, shape_signatures=signatures))
+    assert [t.shape_signature for t in view.inputs()] == [(1, -1), None, (-1, 16)]
+    assert [t.shape for t in view.inputs()] == [(1, 16)] * 3
+    static = ModelView(model_builder.build_bert_classifier(seq_len=16))
+    assert [t.shape_signature for t in static.inputs() + static.outputs()] == [None] * 4
+    with pytest.raises(ValueError, match="expected 3 shape signatures"):
+        model_builder.build_bert_classifier(shape_signatures=[[1, -1]])
+
+
+def test_image_segmenter_tensors() -> None:
+    """The segmenter's input and outputs: masks last, after an optional quality score."""
+    from tflite_metadata.model.reader import ModelView
+
+    view = ModelView(model_builder.build_image_segmenter(input_type="uint8", classes=5))
+    assert [(t.name, t.type, t.shape) for t in view.inputs()] == [
+        ("image", TensorType.UINT8, (1, 16, 16, 3))
+    ]
+    assert [(t.name, t.type, t.shape) for t in view.outputs()] == [
+        ("masks", TensorType.FLOAT32, (1, 16, 16, 5))
+    ]
+    view = ModelView(
+        model_builder.build_image_segmenter(
+            height=4, width=6, masks_shape=[4, 6, 4], output_type="int8", quality_scores=["uint8"]
+        )
+    )
+    assert [(t.name, t.type, t.shape) for t in view.outputs()] == [
+        ("quality", TensorType.UINT8, (1, 1)),
+        ("masks", TensorType.INT8, (4, 6, 4)),
+    ]
+    with pytest.raises(ValueError, match="does not hold 1024 values"):
+        model_builder.build_image_segmenter(masks_shape=[16, 16, 3])
+    with pytest.raises(ValueError, match="classes must be >= 1"):
+        model_builder.build_image_segmenter(classes=0)

@@ -683,15 +683,23 @@ def test_a_well_formed_detector_and_inference() -> None:
         ),
         (
             {"outputs": [(FLOAT32, (1, 10, 5))] + [(FLOAT32, s) for s in SSD_SHAPES[1:]]},
-            [("output-shape", (TASK_LIBRARY,))],
+            [("output-shape", BOTH)],
         ),
         (
             {"outputs": [(FLOAT32, (1, 10))] + [(FLOAT32, s) for s in SSD_SHAPES[1:]]},
-            [("output-shape", (TASK_LIBRARY,))],
+            [("output-shape", BOTH)],
         ),
         (
             {"outputs": [(FLOAT32, s) for s in SSD_SHAPES[:3]] + [(FLOAT32, (2,))]},
-            [("output-shape", (TASK_LIBRARY,))],
+            [("output-shape", BOTH)],
+        ),
+        (
+            {"outputs": [(FLOAT32, s) for s in (SSD_SHAPES[0], (1, 10), (1, 11), (1,))]},
+            [("output-shape", (MEDIAPIPE,))],
+        ),
+        (
+            {"outputs": [(FLOAT32, s) for s in (SSD_SHAPES[0], (1, 9), (1, 10), (1,))]},
+            [("output-shape", BOTH)],
         ),
     ],
 )

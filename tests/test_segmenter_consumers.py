@@ -20,6 +20,7 @@ from __future__ import annotations
 import struct
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -226,3 +227,197 @@ def test_deeplab_without_metadata() -> None:
     assert [(p.code, p.consumers) for p in problems] == [("normalization", CONSUMERS)]
     # Without a task, nothing says it is a segmenter: the common rule.
     assert [(p.code, p.consumers) for p in check(DEEPLAB)] == [("no-metadata", CONSUMERS)]
+
+
+# -- the rules on the builder's segmenters (no shared data needed) -------------------------------
+
+
+def _built(labels: int = 4, **options: Any) -> Callable[[Path], bytes]:
+    """A builder segmenter with our metadata (mean and std 127.5) and ``labels`` labels."""
+
+    def make(folder: Path) -> bytes:
+        from tflite_metadata import _model_builder as model_builder
+        from tflite_metadata.metadata_writers import image_segmenter
+        from tflite_metadata.metadata_writers.metadata_info import LabelFileMd
+
+        model = bytes(model_builder.build_image_segmenter(**options))
+        files = [LabelFileMd("labels.txt", labels=[f"class {i}" for i in range(labels)])]
+        writer = image_segmenter.MetadataWriter.create_for_inference(
+            model, [127.5], [127.5], files if labels else []
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bytes(writer.populate())
+
+    return make
+
+
+def _spliced(
+    make: Callable[[Path], bytes], change: Callable[[Any], None]
+) -> Callable[[Path], bytes]:
+    """``make``'s model (without packed files) with its metadata changed, spliced in as it is.
+
+    Not through a populator, which refuses metadata that does not describe every
+    output: the consumers' reading of such metadata is what is measured.
+    """
+
+    def splice(folder: Path) -> bytes:
+        import flatbuffers
+
+        from tflite_metadata import metadata_schema_py_generated as fb
+        from tflite_metadata.metadata import get_metadata_buffer
+        from tflite_metadata.model.reader import ModelView
+        from tflite_metadata.model.splice import plan_splice
+
+        model = make(folder)
+        buffer = get_metadata_buffer(model)
+        assert buffer is not None
+        metadata = fb.ModelMetadataT.InitFromObj(fb.ModelMetadata.GetRootAsModelMetadata(buffer, 0))
+        change(metadata)
+        builder = flatbuffers.Builder(0)
+        builder.Finish(metadata.Pack(builder), b"M001")
+        return plan_splice(ModelView(model), bytes(builder.Output()), len(model)).to_bytes(model)
+
+    return splice
+
+
+def _two_output_descriptions(metadata: Any) -> None:
+    outputs = metadata.subgraphMetadata[0].outputTensorMetadata
+    outputs.insert(0, outputs[0])
+
+
+def _two_inputs(folder: Path) -> bytes:
+    """Two image inputs, each described as the image: the writer describes one."""
+    from tflite_metadata import _model_builder as model_builder
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    buffer = get_metadata_buffer(_built(labels=0)(folder))
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    subgraph = metadata.subgraphMetadata[0]
+    subgraph.inputTensorMetadata = subgraph.inputTensorMetadata * 2
+    model = bytes(model_builder.build_image_segmenter(inputs=2))
+    return plan_splice(ModelView(model), codec.encode(metadata), len(model)).to_bytes(model)
+
+
+def _three_outputs(folder: Path) -> bytes:
+    """Two quality outputs, then the masks, each described: the writer takes two outputs only."""
+    import copy
+
+    from tflite_metadata import _model_builder as model_builder
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    described = _built(labels=0, quality_scores=["float32"])(folder)
+    buffer = get_metadata_buffer(described)
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    outputs = metadata.subgraphMetadata[0].outputTensorMetadata
+    outputs.insert(0, copy.deepcopy(outputs[0]))
+    model = bytes(model_builder.build_image_segmenter(quality_scores=["float32"] * 2))
+    return plan_splice(ModelView(model), codec.encode(metadata), len(model)).to_bytes(model)
+
+
+#: (name, model maker, the consumers that refuse it): measured with tflite-support 0.4.4
+#: and mediapipe 1.2.2 on the builder's segmenters (16x16 pixels, 4 classes).
+BUILT_VARIANTS: list[tuple[str, Callable[[Path], bytes], tuple[str, ...]]] = [
+    ("float32 masks", _built(), ()),
+    ("uint8 input", _built(input_type="uint8"), ()),
+    ("uint8 masks", _built(output_type="uint8"), ()),
+    ("int8 masks", _built(output_type="int8"), (TASK_LIBRARY,)),
+    ("int16 masks", _built(output_type="int16"), CONSUMERS),
+    ("no labels", _built(labels=0), ()),
+    ("a quality score, then the masks", _built(quality_scores=["float32"]), (TASK_LIBRARY,)),
+    (
+        "a quality score, then uint8 masks",
+        _built(quality_scores=["float32"], output_type="uint8"),
+        CONSUMERS,
+    ),
+    (
+        "a uint8 quality score, then uint8 masks",
+        _built(quality_scores=["uint8"], output_type="uint8"),
+        (TASK_LIBRARY,),
+    ),
+    ("two quality scores, then the masks", _three_outputs, CONSUMERS),
+    ("a uint8 quality score", _built(quality_scores=["uint8"]), (TASK_LIBRARY,)),
+    ("3-D masks [16, 16, 4]", _built(masks_shape=[16, 16, 4]), (TASK_LIBRARY,)),
+    # MediaPipe makes a confidence mask per value of the last dimension: 64 here.
+    ("2-D masks [16, 64]", _built(masks_shape=[16, 64]), CONSUMERS),
+    ("2-D masks [256, 1] (one class)", _built(classes=1, masks_shape=[256, 1]), (TASK_LIBRARY,)),
+    ("5-D masks [1, 1, 16, 16, 4]", _built(masks_shape=[1, 1, 16, 16, 4]), CONSUMERS),
+    ("a batch of 2 [2, 8, 16, 4]", _built(masks_shape=[2, 8, 16, 4]), (TASK_LIBRARY,)),
+    ("256 classes", _built(labels=256, classes=256, height=4, width=4), ()),
+    ("257 classes", _built(labels=257, classes=257, height=4, width=4), (TASK_LIBRARY,)),
+    ("a 4-channel input", _built(channels=4), (TASK_LIBRARY,)),
+    # MediaPipe's 4-channel preprocessing makes FLOAT32 tensors only.
+    ("a 4-channel uint8 input", _built(channels=4, input_type="uint8"), CONSUMERS),
+    ("two subgraphs", _built(subgraphs=2), (MEDIAPIPE,)),
+    ("two image inputs", _two_inputs, CONSUMERS),
+    ("a 1-channel input", _built(channels=1), CONSUMERS),
+    (
+        "two output descriptions for one output",
+        _spliced(_built(labels=0), _two_output_descriptions),
+        (TASK_LIBRARY,),
+    ),
+]
+
+
+def test_the_consumers_refuse_exactly_what_check_reports_on_built_models(tmp_path: Path) -> None:
+    from test_image_consumers import png_bytes
+
+    reference, mediapipe = pythons()
+    # RGBA: MediaPipe feeds a 4-channel model from RGBA images only (RGB ones fail).
+    image = tmp_path / "pattern.png"
+    image.write_bytes(png_bytes(40, 24, alpha=True))
+    paths = []
+    for index, (_, make, _) in enumerate(BUILT_VARIANTS):
+        folder = tmp_path / f"built_{index}"
+        folder.mkdir()
+        path = folder / "model.tflite"
+        path.write_bytes(make(folder))
+        paths.append(path)
+
+    def run(python: str, runner: str, models: list[Path], folder: Path) -> dict[str, Any]:
+        folder.mkdir()
+        request = {"task": "segment", "models": [str(p) for p in models], "images": [str(image)]}
+        return consumer_env.run_runner(python, runner, request, folder, timeout=300)
+
+    # MediaPipe one model a process: in one process, a graph that failed may hang the next.
+    with ThreadPoolExecutor(3) as pool:
+        task_library = pool.submit(
+            run, reference, "task_library_runner.py", paths, tmp_path / "task_library"
+        )
+        each = pool.map(
+            lambda item: run(
+                mediapipe, "mediapipe_runner.py", [item[1]], tmp_path / f"mp{item[0]}"
+            ),
+            enumerate(paths),
+        )
+        answers = {TASK_LIBRARY: task_library.result(), MEDIAPIPE: {}}
+        for answer in each:
+            answers[MEDIAPIPE].update(answer)
+    mismatches = {}
+    for (name, _, expected), path in zip(BUILT_VARIANTS, paths):
+        refused = tuple(c for c in CONSUMERS if _refusing(answers[c][str(path)]))
+        problems = check(path, "image-segmenter")
+        named = tuple(c for c in CONSUMERS if any(c in p.consumers for p in problems))
+        if refused != expected or named != expected:
+            mismatches[name] = {
+                "expected": expected,
+                "refused": refused,
+                "check": [str(p) for p in problems],
+                "errors": {c: answers[c][str(path)].get("error") for c in CONSUMERS},
+            }
+    assert mismatches == {}
+    # The accepted models really segment: a mask of the image's size, more than one class.
+    accepted = answers[MEDIAPIPE][str(paths[0])]["images"][0]
+    assert accepted["shape"] == [24, 40, 1]
+    assert sum(1 for count in accepted["histogram"] if count) >= 2
+    task_library = answers[TASK_LIBRARY][str(paths[0])]["images"][0]
+    assert (task_library["width"], task_library["height"]) == (16, 16)
+    assert sum(1 for count in task_library["histogram"] if count) >= 2

@@ -207,10 +207,15 @@ REGEX_VOCAB = "<PAD> 0\n<START> 1\n<UNKNOWN> 2\nthe 3\nmovie 4\ngood 5\n"
 def _nl(folder: Path, vocab: str = REGEX_VOCAB, tokenizer: bool = True, **model: Any) -> bytes:
     (folder / "vocab.txt").write_text(vocab)
     (folder / "labels.txt").write_text("negative\npositive\n")
+    make = model.pop("make", None)
     model.setdefault("input_samples", 8)
-    built = bytes(
-        model_builder.build_audio_classifier(
-            heads=[2], input_type=model.pop("input_type", "int32"), input_name="input", **model
+    built = (
+        make()
+        if make is not None
+        else bytes(
+            model_builder.build_audio_classifier(
+                heads=[2], input_type=model.pop("input_type", "int32"), input_name="input", **model
+            )
         )
     )
     md = metadata_info.RegexTokenizerMd(REGEX, folder / "vocab.txt") if tokenizer else None
@@ -225,9 +230,15 @@ def _bert(
     tokenizer: bool = True,
     ids: str = "ids",
     vocab: str = BERT_VOCAB,
+    signatures: list[list[int] | None] | None = None,
+    subgraphs: int = 1,
 ) -> bytes:
     (folder / "vocab.txt").write_bytes(vocab.encode("latin-1"))
-    built = bytes(model_builder.build_bert_classifier(seq_len=seq_len))
+    built = bytes(
+        model_builder.build_bert_classifier(
+            seq_len=seq_len, shape_signatures=signatures, subgraphs=subgraphs
+        )
+    )
     md = metadata_info.BertInputTensorsMd(
         built,
         "serving_default_input_word_ids:0",
@@ -237,6 +248,83 @@ def _bert(
         tokenizer_md=metadata_info.BertTokenizerMd(folder / "vocab.txt") if tokenizer else None,
     )
     return _populate(bert_nl_classifier.MetadataWriter.create_from_metadata_info(built, None, md))
+
+
+def _transplant(populated: bytes, model: bytes, change: Callable[[Any], None]) -> bytes:
+    """``populated``'s metadata after ``change`` and its packed files, spliced into ``model``.
+
+    For models the writers refuse (another number of inputs or outputs): the
+    metadata goes in as it is, as a converter or another tool might leave it.
+    """
+    from tflite_metadata.archive.associated_files import build_zip, find_zip
+    from tflite_metadata.format import codec
+    from tflite_metadata.metadata import get_metadata_buffer
+    from tflite_metadata.model.reader import ModelView
+    from tflite_metadata.model.splice import plan_splice
+
+    buffer = get_metadata_buffer(populated)
+    assert buffer is not None
+    metadata = codec.decode(buffer)
+    change(metadata)
+    tail = find_zip(populated)
+    assert tail is not None
+    files = {name: bytes(tail.read(name)) for name in tail.names()}
+    splice = plan_splice(ModelView(model), codec.encode(metadata), len(model))
+    return bytes(splice.to_bytes(model, build_zip(files, splice.output_size)))
+
+
+def _bert_other(folder: Path, **model: Any) -> bytes:
+    """The builder's BERT model with ``model``'s changes (more or fewer inputs or outputs,
+    another input type), with the metadata of the standard one, each tensor described."""
+    import copy
+
+    names = list(model.get("input_names", model_builder.BERT_INPUT_NAMES))
+    outputs = int(model.get("outputs", 1))
+
+    def change(metadata: Any) -> None:
+        subgraph = metadata.subgraphMetadata[0]
+        inputs = subgraph.inputTensorMetadata
+        subgraph.inputTensorMetadata = (inputs + [copy.deepcopy(inputs[-1])] * len(names))[
+            : len(names)
+        ]
+        for extra in subgraph.inputTensorMetadata[3:]:
+            extra.name = b"extra"
+        subgraph.outputTensorMetadata = subgraph.outputTensorMetadata * outputs
+
+    return _transplant(_bert(folder), bytes(model_builder.build_bert_classifier(**model)), change)
+
+
+def _nl_other(folder: Path, inputs: int = 1, subgraphs: int = 1) -> bytes:
+    """A one-head INT32 text model of ``inputs`` inputs (the first read) and our NL metadata.
+
+    The builder's BERT-shaped model with other inputs; more than one input is
+    described (each a copy of the first's metadata) and spliced in, as the writer
+    describes one.
+    """
+    import copy
+
+    names = ["input", *(f"input_{n}" for n in range(1, inputs))]
+    built = bytes(
+        model_builder.build_bert_classifier(
+            seq_len=8, input_names=names, output_name="scores", subgraphs=subgraphs
+        )
+    )
+    if inputs == 1:
+        return _nl(folder, make=lambda: built)
+
+    def change(metadata: Any) -> None:
+        described = metadata.subgraphMetadata[0].inputTensorMetadata
+        described.extend(copy.deepcopy(described[0]) for _ in range(inputs - 1))
+
+    single = bytes(model_builder.build_bert_classifier(seq_len=8, input_names=["input"]))
+    return _transplant(_nl(folder, make=lambda: single), built, change)
+
+
+def _unpacked(model: bytes) -> bytes:
+    """``model`` without its packed files (its metadata still records them)."""
+    from test_image_consumers import unpacked
+
+    return unpacked(model)
 
 
 def _sentence_piece(folder: Path, data: bytes | None = None) -> bytes:
@@ -265,6 +353,9 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
             model_builder.build_audio_classifier(input_samples=8, heads=[2], input_type="int32")
         ),
     ),
+    "nl files not packed": ("nl", lambda f: _unpacked(_nl(f))),
+    "nl two subgraphs": ("nl", lambda f: _nl_other(f, subgraphs=2)),
+    "nl 2 inputs": ("nl", lambda f: _nl_other(f, inputs=2)),
     "nl 1-D input": ("nl", lambda f: _nl(f, input_shape=[8])),
     "nl float input": ("nl", lambda f: _nl(f, input_type="float32")),
     "nl uint8 output": ("nl", lambda f: _nl(f, output_type="uint8")),
@@ -279,6 +370,60 @@ RULE_CASES: dict[str, tuple[str, Callable[[Path], bytes]]] = {
     "bert binary vocabulary": (
         "bert",
         lambda f: _bert(f, vocab=bytes(range(256)).decode("latin-1")),
+    ),
+    # [CLS] and [SEP] are looked up without a check: both take id 0 when absent.
+    "bert vocabulary without [CLS] and [SEP]": (
+        "bert",
+        lambda f: _bert(f, vocab=BERT_VOCAB.replace("[CLS]\n", "").replace("[SEP]\n", "")),
+    ),
+    "bert inputs of lengths 16, 16, 8": (
+        "bert",
+        lambda f: _bert_other(f, input_shapes=[[1, 16], [1, 16], [1, 8]]),
+    ),
+    "bert inputs [2, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[2, 16]] * 3)),
+    "bert inputs [1, 1, 16]": ("bert", lambda f: _bert_other(f, input_shapes=[[1, 1, 16]] * 3)),
+    "bert inputs [16]": ("bert", lambda f: _bert_other(f, input_shapes=[[16]] * 3)),
+    "bert files not packed": ("bert", lambda f: _unpacked(_bert(f))),
+    "bert two subgraphs": ("bert", lambda f: _bert(f, subgraphs=2)),
+    "bert int64 inputs": ("bert", lambda f: _bert_other(f, input_type="int64")),
+    "bert float32 inputs": ("bert", lambda f: _bert_other(f, input_type="float32")),
+    "bert 2 inputs": (
+        "bert",
+        lambda f: _bert_other(f, input_names=model_builder.BERT_INPUT_NAMES[:2]),
+    ),
+    "bert 4 inputs": (
+        "bert",
+        lambda f: _bert_other(f, input_names=[*model_builder.BERT_INPUT_NAMES, "extra:0"]),
+    ),
+    "bert 2 outputs": ("bert", lambda f: _bert_other(f, outputs=2)),
+    # Dynamic lengths (shape_signature -1, the converter's shape [1, 1]).
+    "bert dynamic length": ("bert", lambda f: _bert(f, seq_len=1, signatures=[[1, -1]] * 3)),
+    "bert dynamic length, shape 16": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1]] * 3),
+    ),
+    "bert dynamic batch and length": (
+        "bert",
+        lambda f: _bert(f, seq_len=1, signatures=[[-1, -1]] * 3),
+    ),
+    "bert static signatures": ("bert", lambda f: _bert(f, signatures=[[1, 16]] * 3)),
+    "bert dynamic ids only": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], [1, 16], [1, 16]]),
+    ),
+    "bert signature on ids only": ("bert", lambda f: _bert(f, signatures=[[1, 16], None, None])),
+    "bert dynamic ids, no other signature": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], None, None]),
+    ),
+    "bert dynamic ids and mask, no segment signature": (
+        "bert",
+        lambda f: _bert(f, signatures=[[1, -1], None, [1, -1]]),
+    ),
+    "bert 3-D signatures": ("bert", lambda f: _bert(f, signatures=[[1, 1, 16]] * 3)),
+    "bert 3-D dynamic signatures, length 1": (
+        "bert",
+        lambda f: _bert(f, seq_len=1, signatures=[[1, 1, -1]] * 3),
     ),
     "sentence piece good": ("bert", lambda f: _sentence_piece(f)),
     "sentence piece junk": ("bert", lambda f: _sentence_piece(f, lambda sp: b"not a model")),

@@ -12,6 +12,13 @@ and image classifiers, the same graph with one head and an image input, which
 
     image [1, H, W, C] ── FULLY_CONNECTED(weights [K, H*W*C], bias [K]) ─ SOFTMAX ─ scores [1, K]
 
+Other tasks' models, each in a section of its own: a BERT-shaped text classifier
+(:func:`build_bert_classifier`; its inputs may carry the converter's
+``shape_signature``), an image segmenter that classifies each pixel
+(:func:`build_image_segmenter`), and detector-shaped models whose outputs are
+constants (:func:`build_detector_outputs`). Any of them can list its subgraph more
+than once (``subgraphs``), a model MediaPipe refuses.
+
 They are written with the ``flatbuffers`` package's ``Builder`` and the field
 ids, ``BuiltinOperator`` and ``BuiltinOptions`` values derived from the schema
 declared in :mod:`tflite_metadata.format.model_schema`; no converter, no TensorFlow.
@@ -72,7 +79,7 @@ import math
 import sys
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Optional
 
 import flatbuffers
@@ -88,6 +95,7 @@ from .format.model_schema import (
     BuiltinOperator,
     BuiltinOptions,
     CastOptionsField,
+    FullyConnectedOptionsField,
     MetadataField,
     ModelField,
     OperatorCodeField,
@@ -179,6 +187,8 @@ class _Tensor:
     shape: tuple[int, ...]
     buffer: int = 0
     quantization: Optional[tuple[float, int]] = None
+    # Tensor.shape_signature (-1: a dimension that may change); None: not written.
+    shape_signature: Optional[tuple[int, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +214,9 @@ class _Graph:
     # Model.metadata entries: name -> bytes, stored inline after the constants' buffers.
     metadata: list[tuple[str, bytes]] = field(default_factory=list)
     signature_key: Optional[str] = _SIGNATURE_KEY
+    # How many times Model.subgraphs lists the one subgraph (more: a model some consumers
+    # refuse; the signature names the first).
+    subgraph_count: int = 1
     extra_model_fields: bool = False
     extra_tensor_fields: bool = False
 
@@ -426,28 +439,7 @@ def _graph(options: _Options, external: bool) -> _Graph:
                 _Constant(size=options.weight_bytes - used, filler_seed=options.seed)
             )
 
-    source = options.input_type
-    quantization = INPUT_QUANTIZATION.get(source)
-    input_index = graph.add_tensor(
-        _Tensor(options.input_name, source, options.input_shape, quantization=quantization)
-    )
-    graph.inputs.append(input_index)
-    features = input_index
-    if source != TensorType.FLOAT32:
-        features = graph.add_tensor(
-            _Tensor(f"{options.input_name}/float32", TensorType.FLOAT32, options.input_shape)
-        )
-        if source in INPUT_QUANTIZATION or source == TensorType.FLOAT16:
-            graph.operators.append(
-                _Operator(
-                    BuiltinOperator.DEQUANTIZE,
-                    (input_index,),
-                    (features,),
-                    BuiltinOptions.DequantizeOptions,
-                )
-            )
-        else:
-            graph.operators.append(_cast(input_index, features, source, TensorType.FLOAT32))
+    features = _float_input(graph, options.input_name, options.input_type, options.input_shape)
 
     for index, (classes, name, (weight_data, bias_data)) in enumerate(
         zip(options.heads, options.output_names, weights)
@@ -514,6 +506,32 @@ def _graph(options: _Options, external: bool) -> _Graph:
     if external:
         graph.metadata.append((BUFFER_LOCATION_NAME, BUFFER_LOCATION_OUTSIDE))
     return graph
+
+
+def _float_input(graph: _Graph, name: str, source: TensorType, shape: tuple[int, ...]) -> int:
+    """Add the graph's input ``name``; return the float32 tensor the layers read.
+
+    Other than float32, a ``DEQUANTIZE`` (quantized types, with
+    :data:`INPUT_QUANTIZATION`, and float16) or a ``CAST`` follows the input.
+    """
+    quantization = INPUT_QUANTIZATION.get(source)
+    input_index = graph.add_tensor(_Tensor(name, source, shape, quantization=quantization))
+    graph.inputs.append(input_index)
+    if source == TensorType.FLOAT32:
+        return input_index
+    features = graph.add_tensor(_Tensor(f"{name}/float32", TensorType.FLOAT32, shape))
+    if source in INPUT_QUANTIZATION or source == TensorType.FLOAT16:
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.DEQUANTIZE,
+                (input_index,),
+                (features,),
+                BuiltinOptions.DequantizeOptions,
+            )
+        )
+    else:
+        graph.operators.append(_cast(input_index, features, source, TensorType.FLOAT32))
+    return features
 
 
 def _cast(source: int, target: int, from_type: TensorType, to_type: TensorType) -> _Operator:
@@ -651,7 +669,7 @@ def _serialize(graph: _Graph, locations: Sequence[tuple[int, int]] | None) -> by
     builder.PrependUOffsetTRelativeSlot(SubGraphField.OUTPUTS, output_vector, 0)
     builder.PrependUOffsetTRelativeSlot(SubGraphField.OPERATORS, operator_vector, 0)
     builder.PrependUOffsetTRelativeSlot(SubGraphField.NAME, subgraph_name, 0)
-    subgraphs = _offset_vector(builder, [builder.EndObject()])
+    subgraphs = _offset_vector(builder, [builder.EndObject()] * graph.subgraph_count)
 
     operator_codes = []
     for code in codes:
@@ -719,6 +737,9 @@ def _buffer(
 
 def _tensor(builder: flatbuffers.Builder, tensor: _Tensor, extra_fields: bool) -> int:
     shape = _scalar_vector(builder, "int", tensor.shape)
+    signature = 0
+    if tensor.shape_signature is not None:
+        signature = _scalar_vector(builder, "int", tensor.shape_signature)
     name = builder.CreateString(tensor.name)
     quantization = 0
     if tensor.quantization is not None:
@@ -738,6 +759,8 @@ def _tensor(builder: flatbuffers.Builder, tensor: _Tensor, extra_fields: bool) -
     builder.PrependUOffsetTRelativeSlot(TensorField.NAME, name, 0)
     if quantization:
         builder.PrependUOffsetTRelativeSlot(TensorField.QUANTIZATION, quantization, 0)
+    if tensor.shape_signature is not None:
+        builder.PrependUOffsetTRelativeSlot(TensorField.SHAPE_SIGNATURE, signature, 0)
     if extra_fields:
         _add_extra_fields(builder, extra_string)
     return int(builder.EndObject())
@@ -1127,6 +1150,11 @@ def build_bert_classifier(
     input_names: Sequence[str] = BERT_INPUT_NAMES,
     output_name: str = "StatefulPartitionedCall:0",
     seed: int = 0,
+    shape_signatures: Sequence[Sequence[int] | None] | None = None,
+    input_type: str = "int32",
+    outputs: int = 1,
+    subgraphs: int = 1,
+    input_shapes: Sequence[Sequence[int]] | None = None,
 ) -> bytearray:
     """Build a BERT-shaped classifier: three INT32 inputs ``[1, seq_len]``, output ``[1, classes]``.
 
@@ -1139,58 +1167,115 @@ def build_bert_classifier(
     Args:
         seq_len: the inputs' length (the Task Library needs at least 2).
         classes: the class count.
-        input_names: the three input tensors' names, in the model's input order; the
-            first is the one that is read.
+        input_names: the input tensors' names, in the model's input order (three,
+            unless a model the consumers refuse is wanted); the first is the one
+            that is read.
         output_name: the output tensor's name.
         seed: selects the weights (``head_parameters(seed, 0, classes, seq_len)``).
+        shape_signatures: each input's ``shape_signature`` (None: none written), as
+            the converter writes ``[1, -1]`` for a dynamic sequence length. When one
+            has a -1, the inputs may be resized, which the ``FULLY_CONNECTED`` over
+            ``seq_len`` ids could not follow: the graph then reads no input, and its
+            scores are the softmax of constant logits, whatever the text.
+        input_type: the inputs' type (the consumers take INT32 only); other than
+            INT32, a ``CAST`` of the ids to float32 still runs.
+        outputs: the number of outputs; each is the same softmax, the second
+            and later named ``output_name`` followed by ``/1``, ``/2`` …
+        subgraphs: how many times ``Model.subgraphs`` lists the subgraph (MediaPipe
+            refuses more than one).
+        input_shapes: each input's shape instead of ``[1, seq_len]``; when one
+            differs, the graph reads no input (constant logits, as for a dynamic
+            length).
 
     Returns:
         The model's bytes; the same arguments give the same bytes.
 
     Raises:
-        ValueError: a size below 1, or not three distinct names.
+        ValueError: a size below 1, names that are not distinct, not one signature
+            per input, or an unknown type.
     """
-    if int(seq_len) < 1 or int(classes) < 1:
-        raise ValueError(f"seq_len and classes must be >= 1, got {seq_len} and {classes}")
-    names = tuple(input_names)
-    if len(names) != 3 or len({*names, output_name}) != 4:
+    if int(seq_len) < 1 or int(classes) < 1 or int(outputs) < 1:
         raise ValueError(
-            f"expected three distinct input names and another output name, got {list(names)} "
+            f"seq_len, classes and outputs must be >= 1, got {seq_len}, {classes} and {outputs}"
+        )
+    names = tuple(input_names)
+    if not names or len({*names, output_name}) != len(names) + 1:
+        raise ValueError(
+            f"expected distinct input names and another output name, got {list(names)} "
             f"and {output_name!r}"
         )
-    graph = _Graph()
+    signatures = [None] * len(names) if shape_signatures is None else list(shape_signatures)
+    if len(signatures) != len(names):
+        raise ValueError(
+            f"expected {len(names)} shape signatures (one per input), got {len(signatures)}"
+        )
+    kind = _tensor_type(input_type, "input_type")
+    graph = _Graph(subgraph_count=int(subgraphs))
     shape = (1, int(seq_len))
-    for name in names:
-        graph.inputs.append(graph.add_tensor(_Tensor(name, TensorType.INT32, shape)))
-    features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
-    graph.operators.append(_cast(graph.inputs[0], features, TensorType.INT32, TensorType.FLOAT32))
+    shapes = [shape] * len(names) if input_shapes is None else [tuple(s) for s in input_shapes]
+    if len(shapes) != len(names):
+        raise ValueError(f"expected {len(names)} input shapes (one per input), got {len(shapes)}")
+    for name, signature, input_shape in zip(names, signatures, shapes):
+        graph.inputs.append(
+            graph.add_tensor(
+                _Tensor(
+                    name,
+                    kind,
+                    input_shape,
+                    shape_signature=None if signature is None else tuple(signature),
+                )
+            )
+        )
     weight_data, bias_data = head_parameters(int(seed), 0, int(classes), int(seq_len))
-    weight = graph.add_tensor(
-        _Tensor(
-            "head/weights",
-            TensorType.FLOAT32,
-            (int(classes), int(seq_len)),
-            graph.add_constant(_Constant(len(weight_data), weight_data)),
+    dynamic = any(-1 in (signature or ()) for signature in signatures)
+    if dynamic or any(input_shape != shape for input_shape in shapes):
+        # A dynamic length, or other shapes: softmax of constant logits (the bias),
+        # reading no input.
+        logits = graph.add_tensor(
+            _Tensor(
+                "head/bias",
+                TensorType.FLOAT32,
+                (1, int(classes)),
+                graph.add_constant(_Constant(len(bias_data), bias_data)),
+            )
         )
-    )
-    bias = graph.add_tensor(
-        _Tensor(
-            "head/bias",
-            TensorType.FLOAT32,
-            (int(classes),),
-            graph.add_constant(_Constant(len(bias_data), bias_data)),
+    else:
+        features = graph.add_tensor(_Tensor("ids/float32", TensorType.FLOAT32, shape))
+        graph.operators.append(_cast(graph.inputs[0], features, kind, TensorType.FLOAT32))
+        weight = graph.add_tensor(
+            _Tensor(
+                "head/weights",
+                TensorType.FLOAT32,
+                (int(classes), int(seq_len)),
+                graph.add_constant(_Constant(len(weight_data), weight_data)),
+            )
         )
-    )
-    logits = graph.add_tensor(_Tensor("head/logits", TensorType.FLOAT32, (1, int(classes))))
-    graph.operators.append(
-        _Operator(
-            BuiltinOperator.FULLY_CONNECTED,
-            (features, weight, bias),
-            (logits,),
-            BuiltinOptions.FullyConnectedOptions,
+        bias = graph.add_tensor(
+            _Tensor(
+                "head/bias",
+                TensorType.FLOAT32,
+                (int(classes),),
+                graph.add_constant(_Constant(len(bias_data), bias_data)),
+            )
         )
-    )
-    scores = graph.add_tensor(_Tensor(output_name, TensorType.FLOAT32, (1, int(classes))))
+        logits = graph.add_tensor(_Tensor("head/logits", TensorType.FLOAT32, (1, int(classes))))
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                (features, weight, bias),
+                (logits,),
+                BuiltinOptions.FullyConnectedOptions,
+            )
+        )
+    for number in range(int(outputs)):
+        name = output_name if number == 0 else f"{output_name}/{number}"
+        _softmax_output(graph, logits, name, int(classes))
+    return _serialize(graph, None)
+
+
+def _softmax_output(graph: _Graph, logits: int, name: str, classes: int) -> _Graph:
+    """Add ``name`` = ``SOFTMAX(logits)`` (``[1, classes]``) as an output of the graph."""
+    scores = graph.add_tensor(_Tensor(name, TensorType.FLOAT32, (1, classes)))
     graph.operators.append(
         _Operator(
             BuiltinOperator.SOFTMAX,
@@ -1201,6 +1286,212 @@ def build_bert_classifier(
         )
     )
     graph.outputs.append(scores)
+    return graph
+
+
+# -- image segmenters --------------------------------------------------------------------------
+
+
+def _int32_bytes(values: Iterable[int]) -> bytes:
+    """Little-endian int32 bytes of ``values``."""
+    ints = array("i", values)
+    if sys.byteorder == "big":
+        ints.byteswap()
+    return ints.tobytes()
+
+
+def _reshape(graph: _Graph, source: int, target: int, shape: Sequence[int]) -> None:
+    """Add ``target = RESHAPE(source)`` to ``shape`` (a constant INT32 shape input)."""
+    data = _int32_bytes(shape)
+    new_shape = graph.add_tensor(
+        _Tensor(
+            f"{graph.tensors[target].name}/shape",
+            TensorType.INT32,
+            (len(shape),),
+            graph.add_constant(_Constant(len(data), data)),
+        )
+    )
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.RESHAPE, (source, new_shape), (target,), BuiltinOptions.ReshapeOptions
+        )
+    )
+
+
+def _dense(
+    graph: _Graph,
+    features: int,
+    name: str,
+    units: int,
+    inputs: int,
+    shape: tuple[int, ...],
+    weights: tuple[bytes, bytes],
+    keep_num_dims: bool = False,
+) -> int:
+    """Add ``FULLY_CONNECTED(features)`` with ``units`` outputs; return its ``shape`` output.
+
+    ``inputs`` is the weights' column count: the features' size, or (``keep_num_dims``)
+    their last dimension, each position of the others getting its own ``units`` values.
+    """
+    weight_data, bias_data = weights
+    weight = graph.add_tensor(
+        _Tensor(
+            f"{name}/weights",
+            TensorType.FLOAT32,
+            (units, inputs),
+            graph.add_constant(_Constant(len(weight_data), weight_data)),
+        )
+    )
+    bias = graph.add_tensor(
+        _Tensor(
+            f"{name}/bias",
+            TensorType.FLOAT32,
+            (units,),
+            graph.add_constant(_Constant(len(bias_data), bias_data)),
+        )
+    )
+    output = graph.add_tensor(_Tensor(f"{name}/logits", TensorType.FLOAT32, shape))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.FULLY_CONNECTED,
+            (features, weight, bias),
+            (output,),
+            BuiltinOptions.FullyConnectedOptions,
+            ((FullyConnectedOptionsField.KEEP_NUM_DIMS, "ubyte", 1),) if keep_num_dims else (),
+        )
+    )
+    return output
+
+
+def _typed_output(graph: _Graph, source: int, name: str, kind: TensorType) -> int:
+    """The output ``name``: ``source`` (float32) renamed, or quantized or cast to ``kind``."""
+    shape = graph.tensors[source].shape
+    if kind == TensorType.FLOAT32:
+        graph.tensors[source] = replace(graph.tensors[source], name=name)
+        return source
+    output = graph.add_tensor(
+        _Tensor(name, kind, shape, quantization=OUTPUT_QUANTIZATION.get(kind))
+    )
+    if kind in OUTPUT_QUANTIZATION:
+        graph.operators.append(
+            _Operator(
+                BuiltinOperator.QUANTIZE, (source,), (output,), BuiltinOptions.QuantizeOptions
+            )
+        )
+    else:
+        graph.operators.append(_cast(source, output, TensorType.FLOAT32, kind))
+    return output
+
+
+def build_image_segmenter(
+    *,
+    height: int = 16,
+    width: int = 16,
+    channels: int = 3,
+    classes: int = 4,
+    input_type: str = "float32",
+    output_type: str = "float32",
+    masks_shape: Sequence[int] | None = None,
+    quality_scores: Sequence[str] = (),
+    seed: int = 0,
+    subgraphs: int = 1,
+    inputs: int = 1,
+) -> bytearray:
+    """Build an image segmenter: image ``[1, H, W, channels]``, masks ``[1, H, W, classes]``.
+
+    Each pixel is classified on its own, a 1x1 convolution made of a
+    ``FULLY_CONNECTED`` that keeps the image's dimensions (weights ``[classes,
+    channels]``), then ``SOFTMAX`` over the classes::
+
+        image ─ FULLY_CONNECTED(keep_num_dims) ─ SOFTMAX ─ RESHAPE / QUANTIZE ─ masks
+
+    With ``quality_scores``, first an output ``quality`` ``[1, 1]`` (a
+    ``FULLY_CONNECTED`` over the whole image), as MediaPipe's segmenters with a
+    quality score have it: then the masks are the second output. (More than one
+    quality output, ``quality_1`` …, make a model the consumers refuse.)
+
+    Args:
+        height: the image's (and the masks') height.
+        width: the image's (and the masks') width.
+        channels: the image's channels.
+        classes: the masks' classes (their last dimension).
+        input_type: the image's type, as for :func:`build_image_classifier`.
+        output_type: the masks' type: ``"float32"``, or quantized (``"uint8"``,
+            ``"int8"``: :data:`OUTPUT_QUANTIZATION`) or cast to another type.
+        masks_shape: the masks' shape instead of ``[1, height, width, classes]``
+            (a ``RESHAPE``: as many values, e.g. ``[height, width, classes]``).
+        quality_scores: each quality output's type (``"float32"``, ``"uint8"`` …);
+            none by default.
+        seed: selects the weights.
+        subgraphs: as for :func:`build_bert_classifier`.
+        inputs: the number of image inputs, as for :func:`build_detector_outputs`
+            (only the first is read).
+
+    Returns:
+        The model's bytes; the same arguments give the same bytes.
+
+    Raises:
+        ValueError: a size below 1, an unknown type, or a ``masks_shape`` of
+            another size.
+    """
+    for what, value in (
+        ("height", height),
+        ("width", width),
+        ("channels", channels),
+        ("classes", classes),
+    ):
+        if int(value) < 1:
+            raise ValueError(f"{what} must be >= 1, got {value}")
+    image_shape = (1, int(height), int(width), int(channels))
+    pixel_shape = (1, int(height), int(width), int(classes))
+    shape = pixel_shape if masks_shape is None else tuple(int(d) for d in masks_shape)
+    if math.prod(shape) != math.prod(pixel_shape) or min(shape, default=0) < 1:
+        raise ValueError(
+            f"masks_shape {list(shape)} does not hold {math.prod(pixel_shape)} values "
+            f"({list(pixel_shape)})"
+        )
+    graph = _Graph(subgraph_count=int(subgraphs))
+    features = _float_input(graph, "image", _tensor_type(input_type, "input_type"), image_shape)
+    for number in range(1, int(inputs)):
+        graph.inputs.append(
+            graph.add_tensor(_Tensor(f"image_{number}", TensorType.FLOAT32, image_shape))
+        )
+    size = math.prod(image_shape)
+    for number, quality in enumerate(quality_scores):
+        name = "quality" if number == 0 else f"quality_{number}"
+        score = _dense(
+            graph, features, name, 1, size, (1, 1), head_parameters(seed, 1 + number, 1, size)
+        )
+        graph.outputs.append(
+            _typed_output(graph, score, name, _tensor_type(quality, "quality_scores"))
+        )
+    logits = _dense(
+        graph,
+        features,
+        "masks",
+        int(classes),
+        int(channels),
+        pixel_shape,
+        head_parameters(seed, 0, int(classes), int(channels)),
+        keep_num_dims=True,
+    )
+    probabilities = graph.add_tensor(_Tensor("masks/softmax", TensorType.FLOAT32, pixel_shape))
+    graph.operators.append(
+        _Operator(
+            BuiltinOperator.SOFTMAX,
+            (logits,),
+            (probabilities,),
+            BuiltinOptions.SoftmaxOptions,
+            ((SoftmaxOptionsField.BETA, "float", 1.0),),
+        )
+    )
+    if shape != pixel_shape:
+        reshaped = graph.add_tensor(_Tensor("masks/reshaped", TensorType.FLOAT32, shape))
+        _reshape(graph, probabilities, reshaped, shape)
+        probabilities = reshaped
+    graph.outputs.append(
+        _typed_output(graph, probabilities, "masks", _tensor_type(output_type, "output_type"))
+    )
     return _serialize(graph, None)
 
 
@@ -1224,13 +1515,19 @@ def build_detector_outputs(
     channels: int = 3,
     input_type: str = "uint8",
     input_name: str = "image",
+    values: Sequence[Sequence[float]] | None = None,
+    subgraphs: int = 1,
+    inputs: int = 1,
 ) -> bytearray:
-    """A model with one image input and the given outputs, and no operators.
+    """A model with one image input and the given outputs: no operators, or constant outputs.
 
-    It is not run: it has the tensors a detector's metadata writer and ``check``
-    read. The output tensors are created in the order of ``outputs`` (so their
-    tensor indices grow in that order, as an SSD's post-processing outputs do),
-    and listed in the subgraph's outputs in ``order`` (default: the same order).
+    Without ``values`` it is not run: it has the tensors a detector's metadata
+    writer and ``check`` read. With ``values``, each output is a ``RESHAPE`` of a
+    constant holding its values, whatever the image (which no operator reads):
+    runtimes run it, and consumers detect the boxes the values say. The output
+    tensors are created in the order of ``outputs`` (so their tensor indices grow
+    in that order, as an SSD's post-processing outputs do), and listed in the
+    subgraph's outputs in ``order`` (default: the same order).
 
     Args:
         outputs: each output's tensor name, shape and type (a ``TensorType`` name).
@@ -1240,22 +1537,80 @@ def build_detector_outputs(
         channels: the image's channels.
         input_type: the image's type.
         input_name: the image tensor's name.
+        values: each output's values, as many as its shape holds, row-major. A
+            FLOAT32 output stores them as they are; another type rounds them,
+            a UINT8 or INT8 one quantized (scale 1/255 when every value lies in
+            [0, 1], else 1; zero point 0).
+        subgraphs: as for :func:`build_bert_classifier`.
+        inputs: the number of image inputs (more than one: a model the consumers
+            refuse), the second and later named ``input_name`` followed by ``_1`` …
 
     Returns:
         The model's bytes.
+
+    Raises:
+        ValueError: ``values`` not one list per output of the output's size, or
+            a type the constants cannot hold (other than FLOAT32, INT32, UINT8, INT8).
     """
-    graph = _Graph()
-    graph.inputs.append(
-        graph.add_tensor(
-            _Tensor(
-                input_name, _tensor_type(input_type, "input_type"), (1, height, width, channels)
+    graph = _Graph(subgraph_count=int(subgraphs))
+    for number in range(int(inputs)):
+        graph.inputs.append(
+            graph.add_tensor(
+                _Tensor(
+                    input_name if number == 0 else f"{input_name}_{number}",
+                    _tensor_type(input_type, "input_type"),
+                    (1, height, width, channels),
+                )
             )
         )
-    )
-    indices = [
-        graph.add_tensor(_Tensor(name, _tensor_type(kind, "output type"), tuple(shape)))
-        for name, shape, kind in outputs
-    ]
+    if values is not None and len(values) != len(outputs):
+        raise ValueError(f"{len(values)} lists of values for {len(outputs)} outputs")
+    indices = []
+    for position, (name, shape, kind) in enumerate(outputs):
+        tensor = _Tensor(name, _tensor_type(kind, "output type"), tuple(shape))
+        if values is not None:
+            tensor = replace(tensor, quantization=_constant_quantization(tensor, values[position]))
+        indices.append(graph.add_tensor(tensor))
+    for index, data in zip(indices, values or ()):
+        tensor = graph.tensors[index]
+        encoded = _constant_bytes(tensor, data)
+        constant = graph.add_tensor(
+            _Tensor(
+                f"{tensor.name}/values",
+                tensor.type,
+                tensor.shape,
+                graph.add_constant(_Constant(len(encoded), encoded)),
+                tensor.quantization,
+            )
+        )
+        _reshape(graph, constant, index, tensor.shape)
     positions = range(len(indices)) if order is None else order
     graph.outputs.extend(indices[position] for position in positions)
     return _serialize(graph, None)
+
+
+def _constant_quantization(tensor: _Tensor, values: Sequence[float]) -> Optional[tuple[float, int]]:
+    """The quantization of a constant UINT8 or INT8 output holding ``values``."""
+    if tensor.type not in (TensorType.UINT8, TensorType.INT8):
+        return None
+    return (1 / 255 if all(0 <= v <= 1 for v in values) else 1.0, 0)
+
+
+def _constant_bytes(tensor: _Tensor, values: Sequence[float]) -> bytes:
+    """``values`` stored as ``tensor``'s type (quantized with its quantization)."""
+    if len(values) != math.prod(tensor.shape):
+        raise ValueError(
+            f"{len(values)} values for output {tensor.name!r} of shape {list(tensor.shape)}"
+        )
+    if tensor.type == TensorType.FLOAT32:
+        return _float32_bytes(values)
+    scale = tensor.quantization[0] if tensor.quantization is not None else 1.0
+    codes = {TensorType.INT32: "i", TensorType.UINT8: "B", TensorType.INT8: "b"}
+    if tensor.type not in codes:
+        raise ValueError(
+            f"output {tensor.name!r}: constants of type {tensor.type.name} are not built"
+        )
+    stored = array(codes[tensor.type], (round(v / scale) for v in values))
+    if sys.byteorder == "big":
+        stored.byteswap()
+    return stored.tobytes()

@@ -42,6 +42,10 @@ class TensorInfo:
     #: :class:`~tflite_metadata.format.model_schema.TensorType`).
     type: int
     shape: tuple[int, ...]
+    #: ``Tensor.shape_signature``: the shape with -1 for each dimension that may
+    #: change (a dynamic sequence length …); None when the model gives none, which
+    #: runtimes read as "the same as ``shape``".
+    shape_signature: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,11 +194,15 @@ class ModelView:
     def _tensor(table: Table, index: int) -> TensorInfo:
         raw_name = table.string(TensorField.NAME, "name") or b""
         shape = table.vector(TensorField.SHAPE, 4, "shape")
+        signature = table.vector(TensorField.SHAPE_SIGNATURE, 4, "shape_signature")
         return TensorInfo(
             index=index,
             name=raw_name.decode("utf-8", errors="replace"),
             type=int(table.scalar(TensorField.TYPE, "byte", 0, "type")),
             shape=tuple(int(d) for d in shape.scalars("int")) if shape is not None else (),
+            shape_signature=(
+                None if signature is None else tuple(int(d) for d in signature.scalars("int"))
+            ),
         )
 
     # -- buffers and metadata -------------------------------------------------------

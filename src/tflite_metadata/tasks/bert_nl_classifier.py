@@ -39,7 +39,7 @@ from .classification import (
     check_output_metadata,
     label_file_md,
 )
-from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted
+from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted, shape_text
 from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
 from .text import (
     DEFAULT_ID_NAME,
@@ -233,15 +233,10 @@ def _check_model(checker: Checker) -> None:
                 f"tensor {quoted(tensor.name)} has type {tensor_type_name(tensor.type)}; "
                 "BERT classifiers need INT32",
             )
+    reported = len(checker.problems)
     check_sequence_inputs(checker, BOTH)
-    if len(model.inputs) == 3 and all(len(t.shape) == 2 for t in model.inputs):
-        length = model.inputs[0].shape[1]
-        if 0 <= length < 2:
-            checker.add(
-                Code.INPUT_SHAPE,
-                f"input {model.inputs[0].index}",
-                f"the inputs have length {length}; the consumers need at least 2 ([CLS] and [SEP])",
-            )
+    if len(model.inputs) == 3 and len(checker.problems) == reported:
+        _check_sequence_length(checker)
     if len(model.outputs) != 1:
         checker.add(
             Code.OUTPUT_COUNT,
@@ -251,6 +246,68 @@ def _check_model(checker: Checker) -> None:
             (TASK_LIBRARY,),
         )
     check_text_output_tensors(checker)
+
+
+def _check_sequence_length(checker: Checker) -> None:
+    """A static length of at least 2, or a dynamic one (-1) on every input.
+
+    Both consumers read the length from the inputs' shapes, then from their
+    ``shape_signature``: -1 on all three means the inputs are resized to each
+    text's tokens, and the length in the shapes (the converter writes 1) does
+    not matter. Both refuse -1 on some inputs only. The Task Library
+    (``BertPreprocessor::Init``) reads the signatures only when all three have 2
+    dimensions (else the length is static); MediaPipe (``HasDynamicInputTensors``)
+    refuses signatures on some inputs only, or not of 2 dimensions.
+    """
+    inputs = checker.model.inputs
+    signatures = [t.shape_signature for t in inputs]
+    # The Task Library sees no dims_signature (0 dimensions) where the model has none
+    # (measured: a -1 on the ids alone, no other signature, is read as static).
+    task_library = [s or () for s in signatures]
+    dynamic = {TASK_LIBRARY: False, MEDIAPIPE: False}
+    if all(len(s) == 2 for s in task_library):
+        ends = [s[1] == -1 for s in task_library]
+        dynamic[TASK_LIBRARY] = all(ends)
+        if any(ends) and not all(ends):
+            checker.add(
+                Code.INPUT_SHAPE,
+                "model",
+                "the inputs' shape signatures "
+                + ", ".join(shape_text(s) for s in task_library)
+                + " make some lengths dynamic (-1) and others not; the consumers need "
+                "all or none",
+            )
+    if None not in signatures:
+        given = [s for s in signatures if s is not None]
+        if any(len(s) != 2 for s in given):
+            checker.add(
+                Code.INPUT_SHAPE,
+                "model",
+                "the inputs' shape signatures are "
+                + ", ".join(shape_text(s) for s in given)
+                + "; MediaPipe needs 2 dimensions",
+                (MEDIAPIPE,),
+            )
+        else:
+            dynamic[MEDIAPIPE] = all(s[1] == -1 for s in given)
+    elif any(s is not None for s in signatures):
+        checker.add(
+            Code.INPUT_SHAPE,
+            "model",
+            f"{sum(s is not None for s in signatures)} of the 3 inputs have a shape "
+            "signature; MediaPipe needs all or none to have one",
+            (MEDIAPIPE,),
+        )
+    length = inputs[0].shape[1]
+    refusing = tuple(consumer for consumer in BOTH if not dynamic[consumer])
+    if length < 2 and refusing:
+        checker.add(
+            Code.INPUT_SHAPE,
+            f"input {inputs[0].index}",
+            f"the inputs have length {length} and no dynamic length (-1 in their shape "
+            "signatures); the consumers need at least 2 ([CLS] and [SEP])",
+            refusing,
+        )
 
 
 def _check_metadata(checker: Checker) -> None:

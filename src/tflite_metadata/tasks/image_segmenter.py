@@ -70,6 +70,7 @@ from .image_input import (
 from .rules import (
     BOTH,
     LABELS_FILE,
+    MEDIAPIPE,
     TASK_LIBRARY,
     Checker,
     Code,
@@ -453,9 +454,12 @@ def _output_classes(tensor: Tensor) -> Optional[int]:
 
 
 def _check_model(checker: Checker) -> None:
-    # MediaPipe's segmenter also takes a 4-channel input (its legacy preprocessing).
+    # MediaPipe's segmenter also takes a FLOAT32 4-channel input, fed from RGBA images
+    # (its legacy preprocessing, which makes float tensors only: a UINT8 one fails).
+    inputs = checker.model.inputs
+    four_channels = (TASK_LIBRARY,) if inputs and inputs[0].type == TensorType.FLOAT32 else BOTH
     check_image_model(
-        checker, "image segmenters", "segment", four_channels_refused_by=(TASK_LIBRARY,)
+        checker, "image segmenters", "segment", four_channels_refused_by=four_channels
     )
     outputs = checker.model.outputs
     if len(outputs) != 1:
@@ -470,7 +474,21 @@ def _check_model(checker: Checker) -> None:
         )
     if outputs:
         _check_masks_tensor(checker, outputs[-1])
+    if len(outputs) == 2 and outputs[1].type in _QUANTIZED and outputs[0].type not in _QUANTIZED:
+        # Quantized masks make MediaPipe dequantize every output; it takes only these types.
+        checker.add(
+            Code.OUTPUT_TYPE,
+            f"output {outputs[0].index}",
+            f"tensor {quoted(outputs[0].name)} has type {tensor_type_name(outputs[0].type)} "
+            f"and the masks {tensor_type_name(outputs[1].type)}; with quantized masks, "
+            "MediaPipe dequantizes every output and needs UINT8, INT8 or BOOL",
+            (MEDIAPIPE,),
+        )
     check_parser_version(checker)
+
+
+#: The masks' types that make MediaPipe dequantize the outputs (``ContainsQuantizedOutputTensor``).
+_QUANTIZED = (TensorType.UINT8, TensorType.INT8, TensorType.BOOL)
 
 
 def _check_masks_tensor(checker: Checker, tensor: Tensor) -> None:
@@ -488,13 +506,18 @@ def _check_masks_tensor(checker: Checker, tensor: Tensor) -> None:
         )
     shape = tensor.shape
     if len(shape) != 4:
-        consumers = (TASK_LIBRARY,) if len(shape) in (2, 3) else BOTH
+        # MediaPipe reads [height, width] as one class, but makes as many confidence masks
+        # (by default) as the last dimension: it fails unless that is 1.
+        consumers = (
+            (TASK_LIBRARY,) if len(shape) == 3 or (len(shape) == 2 and shape[1] == 1) else BOTH
+        )
         checker.add(
             Code.OUTPUT_SHAPE,
             where,
             f"shape {shape_text(shape)} has {plural(len(shape), 'dimension')}; the Task "
             "Library needs 4: [1, height, width, classes] (MediaPipe also takes [height, "
-            "width] and [height, width, classes])",
+            "width, classes], and [height, width] only for a width of 1: it makes a "
+            "confidence mask per value of the last dimension)",
             consumers,
         )
         return

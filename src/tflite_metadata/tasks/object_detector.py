@@ -834,13 +834,15 @@ def _check_metadata(checker: Checker) -> None:
 
 
 def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
-    """The shapes the Task Library checks once the model is loaded (static shapes only).
+    """The shapes both consumers check: the Task Library when it loads the model,
+    MediaPipe when it detects (``TensorsToDetectionsCalculator``), static shapes only.
 
     The post-processing op sets its outputs' shapes when the model is loaded: a
     model that gives none (the shared SSD MobileNet) is checked by the consumer
     then, not here.
     """
     outputs = checker.model.outputs
+    valid: dict[int, tuple[int, ...]] = {}
     for role, position in enumerate(roles):
         if position >= len(outputs):
             continue
@@ -855,9 +857,7 @@ def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
                 Code.OUTPUT_SHAPE,
                 where,
                 f"the {ROLES[role]} tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
-                f"the Task Library needs {expected} dimensions "
-                f"({_ROLE_SHAPES[role]})",
-                (TASK_LIBRARY,),
+                f"the consumers need {expected} dimensions ({_ROLE_SHAPES[role]})",
             )
             continue
         if shape[0] != 1:
@@ -865,16 +865,37 @@ def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
                 Code.OUTPUT_SHAPE,
                 where,
                 f"the {ROLES[role]} tensor {quoted(tensor.name)} has shape {shape_text(shape)}, "
-                f"a batch of {shape[0]}; the Task Library needs 1",
-                (TASK_LIBRARY,),
+                f"a batch of {shape[0]}; the consumers need 1",
             )
+            continue
         if role == 0 and shape[2] != 4:
             checker.add(
                 Code.OUTPUT_SHAPE,
                 where,
                 f"the location tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
-                "a box has 4 coordinates: [1, N, 4] (the Task Library fails when it detects)",
-                (TASK_LIBRARY,),
+                "a box has 4 coordinates: [1, N, 4] (the consumers fail when they detect)",
+            )
+            continue
+        valid[role] = shape
+    if 0 not in valid:
+        return
+    boxes = valid[0][1]
+    for role in (1, 2):
+        if role in valid and valid[role][1] != boxes:
+            tensor = outputs[roles[role]]
+            fewer = valid[role][1] < boxes
+            checker.add(
+                Code.OUTPUT_SHAPE,
+                f"output {tensor.index}",
+                f"the {ROLES[role]} tensor {quoted(tensor.name)} has shape "
+                f"{shape_text(valid[role])} for {boxes} boxes; the consumers need one value "
+                f"per box, [1, {boxes}] (MediaPipe fails when it detects; the Task Library "
+                + (
+                    "when it detects more boxes than that)"
+                    if fewer
+                    else "reads the first ones, and takes it)"
+                ),
+                BOTH if fewer else (MEDIAPIPE,),
             )
 
 

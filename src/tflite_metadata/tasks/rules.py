@@ -354,6 +354,8 @@ class Tensor:
     name: str
     type: int
     shape: tuple[int, ...]
+    #: The model's ``shape_signature`` (-1 marks a dynamic dimension), None when absent.
+    shape_signature: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -381,7 +383,10 @@ def read_facts(data: BufferLike) -> ModelFacts:
 
     def tensors(infos: Iterable[TensorInfo]) -> list[Tensor]:
         # Numbered by position among the inputs (outputs), as the consumers number heads.
-        return [Tensor(position, t.name, t.type, t.shape) for position, t in enumerate(infos)]
+        return [
+            Tensor(position, t.name, t.type, t.shape, t.shape_signature)
+            for position, t in enumerate(infos)
+        ]
 
     subgraph_count = view.subgraph_count
     dangling = view.dangling_tensor_indices(0)
