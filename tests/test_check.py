@@ -40,6 +40,7 @@ from tflite_metadata.errors import (
     MissingFileError,
     ModelFormatError,
 )
+from tflite_metadata.format import codec
 from tflite_metadata.metadata_writers import metadata_info as info
 from tflite_metadata.tasks import audio_classifier, base, writer_utils
 
@@ -265,6 +266,34 @@ def dangle(model: bytes, kind: str = "output", position: int = 0, index: int = 9
     assert vector is not None
     struct.pack_into("<i", data, vector.start + 4 * position, index)
     return bytes(data)
+
+
+def with_parser_version(populated: bytes, version: str) -> bytes:
+    """``populated`` with its metadata's ``min_parser_version`` (5 characters) replaced."""
+    from tflite_metadata.model.reader import ModelView
+
+    metadata = ModelView(populated).metadata_buffer()
+    assert metadata is not None
+    current = codec.decode(bytes(metadata)).minParserVersion
+    assert len(current) == len(version) and populated.count(current) == 1
+    return populated.replace(current, version.encode())
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"), [("1.6.0", True), ("2.0.0", True), ("1.5.0", False), ("1.0.1", False)]
+)
+def test_a_metadata_parser_version_newer_than_mediapipe_s(
+    model: bytes, version: str, refused: bool
+) -> None:
+    """The rule is task-generic: here on an audio classifier (image: test_image_classifier)."""
+    problems = check(with_parser_version(write(model), version))
+    assert [(p.code, p.consumers) for p in problems] == (
+        [("parser-version", (MEDIAPIPE,))] if refused else []
+    )
+    if refused:
+        assert problems[0].message == (
+            f"min_parser_version is '{version}'; MediaPipe parses metadata up to version 1.5.0"
+        )
 
 
 def test_an_input_or_output_naming_a_tensor_the_subgraph_does_not_have(good: bytes) -> None:
@@ -660,6 +689,8 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
         "compressed": rezip(write(model), zipfile.ZIP_DEFLATED),
         "no_metadata": model,
         "tensor_index": dangle(write(model, calibration=calibration)),
+        "parser_version_too_new": with_parser_version(write(model), "1.6.0"),
+        "parser_version_current": with_parser_version(write(model), "1.5.0"),
     }
     paths = {}
     for name, data in models.items():

@@ -45,6 +45,7 @@ from .archive.associated_files import ZipFault, ZipFormatError
 from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
 from .fileio import PathLike, open_mapped
+from .format import metadata_schema
 from .model.populate import recorded_file_names
 from .model.reader import model_bytes
 from .tasks import TASKS, Task, every_value, load_task
@@ -101,6 +102,32 @@ def _check_tensor_indices(checker: Checker) -> bool:
             "(the TFLite interpreter refuses to load the model)",
         )
     return bool(checker.model.dangling)
+
+
+def _check_parser_version(checker: Checker) -> None:
+    """MediaPipe refuses metadata that asks for a newer parser than its own (the schema's).
+
+    Its metadata extractor does this for every task, with or without subgraph
+    metadata; the Task Library does not look at the version.
+    """
+    version = None if checker.metadata is None else checker.metadata.minParserVersion
+    if version is None:
+        return
+    text = version.decode("utf-8", "replace") if isinstance(version, bytes) else str(version)
+    try:
+        wanted = [int(part) for part in text.split(".")]
+        own = [int(part) for part in metadata_schema.SCHEMA_VERSION.split(".")]
+    except ValueError:
+        return  # not a version; what MediaPipe makes of it was not measured
+    width = max(len(wanted), len(own))
+    if wanted + [0] * (width - len(wanted)) > own + [0] * (width - len(own)):
+        checker.add(
+            Code.PARSER_VERSION,
+            "metadata",
+            f"min_parser_version is {quoted(text)}; MediaPipe parses metadata up to "
+            f"version {metadata_schema.SCHEMA_VERSION}",
+            (MEDIAPIPE,),
+        )
 
 
 def _check_zip(checker: Checker) -> None:
@@ -168,6 +195,7 @@ def _run(checker: Checker, task: Optional[Task]) -> list[Problem]:
     tensors_known = not _check_tensor_indices(checker)
     if task is not None and tensors_known:
         task.check_model(checker)
+    _check_parser_version(checker)
     _check_zip(checker)
     checker.problems.extend(metadata_problems)
     if metadata is None:

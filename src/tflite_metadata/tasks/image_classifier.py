@@ -47,7 +47,6 @@ from .image_input import (
     add_image_arguments,
     check_image_input_metadata,
     check_image_model,
-    check_parser_version,
     has_image_properties,
     image_input_md,
     merge_image_arguments,
@@ -227,8 +226,6 @@ def _recognizes(metadata: Any) -> bool:
 def _check_model(checker: Checker) -> None:
     check_image_model(checker, "image classifiers", "classify")
     check_output_tensors(checker, mixed_quantization_refused_by_task_library=True)
-    # Here rather than in _check_metadata: MediaPipe reads it with or without subgraphs.
-    check_parser_version(checker)
 
 
 def _check_metadata(checker: Checker) -> None:

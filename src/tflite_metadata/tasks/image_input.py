@@ -51,7 +51,6 @@ __all__ = [
     "check_image_metadata",
     "check_image_model",
     "check_input_tensor",
-    "check_parser_version",
     "has_image_properties",
     "image_input_md",
     "merge_image_arguments",
@@ -246,28 +245,6 @@ class InputImageTensorMd(TensorMd):
 def has_image_properties(tensor_metadata: Any) -> bool:
     content = getattr(tensor_metadata, "content", None)
     return content is not None and content.contentPropertiesType == IMAGE_PROPERTIES
-
-
-def check_parser_version(checker: Checker) -> None:
-    """MediaPipe refuses metadata that asks for a newer parser than its own (the schema's)."""
-    version = None if checker.metadata is None else checker.metadata.minParserVersion
-    if version is None:
-        return
-    text = version.decode("utf-8", "replace") if isinstance(version, bytes) else str(version)
-    try:
-        wanted = [int(part) for part in text.split(".")]
-        own = [int(part) for part in schema.SCHEMA_VERSION.split(".")]
-    except ValueError:
-        return  # not a version; what MediaPipe makes of it was not measured
-    width = max(len(wanted), len(own))
-    if wanted + [0] * (width - len(wanted)) > own + [0] * (width - len(own)):
-        checker.add(
-            Code.PARSER_VERSION,
-            "metadata",
-            f"min_parser_version is {quoted(text)}; MediaPipe parses metadata up to "
-            f"version {schema.SCHEMA_VERSION}",
-            (MEDIAPIPE,),
-        )
 
 
 def without_metadata(checker: Checker) -> bool:

@@ -63,7 +63,6 @@ from .image_input import (
     add_image_arguments,
     check_image_input_metadata,
     check_image_model,
-    check_parser_version,
     image_input_md,
     merge_image_arguments,
 )
@@ -484,7 +483,6 @@ def _check_model(checker: Checker) -> None:
             "MediaPipe dequantizes every output and needs UINT8, INT8 or BOOL",
             (MEDIAPIPE,),
         )
-    check_parser_version(checker)
 
 
 #: The masks' types that make MediaPipe dequantize the outputs (``ContainsQuantizedOutputTensor``).

@@ -73,7 +73,6 @@ from .image_input import (
     add_image_arguments,
     check_image_input_metadata,
     check_input_tensor,
-    check_parser_version,
     has_image_properties,
     image_input_md,
     merge_image_arguments,
@@ -811,7 +810,6 @@ def _check_model(checker: Checker) -> None:
             "quantized",
             (MEDIAPIPE,),
         )
-    check_parser_version(checker)
 
 
 def _check_metadata(checker: Checker) -> None:
