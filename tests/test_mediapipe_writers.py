@@ -410,12 +410,27 @@ def test_image_segmenter_goldens(with_labels: bool) -> None:
         assert displayer.get_associated_file_buffer("labels.txt") == label_file.read_bytes()
 
 
-def test_image_segmenter_activation_is_not_supported_yet() -> None:
+def test_image_segmenter_activation_golden() -> None:
+    """MediaPipe's ``test_create_with_activation``: DeepLab v3 without labels, SIGMOID."""
+    model = shared(TFLITE_SUPPORT / "image_segmenter" / "deeplabv3.tflite").read_bytes()
+    writer = image_segmenter.MetadataWriter.create(
+        model, [127.5], [127.5], activation=image_segmenter.Activation.SIGMOID
+    )
+    populated, metadata_json = quietly_populate(writer)
+    golden = shared(GOLDENS / "deeplabv3_with_activation.json").read_text()
+    assert metadata_json == golden.strip()
+    buffer = mp_metadata.get_metadata_buffer(populated)
+    assert image_segmenter.convert_to_json(buffer) == metadata_json
+    # MediaPipe's segmenter options buffer: identifier V001, activation 1.
+    data = codec.decode(buffer).subgraphMetadata[0].customMetadata[0].data
+    assert bytes(data) == bytes.fromhex("100000005630303100000600080007000600000000000001")
+
+
+def test_image_segmenter_refuses_what_is_not_an_activation() -> None:
     model = build_detector_outputs(outputs=[("masks", (1, 4, 4, 2), "float32")])
-    with pytest.raises(MetadataValidationError, match="SEGMENTER_METADATA"):
-        image_segmenter.MetadataWriter.create(
-            model, [127.5], [127.5], activation=image_segmenter.Activation.SIGMOID
-        )
+    for bad in (1, "SIGMOID", metadata_info.RawDetectionOutputTensorsOrder.LOCATION_SCORE):
+        with pytest.raises(MetadataValidationError, match="activation should be an Activation"):
+            image_segmenter.MetadataWriter.create(model, [127.5], [127.5], activation=bad)
 
 
 def test_builder_example_json() -> None:
@@ -500,8 +515,14 @@ def test_writer_utils() -> None:
         outputs=[("a", (1, 4), "float32"), ("b", (1,), "float32")], order=[1, 0]
     )
     assert writer_utils.get_output_tensor_names(model) == ["b", "a"]
-    assert writer_utils.get_output_tensor_indices(model) == [2, 1]
+    indices = writer_utils.get_output_tensor_indices(model)
+    # MediaPipe's: the subgraph's OutputsAsNumpy(), an int32 numpy array.
+    assert type(indices).__name__ == "ndarray" and str(indices.dtype) == "int32"
+    assert indices.tolist() == [2, 1]
     assert writer_utils.get_input_tensor_types(model) == [3]
+    subgraph = writer_utils.get_subgraph(model)
+    assert subgraph.OutputsLength() == 2 and [subgraph.Outputs(i) for i in range(2)] == [2, 1]
+    assert subgraph.Tensors(subgraph.Outputs(0)).Name() == b"b"
 
 
 # -- MediaPipe's bugs, done right -----------------------------------------------------------------
@@ -656,7 +677,7 @@ def test_convert_to_json_with_custom_metadata_schema(tmp_path: Path) -> None:
         mp_metadata.convert_to_json(buffer, {"X": "nope.fbs"})
     schema = tmp_path / "x.fbs"
     schema.write_text("table X {}")
-    with pytest.raises(MetadataValidationError, match="not supported yet"):
+    with pytest.raises(MetadataValidationError, match="is not one this package declares"):
         mp_metadata.convert_to_json(buffer, {"X": str(schema)})
 
 
@@ -1256,19 +1277,10 @@ _MODULES = [
     "metadata_writers.image_segmenter",
 ]
 
-#: What is not provided yet, with its members (the README says so): the detector without NMS and the
-#: segmenter's activation need their custom metadata schemas; flatc's generated
-#: ``SubGraph`` reader; a path helper for MediaPipe's own data files.
+#: What is not provided, with its members (the README says so): a path helper for
+#: MediaPipe's own data files.
 _NOT_PROVIDED = {
     "metadata.get_path_to_datafile",
-    "metadata_writers.writer_utils.get_subgraph",
-    "metadata_writers.object_detector.FixedAnchor",
-    "metadata_writers.object_detector.FixedAnchorsSchema",
-    "metadata_writers.object_detector.SsdAnchorsOptions",
-    "metadata_writers.object_detector.TensorsDecodingOptions",
-    "metadata_writers.object_detector.ObjectDetectorOptionsMd",
-    "metadata_writers.object_detector.MetadataWriter.create_for_models_without_nms",
-    "metadata_writers.image_segmenter.ImageSegmenterOptionsMd",
 }
 
 

@@ -38,6 +38,8 @@ from typing import Any, Optional, Union, cast
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import metadata_schema as schema
+from ..format.codec import codec_for
+from ..format.custom_metadata import SEGMENTER_METADATA_NAME, SEGMENTER_SCHEMA
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
@@ -47,6 +49,7 @@ from . import Task
 from .base import (
     AssociatedFileMd,
     AssociatedFileSource,
+    CustomMetadataMd,
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
@@ -90,7 +93,10 @@ __all__ = [
     "MODEL_DESCRIPTION",
     "OUTPUT_DESCRIPTION",
     "OUTPUT_NAME",
+    "Activation",
+    "ImageSegmenterOptionsMd",
     "ImageSegmenterWriter",
+    "MediaPipeImageSegmenterWriter",
     "SegmentationMaskMd",
 ]
 
@@ -177,21 +183,15 @@ def segmentation_masks_metadata(masks_md: Any) -> Any:
     return metadata
 
 
-#: The name of MediaPipe's segmenter custom metadata (the activation), and the
-#: schema file MediaPipe decodes it with.
-SEGMENTER_METADATA_NAME = "SEGMENTER_METADATA"
-SEGMENTER_SCHEMA_FILE = "image_segmenter_metadata_schema.fbs"
-
-
 def segmenter_metadata_json(metadata_buffer: BufferLike) -> str:
     """MediaPipe's ``image_segmenter.convert_to_json``: the JSON, ``SEGMENTER_METADATA`` decoded.
 
     Raises:
-        As :func:`tflite_metadata.model.display.convert_to_json`.
+        MetadataFormatError: the buffer or its ``SEGMENTER_METADATA`` is malformed.
     """
-    from ..model.display import convert_to_json
+    from ..model.display import custom_metadata_json
 
-    return convert_to_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA_FILE})
+    return custom_metadata_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA})
 
 
 class Activation(enum.Enum):
@@ -202,18 +202,56 @@ class Activation(enum.Enum):
     SOFTMAX = 2
 
 
+class ImageSegmenterOptionsMd(CustomMetadataMd):
+    """The ``SEGMENTER_METADATA`` custom metadata: the output layer's activation (MediaPipe's).
+
+    Args:
+        activation: the :class:`Activation`.
+    """
+
+    _METADATA_FILE_IDENTIFIER = SEGMENTER_SCHEMA.file_identifier
+
+    def __init__(self, activation: Activation) -> None:
+        self.activation = activation
+        super().__init__(name=SEGMENTER_METADATA_NAME)
+
+    def options_buffer(self) -> bytes:
+        """The ``ImageSegmenterOptions`` FlatBuffer (identifier ``V001``), as MediaPipe packs it.
+
+        Raises:
+            MetadataValidationError: the activation is not an :class:`Activation`
+                (MediaPipe raises ``AttributeError``).
+        """
+        value = getattr(self.activation, "value", None)
+        if not isinstance(self.activation, Activation):
+            raise MetadataValidationError(
+                f"activation should be an Activation (NONE, SIGMOID or SOFTMAX), "
+                f"got {self.activation!r}"
+            )
+        segmenter = codec_for(SEGMENTER_SCHEMA)
+        options: Any = segmenter.objects["ImageSegmenterOptions"]()
+        options.activation = value
+        return segmenter.encode(options, self._METADATA_FILE_IDENTIFIER)
+
+    def create_metadata(self) -> Any:
+        """The ``CustomMetadataT`` named ``SEGMENTER_METADATA`` holding the options' FlatBuffer."""
+        custom = _fb.CustomMetadataT()
+        custom.name = self.name
+        custom.data = self.options_buffer()
+        return custom
+
+
 class MediaPipeImageSegmenterWriter(MetadataWriterBase):
     """MediaPipe's ``image_segmenter.MetadataWriter``: an image segmenter.
 
     The image input, then, for a model with two outputs, the quality score
     (a feature output) and the masks. An ``activation`` is written as
-    ``SEGMENTER_METADATA`` custom metadata, whose schema is not declared yet:
-    giving one is an error for now. As MediaPipe's, ``populate()`` gives the JSON
+    ``SEGMENTER_METADATA`` custom metadata. As MediaPipe's, ``populate()`` gives the JSON
     of ``convert_to_json`` asked to decode ``SEGMENTER_METADATA``
     (``json.dumps(..., indent=2)``).
     """
 
-    CUSTOM_METADATA_SCHEMA = ((SEGMENTER_METADATA_NAME, SEGMENTER_SCHEMA_FILE),)
+    CUSTOM_METADATA_NAMES = (SEGMENTER_METADATA_NAME,)
 
     @classmethod
     def create(
@@ -231,25 +269,24 @@ class MediaPipeImageSegmenterWriter(MetadataWriterBase):
             input_norm_mean: the mean of the input's normalization.
             input_norm_std: the std of the input's normalization.
             labels: the classes' ``Labels``, if any.
-            activation: the output layer's :class:`Activation`; not supported yet.
+            activation: the output layer's :class:`Activation`, written as
+                ``SEGMENTER_METADATA`` custom metadata; None: none written.
 
         Raises:
-            MetadataValidationError: an activation is given (its custom metadata
-                is not declared yet), or as the builder's ``add_*`` methods.
+            MetadataValidationError: the activation is not an :class:`Activation`,
+                or as the builder's ``add_*`` methods.
         """
         from .builder import MetadataWriter as Builder
 
-        if activation is not None:
-            raise MetadataValidationError(
-                f"activation {activation!r}: the segmenter's activation is written as "
-                f"{SEGMENTER_METADATA_NAME} custom metadata, which is not supported yet; "
-                "leave activation out"
-            )
         model = model_bytes(model_buffer)
         writer = Builder(model)
         writer.task = ImageSegmenterWriter.task
         writer.add_general_info(_MODEL_NAME, MODEL_DESCRIPTION)
         writer.add_image_input(input_norm_mean, input_norm_std)
+        if activation is not None:
+            options_md = ImageSegmenterOptionsMd(activation)
+            options_md.options_buffer()  # a bad activation is reported here
+            writer.add_custom_metadata(options_md)
         if len(get_output_tensor_names(model)) == 2:
             writer.add_feature_output(FEATURE_OUTPUT_NAME, FEATURE_OUTPUT_DESCRIPTION)
         writer.add_segmentation_output(labels=labels)

@@ -31,16 +31,20 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import enum
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from ..errors import MetadataValidationError, UsageError
+from ..errors import MetadataError, MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import codec
 from ..format import metadata_schema as schema
+from ..format.codec import codec_for
+from ..format.custom_metadata import DETECTOR_METADATA_NAME, DETECTOR_SCHEMA
+from ..format.declarations import lower_camel
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
@@ -49,6 +53,7 @@ from ..model.reader import ModelView, model_bytes
 from . import Task
 from .base import (
     AssociatedFileSource,
+    CustomMetadataMd,
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
@@ -89,6 +94,7 @@ from .rules import (
     calibration_entry_count,
     label_counts,
     plural,
+    printable,
     quoted,
     shape_text,
 )
@@ -100,11 +106,16 @@ __all__ = [
     "GROUP_NAME",
     "ROLES",
     "DetectionOutputTensorsMd",
+    "FixedAnchor",
+    "FixedAnchorsSchema",
     "LocationTensorMd",
     "MediaPipeObjectDetectorWriter",
+    "ObjectDetectorOptionsMd",
     "ObjectDetectorWriter",
     "RawDetectionOutputTensorsMd",
     "RawDetectionOutputTensorsOrder",
+    "SsdAnchorsOptions",
+    "TensorsDecodingOptions",
     "assign_outputs",
 ]
 
@@ -445,33 +456,167 @@ def _raw_boxes_shape(shape: Sequence[int]) -> bool:
     return len(shape) == 3 and shape[2] == 4
 
 
-#: The name of MediaPipe's detector custom metadata (the SSD anchors of a model
-#: without post-processing), and the schema file MediaPipe decodes it with.
-DETECTOR_METADATA_NAME = "DETECTOR_METADATA"
-DETECTOR_SCHEMA_FILE = "object_detector_metadata_schema.fbs"
-
-
 def detector_metadata_json(metadata_buffer: BufferLike) -> str:
     """MediaPipe's ``object_detector.convert_to_json``: the JSON, ``DETECTOR_METADATA`` decoded.
 
     Raises:
-        As :func:`tflite_metadata.model.display.convert_to_json`.
+        MetadataFormatError: the buffer or its ``DETECTOR_METADATA`` is malformed.
     """
-    from ..model.display import convert_to_json
+    from ..model.display import custom_metadata_json
 
-    return convert_to_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
+    return custom_metadata_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA})
+
+
+# -- MediaPipe's DETECTOR_METADATA: a detector without post-processing -------------------------
+
+
+@dataclasses.dataclass
+class FixedAnchor:
+    """A fixed size anchor (MediaPipe's): its center and size, as ratios of the image."""
+
+    x_center: float
+    y_center: float
+    width: Optional[float]
+    height: Optional[float]
+
+
+@dataclasses.dataclass
+class FixedAnchorsSchema:
+    """The schema for a list of anchors with fixed size (MediaPipe's)."""
+
+    anchors: list[FixedAnchor]
+
+
+@dataclasses.dataclass
+class SsdAnchorsOptions:
+    """The SSD anchors options used in an object detector model (MediaPipe's)."""
+
+    fixed_anchors_schema: Optional[FixedAnchorsSchema]
+
+
+@dataclasses.dataclass
+class TensorsDecodingOptions:
+    """How MediaPipe decodes a detector's raw output tensors into detections (MediaPipe's).
+
+    Attributes:
+        num_classes: the number of classes the model predicts.
+        num_boxes: the number of boxes the model predicts (one per anchor).
+        num_coords: the values per box (box, keypoints …).
+        keypoint_coord_offset: the offset of the keypoints' coordinates in a box.
+        num_keypoints: the number of keypoints.
+        num_values_per_keypoint: the values of each keypoint.
+        x_scale: SSD's decoding scale of the center's x.
+        y_scale: SSD's decoding scale of the center's y.
+        w_scale: SSD's decoding scale of the width.
+        h_scale: SSD's decoding scale of the height.
+        apply_exponential_on_box_size: whether the box size is exponentiated.
+        sigmoid_score: whether the scores go through a sigmoid.
+    """
+
+    num_classes: int
+    num_boxes: int
+    num_coords: int
+    keypoint_coord_offset: int
+    num_keypoints: int
+    num_values_per_keypoint: int
+    x_scale: float
+    y_scale: float
+    w_scale: float
+    h_scale: float
+    apply_exponential_on_box_size: bool
+    sigmoid_score: bool
+
+
+#: TensorsDecodingOptions' attributes and the schema's fields, in order.
+DECODING_FIELDS = tuple(f.name for f in dataclasses.fields(TensorsDecodingOptions))
+#: FixedAnchor's attributes, in order.
+ANCHOR_FIELDS = ("x_center", "y_center", "width", "height")
+
+
+class ObjectDetectorOptionsMd(CustomMetadataMd):
+    """The ``DETECTOR_METADATA`` custom metadata: anchors and decoding (MediaPipe's).
+
+    Args:
+        ssd_anchors_options: the model's SSD anchors (fixed anchors only).
+        tensors_decoding_options: how to decode the model's raw outputs.
+
+    Raises:
+        MetadataValidationError: ``ssd_anchors_options`` has no fixed anchors
+            (MediaPipe's message).
+    """
+
+    _METADATA_FILE_IDENTIFIER = DETECTOR_SCHEMA.file_identifier
+
+    def __init__(
+        self,
+        ssd_anchors_options: SsdAnchorsOptions,
+        tensors_decoding_options: TensorsDecodingOptions,
+    ) -> None:
+        if getattr(ssd_anchors_options, "fixed_anchors_schema", None) is None:
+            raise MetadataValidationError(
+                "Currently only support FixedAnchorsSchema, which cannot be found"
+                " in ssd_anchors_options."
+            )
+        self.ssd_anchors_options = ssd_anchors_options
+        self.tensors_decoding_options = tensors_decoding_options
+        super().__init__(name=DETECTOR_METADATA_NAME)
+
+    def options_buffer(self) -> bytes:
+        """The ``ObjectDetectorOptions`` FlatBuffer (identifier ``V001``), as MediaPipe packs it.
+
+        Raises:
+            MetadataValidationError: an anchor or decoding option has a value of
+                the wrong type or range (MediaPipe raises ``struct.error`` or
+                ``TypeError``).
+        """
+        detector = codec_for(DETECTOR_SCHEMA)
+        objects: Any = detector.objects
+        anchors = []
+        fixed = self.ssd_anchors_options.fixed_anchors_schema
+        try:
+            anchor_list = list(fixed.anchors)  # type: ignore[union-attr]
+        except TypeError as exc:
+            raise MetadataValidationError(
+                f"fixed_anchors_schema.anchors must be a list of FixedAnchor, got "
+                f"{type(getattr(fixed, 'anchors', None)).__name__}"
+            ) from exc
+        for anchor in anchor_list:
+            anchor_t = objects["FixedAnchor"]()
+            for name in ANCHOR_FIELDS:
+                setattr(anchor_t, lower_camel(name), getattr(anchor, name, None))
+            anchors.append(anchor_t)
+        schema_t = objects["FixedAnchorsSchema"]()
+        schema_t.anchors = anchors
+        ssd_t = objects["SsdAnchorsOptions"]()
+        ssd_t.fixedAnchorsSchema = schema_t
+        decoding_t = objects["TensorsDecodingOptions"]()
+        for name in DECODING_FIELDS:
+            setattr(
+                decoding_t, lower_camel(name), getattr(self.tensors_decoding_options, name, None)
+            )
+        options_t = objects["ObjectDetectorOptions"]()
+        options_t.ssdAnchorsOptions = ssd_t
+        options_t.tensorsDecodingOptions = decoding_t
+        return detector.encode(options_t, self._METADATA_FILE_IDENTIFIER)
+
+    def create_metadata(self) -> Any:
+        """The ``CustomMetadataT`` named ``DETECTOR_METADATA`` holding the options' FlatBuffer."""
+        custom = _fb.CustomMetadataT()
+        custom.name = self.name
+        custom.data = self.options_buffer()
+        return custom
 
 
 class MediaPipeObjectDetectorWriter(MetadataWriterBase):
-    """MediaPipe's ``object_detector.MetadataWriter``, for models with post-processing.
+    """MediaPipe's ``object_detector.MetadataWriter``: detectors with and without post-processing.
 
-    Only ``create_for_models_with_nms`` so far: models without it need the
-    ``DETECTOR_METADATA`` custom metadata (the SSD anchors), not declared yet.
+    A model without post-processing (two raw outputs, boxes and scores) carries
+    its SSD anchors and decoding options as ``DETECTOR_METADATA`` custom metadata.
     As MediaPipe's, ``populate()`` gives the JSON of ``convert_to_json`` asked to
     decode ``DETECTOR_METADATA`` (``json.dumps(..., indent=2)``).
     """
 
-    CUSTOM_METADATA_SCHEMA = ((DETECTOR_METADATA_NAME, DETECTOR_SCHEMA_FILE),)
+    CUSTOM_METADATA_NAMES = (DETECTOR_METADATA_NAME,)
 
     @classmethod
     def create_for_models_with_nms(
@@ -501,6 +646,48 @@ class MediaPipeObjectDetectorWriter(MetadataWriterBase):
         writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
         writer.add_image_input(input_norm_mean, input_norm_std)
         writer.add_detection_output(labels, score_calibration)
+        return cls(writer)
+
+    @classmethod
+    def create_for_models_without_nms(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Any,
+        ssd_anchors_options: SsdAnchorsOptions,
+        tensors_decoding_options: TensorsDecodingOptions,
+        output_tensors_order: RawDetectionOutputTensorsOrder = (
+            RawDetectionOutputTensorsOrder.UNSPECIFIED
+        ),
+    ) -> MediaPipeObjectDetectorWriter:
+        """A writer for a detector whose outputs are raw boxes and scores (no NMS).
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization.
+            input_norm_std: the std of the input's normalization.
+            labels: the classes' ``Labels``.
+            ssd_anchors_options: the model's anchors (:class:`SsdAnchorsOptions`).
+            tensors_decoding_options: how MediaPipe decodes the raw outputs.
+            output_tensors_order: the outputs' order; ``UNSPECIFIED`` (the
+                default) reads it from the shapes (MediaPipe's writer raises
+                "Unsupported OutputTensorsOrder value" for it).
+
+        Raises:
+            MetadataValidationError: no fixed anchors, an option of the wrong
+                type, or as the builder's ``add_*`` methods (two outputs are needed).
+        """
+        from .builder import MetadataWriter as Builder
+
+        writer = Builder(model_buffer)
+        writer.task = ObjectDetectorWriter.task
+        writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        writer.add_raw_detection_output(labels, output_tensors_order=output_tensors_order)
+        options_md = ObjectDetectorOptionsMd(ssd_anchors_options, tensors_decoding_options)
+        options_md.options_buffer()  # a bad option is reported here, not at populate()
+        writer.add_custom_metadata(options_md)
         return cls(writer)
 
 
@@ -771,7 +958,16 @@ def _check_model(checker: Checker) -> None:
     if model.inputs:
         check_input_tensor(checker, model.inputs[0], _NOUN, "detect")
     outputs = model.outputs
-    if len(outputs) != len(ROLES):
+    raw = _has_detector_metadata(checker)
+    if raw and len(outputs) != 2:
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "model",
+            f"has {plural(len(outputs), 'output')} and {DETECTOR_METADATA_NAME}; MediaPipe's "
+            "detectors without post-processing need 2 (raw boxes and scores)",
+            (MEDIAPIPE,),
+        )
+    elif not raw and len(outputs) != len(ROLES):
         checker.add(
             Code.OUTPUT_COUNT,
             "model",
@@ -787,6 +983,8 @@ def _check_model(checker: Checker) -> None:
             continue
         if tensor.type == TensorType.UINT8:
             uint8 += 1
+            if raw:  # the Task Library has no detectors without post-processing
+                continue
             checker.add(
                 Code.OUTPUT_TYPE,
                 where,
@@ -818,6 +1016,9 @@ def _check_metadata(checker: Checker) -> None:
     checker.negative_scale_refused_by = BOTH
     check_image_input_metadata(checker, _NOUN)
     outputs = checker.tensor_metadata("output") or []
+    if _has_detector_metadata(checker):
+        _check_raw_detector(checker, outputs)
+        return
     if len(outputs) != len(ROLES):
         checker.add(
             Code.OUTPUT_COUNT,
@@ -831,6 +1032,111 @@ def _check_metadata(checker: Checker) -> None:
     _check_box(checker, outputs[roles[0]], roles[0])
     labels = _check_label_map(checker, outputs[roles[1]], roles[1])
     _check_score_calibration(checker, outputs[roles[2]], roles[2], labels)
+
+
+# A detector without post-processing (MediaPipe's only: detection_postprocessing_graph.cc,
+# tensors_to_detections_calculator.cc, ssd_anchors_calculator.cc). MediaPipe reads its
+# DETECTOR_METADATA without verifying it, and aborts when the anchors are not num_boxes.
+
+
+def _has_detector_metadata(checker: Checker) -> bool:
+    subgraph = checker.subgraph_metadata
+    entries = (None if subgraph is None else subgraph.customMetadata) or []
+    return any(_text(entry.name) == DETECTOR_METADATA_NAME for entry in entries)
+
+
+def _decoded_detector_options(checker: Checker) -> Any:
+    """The first ``DETECTOR_METADATA``'s ``ObjectDetectorOptionsT``, or None (reported)."""
+    subgraph = checker.subgraph_metadata
+    entry = next(e for e in subgraph.customMetadata if _text(e.name) == DETECTOR_METADATA_NAME)
+    where = f"custom metadata {DETECTOR_METADATA_NAME}"
+    try:
+        options = codec_for(DETECTOR_SCHEMA).decode(
+            bytes(entry.data or b""), check_identifier=False
+        )
+    except MetadataError as exc:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
+            "(it may crash)",
+            (MEDIAPIPE,),
+        )
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("ssd_anchors_options.fixed_anchors_schema.anchors", _anchors_of(options)),
+            ("tensors_decoding_options", options.tensorsDecodingOptions),
+        )
+        if value is None
+    ]
+    if missing:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has no {' and no '.join(missing)}; MediaPipe reads them without checking "
+            "(it crashes)",
+            (MEDIAPIPE,),
+        )
+        return None
+    return options
+
+
+def _anchors_of(options: Any) -> Optional[list[Any]]:
+    ssd = options.ssdAnchorsOptions
+    fixed = None if ssd is None else ssd.fixedAnchorsSchema
+    return None if fixed is None else fixed.anchors
+
+
+def _check_raw_detector(checker: Checker, outputs: Sequence[Any]) -> None:
+    """MediaPipe's rules for a detector without post-processing (its anchors in metadata)."""
+    if len(outputs) != 2:
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "metadata",
+            f"describes {plural(len(outputs), 'output tensor')} and has "
+            f"{DETECTOR_METADATA_NAME}; MediaPipe needs 2 (location and score)",
+            (MEDIAPIPE,),
+        )
+        return
+    options = _decoded_detector_options(checker)
+    if options is None:
+        return
+    decoding = options.tensorsDecodingOptions
+    anchors = _anchors_of(options) or []
+    where = f"custom metadata {DETECTOR_METADATA_NAME}"
+    num_boxes = int(decoding.numBoxes)
+    if num_boxes <= 0 or len(anchors) != num_boxes:
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            where,
+            f"has {plural(len(anchors), 'anchor')} and num_boxes {num_boxes}; MediaPipe needs "
+            "as many anchors as boxes, at least 1 (it aborts otherwise)",
+            (MEDIAPIPE,),
+        )
+    names = [_text(metadata.name) for metadata in outputs]
+    location = names.index(_LOCATION_NAME) if _LOCATION_NAME in names else 0
+    expected = {
+        location: ("location", int(decoding.numCoords)),
+        1 - location: ("score", int(decoding.numClasses)),
+    }
+    for position, tensor in enumerate(checker.model.outputs[:2]):
+        role, last = expected[position]
+        shape = list(tensor.shape)
+        if len(shape) == 3 and shape == [1, num_boxes, last]:
+            continue
+        if len(shape) == 4 and shape == [1, 1, num_boxes, last]:
+            continue
+        what = "num_coords" if role == "location" else "num_classes"
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            f"output {tensor.index}",
+            f"the {role} tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
+            f"with {DETECTOR_METADATA_NAME}'s num_boxes {num_boxes} and {what} {last} "
+            f"MediaPipe needs [1, {num_boxes}, {last}]",
+            (MEDIAPIPE,),
+        )
 
 
 def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
