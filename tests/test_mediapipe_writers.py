@@ -1034,6 +1034,72 @@ def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
     return {"model": str(model_path), "factory": factory, "args": args}
 
 
+#: Seeded random cases of the two writers that write custom metadata.
+CUSTOM_METADATA_CASES = 64
+
+
+def _anchor_value(rng: random.Random) -> float:
+    kind = rng.random()
+    if kind < 0.15:
+        return 0.0  # the default: not stored
+    if kind < 0.3:
+        return rng.choice([1.0, 0.5, 0.0125, 0.012499999, 0.05303301, -0.25, 1e-07])
+    return round(rng.uniform(-0.2, 1.2), rng.randint(1, 9))
+
+
+def _custom_metadata_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
+    """A detector without NMS (``DETECTOR_METADATA``) or a segmenter with an activation."""
+    files = _Files(folder / f"case{index}", rng)
+    files.folder.mkdir()
+    if rng.random() < 0.35:
+        classes = rng.randint(1, 4)
+        outputs = [("masks", (1, 4, 4, classes), "float32")]
+        if rng.random() < 0.3:
+            outputs.insert(0, ("quality", (1,), "float32"))
+        model = build_detector_outputs(outputs=outputs, input_type="float32")
+        labels = files.labels(classes) if rng.random() < 0.5 else None
+        activation = {"$activation": rng.choice(["NONE", "SIGMOID", "SOFTMAX"])}
+        args: list[Any] = [[127.5], [127.5], labels, activation]
+        factory = ["image_segmenter", "MetadataWriter", "create"]
+    else:
+        boxes, classes = rng.randint(1, 12), rng.randint(1, 5)
+        coords = rng.choice([4, 4, 4, 8])
+        order = rng.choice(["SCORE_LOCATION", "LOCATION_SCORE"])
+        shapes = [("scores", (1, boxes, classes), "float32"), ("boxes", (1, boxes, 4), "float32")]
+        if order == "LOCATION_SCORE":
+            shapes.reverse()
+        model = build_detector_outputs(outputs=shapes, input_type=rng.choice(["uint8", "float32"]))
+        anchors = [[_anchor_value(rng) for _ in range(4)] for _ in range(boxes)]
+        if rng.random() < 0.1:
+            anchors = []
+        decoding = [
+            classes if rng.random() < 0.9 else rng.randint(0, 9),
+            boxes if rng.random() < 0.9 else rng.randint(0, 99),
+            coords,
+            rng.choice([0, 0, 4]),
+            rng.choice([0, 0, 2, 6]),
+            rng.choice([0, 0, 2]),
+            rng.choice([0.0, 1.0, 10.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 10.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 5.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 5.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.random() < 0.5,
+            rng.random() < 0.5,
+        ]
+        args = [
+            [_number(rng) * 30],
+            [_number(rng) * 30 + 0.5],
+            files.labels(classes),
+            {"$anchors": anchors},
+            {"$decoding": decoding},
+            {"$order": order},
+        ]
+        factory = ["object_detector", "MetadataWriter", "create_for_models_without_nms"]
+    model_path = files.folder / "model.tflite"
+    model_path.write_bytes(model)
+    return {"model": str(model_path), "factory": factory, "args": args}
+
+
 def _compare(case: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> None:
     where = json.dumps(case)[:2000]
     if "error" in theirs or "error" in ours:
@@ -1082,7 +1148,8 @@ def _invalid_cases(folder: Path) -> list[dict[str, Any]]:
 @pytest.mark.reference
 @pytest.mark.consumers
 def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
-    """240 seeded cases across the builder and the task writers, each made by both.
+    """240 seeded cases across the builder and the task writers, and 64 of the detector
+    without NMS and the segmenter with an activation (custom metadata), each made by both.
 
     Then a few invalid cases, which both refuse.
     """
@@ -1091,6 +1158,9 @@ def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
     for index in range(RANDOM_CASES):
         make = _task_case if index % 4 == 3 else _builder_case
         cases.append(make(rng, tmp_path, index))
+    custom_rng = random.Random(1213)
+    for index in range(RANDOM_CASES, RANDOM_CASES + CUSTOM_METADATA_CASES):
+        cases.append(_custom_metadata_case(custom_rng, tmp_path, index))
     invalid = _invalid_cases(tmp_path / "invalid")
     theirs = consumer_env.run_mediapipe_writers(cases + invalid, tmp_path)
     errors = 0
@@ -1098,7 +1168,13 @@ def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
         _compare(case, our_outcome(case), their_outcome)
         errors += "error" in their_outcome
     # The cases are valid ones: nearly all must populate, so that most compare results.
-    assert errors <= RANDOM_CASES // 20, [o["error"] for o in theirs if "error" in o][:5]
+    assert errors <= len(cases) // 20, [o["error"] for o in theirs if "error" in o][:5]
+    custom = [o for o in theirs[RANDOM_CASES : len(cases)] if "error" not in o]
+    assert len(custom) >= CUSTOM_METADATA_CASES * 9 // 10
+    decoded = sum(
+        '"DETECTOR_METADATA"' in o["json"] or '"SEGMENTER_METADATA"' in o["json"] for o in custom
+    )
+    assert decoded == len(custom)
     for case, their_outcome in zip(invalid, theirs[len(cases) :]):
         ours = our_outcome(case)
         assert "error" in their_outcome and "error" in ours, (case, ours, their_outcome)

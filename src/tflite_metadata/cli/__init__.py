@@ -205,7 +205,7 @@ def _show_command(args: argparse.Namespace) -> int:
         from ..model.display import MetadataDisplayer
 
         displayer = MetadataDisplayer.with_model_file(args.model)
-        text = displayer.get_metadata_json()
+        text = _decoded_json(displayer.get_metadata_buffer(), displayer.get_metadata_json())
         del displayer
         sys.stdout.write(text)
         return 0
@@ -214,6 +214,23 @@ def _show_command(args: argparse.Namespace) -> int:
     for line in lines:
         _out(line)
     return 0
+
+
+def _decoded_json(buffer: Any, text: str) -> str:
+    """``text``, or MediaPipe's JSON with the known custom metadata decoded when it has some."""
+    from ..model.display import custom_metadata_json, known_custom_metadata
+
+    known = known_custom_metadata(buffer)
+    if not known:
+        return text
+    try:
+        return custom_metadata_json(buffer, known) + "\n"
+    except MetadataError as exc:
+        _err(
+            f"note: cannot decode custom metadata {', '.join(known)} ({printable(str(exc))}); "
+            "its data is shown as bytes"
+        )
+        return text
 
 
 def _extract_command(args: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from ..tasks.rules import (
     size_text,
 )
 
-__all__ = ["packed_files", "summarize"]
+__all__ = ["custom_metadata_lines", "packed_files", "summarize"]
 
 
 def packed_files(data: Any) -> list[tuple[str, int]]:
@@ -117,6 +117,8 @@ def summarize(data: Any) -> list[str]:
             lines.append(
                 f"{kind} tensor group {printable(group.name) or '(no name)'}: {names or '(empty)'}"
             )
+    for entry in (subgraph.customMetadata if subgraph is not None else None) or []:
+        lines.extend(custom_metadata_lines(entry))
     if files:
         lines.append("associated files:")
         for file_name, size in files.items():
@@ -368,3 +370,93 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
             f"{float(options.defaultScore):g}{where}"
         )
     return lines
+
+
+# -- custom metadata ---------------------------------------------------------------------------
+
+_ITEMS_SHOWN = 3
+
+
+def custom_metadata_lines(entry: Any) -> list[str]:
+    """A custom metadata entry: decoded when its name has a declared schema, else its size.
+
+    The schemas are those of
+    :data:`~tflite_metadata.format.custom_metadata.CUSTOM_METADATA_SCHEMAS`
+    (``DETECTOR_METADATA``, ``SEGMENTER_METADATA``), printed from their declarations:
+    a table's scalars on one line, its sub-tables indented, a vector of tables by its
+    count and first entries. Data that cannot be decoded gives a ``cannot decode`` line.
+    """
+    from ..errors import MetadataError
+    from ..format.codec import codec_for
+    from ..format.custom_metadata import CUSTOM_METADATA_SCHEMAS
+
+    raw_name = entry.name
+    name = printable(raw_name) if raw_name is not None else "(no name)"
+    data = bytes(entry.data if entry.data is not None else b"")
+    key = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else raw_name
+    data_schema = CUSTOM_METADATA_SCHEMAS.get(key or "")
+    heading = f"custom metadata {name}: "
+    if data_schema is None or not data:
+        return [heading + f"{len(data)} bytes"]
+    try:
+        decoded = codec_for(data_schema).decode(data, check_identifier=False)
+        decl = data_schema.tables[data_schema.root_table]
+        title = _words(decl.name)
+        inline, nested = _table_text(data_schema, decl, decoded)
+    except MetadataError as exc:
+        return [heading + f"cannot decode ({printable(str(exc))})"]
+    first = heading + title + (": " + inline if inline else "")
+    return [first] + ["  " + line for line in nested]
+
+
+def _words(name: str) -> str:
+    """``ObjectDetectorOptions`` -> ``object detector options``."""
+    out: list[str] = []
+    for char in name:
+        if char.isupper() and out:
+            out.append(" ")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def _value_text(data_schema: Any, field: Any, value: Any) -> str:
+    if field.kind == "enum":
+        enum = data_schema.enums[field.type]
+        return enum.name_of(int(value)) or str(int(value))
+    if field.kind == "string":
+        return printable(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _table_text(data_schema: Any, decl: Any, obj: Any) -> tuple[str, list[str]]:
+    """(the table's scalars and strings on one line, one line per sub-table or vector)."""
+    parts: list[str] = []
+    nested: list[str] = []
+    for field in decl.live_fields:
+        value = getattr(obj, field.python_name, None)
+        if value is None:
+            continue
+        if field.kind in ("scalar", "enum", "string"):
+            parts.append(f"{field.name} {_value_text(data_schema, field, value)}")
+        elif field.kind == "table":
+            inline, deeper = _table_text(data_schema, data_schema.tables[field.type], value)
+            nested.append(f"{field.name}" + (f": {inline}" if inline else ""))
+            nested.extend("  " + line for line in deeper)
+        elif field.kind == "tables":
+            sub = data_schema.tables[field.type]
+            shown = []
+            for item in value[:_ITEMS_SHOWN]:
+                inline, _ = _table_text(data_schema, sub, item)
+                shown.append(f"({inline})")
+            more = ", ..." if len(value) > _ITEMS_SHOWN else ""
+            singular = field.name[:-1] if field.name.endswith("s") else field.name
+            count = f"{len(value)} {singular if len(value) == 1 else field.name}"
+            nested.append(f"{count}" + (f": {', '.join(shown)}{more}" if shown else ""))
+        else:  # vectors of scalars or strings
+            items = [printable(v) if isinstance(v, bytes) else f"{v:g}" for v in value]
+            nested.append(f"{field.name}: [{', '.join(items[:_ITEMS_SHOWN])}]")
+    return ", ".join(parts), nested
