@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 import consumer_env
+from tflite_metadata import _model_builder as mb
 from tflite_metadata._model_builder import build_detector_outputs
 from tflite_metadata.errors import MetadataError, MetadataFormatError, MetadataValidationError
 from tflite_metadata.format.codec import codec_for
@@ -35,6 +36,7 @@ from tflite_metadata.format.custom_metadata import (
     schema_of_source,
 )
 from tflite_metadata.format.json_format import to_json
+from tflite_metadata.format.model_schema import BuiltinOperator, BuiltinOptions, TensorType
 from tflite_metadata.mediapipe import metadata as mp_metadata
 from tflite_metadata.mediapipe.metadata_writers import (
     image_segmenter,
@@ -45,9 +47,6 @@ from tflite_metadata.mediapipe.metadata_writers import (
 SHARED = consumer_env.ROOT.parent / "shared" / "testdata"
 TFLITE_SUPPORT = SHARED / "tflite-support"
 GOLDENS = SHARED / "mediapipe"
-MP_SCHEMAS = Path(
-    "/work/main/.venvs/mediapipe/lib/python3.11/site-packages/mediapipe/tasks/metadata"
-)
 
 
 def shared(path: Path) -> Path:
@@ -59,12 +58,12 @@ def shared(path: Path) -> Path:
 def mediapipe_schema(name: str) -> Path:
     """One of MediaPipe's own ``.fbs`` files, from its environment's package."""
     python = consumer_env.mediapipe_python()
-    folder = MP_SCHEMAS
-    if python is not None:
-        found = sorted(Path(python).parents[1].glob("lib/python*/site-packages"))
-        if found:
-            folder = found[0] / "mediapipe" / "tasks" / "metadata"
-    return shared(folder / f"{name}_metadata_schema.fbs")
+    if python is None:
+        pytest.skip("the MediaPipe environment is not available")
+    found = sorted(Path(python).parents[1].glob("lib/python*/site-packages"))
+    if not found:
+        pytest.skip("the MediaPipe environment has no site-packages")
+    return shared(found[0] / "mediapipe" / "tasks" / "metadata" / f"{name}_metadata_schema.fbs")
 
 
 def _anchors(count: int, seed: int = 0) -> Any:
@@ -88,7 +87,7 @@ def _decoding(classes: int, boxes: int, **changes: Any) -> Any:
         num_coords=4,
         keypoint_coord_offset=0,
         num_keypoints=0,
-        num_values_per_keypoint=0,
+        num_values_per_keypoint=2,
         x_scale=10.0,
         y_scale=10.0,
         w_scale=5.0,
@@ -410,6 +409,11 @@ def test_check_raw_detector_rules() -> None:
     problems = [str(p) for p in check(populated)]
     assert any("5 and num_boxes" in p or "num_boxes 5" in p for p in problems), problems
     assert any("has 6 anchors and num_boxes 5" in p for p in problems), problems
+    # MediaPipe aborts unless num_values_per_keypoint is 2 and num_coords 4 + 2 x keypoints.
+    populated, _ = _populate(_raw_writer(num_values_per_keypoint=0))
+    assert ["num_values_per_keypoint 0" in str(p) for p in check(populated)] == [True]
+    populated, _ = _populate(_raw_writer(num_keypoints=1))
+    assert ["num_coords = 4 + 2 x num_keypoints = 6" in str(p) for p in check(populated)] == [True]
     # A raw detector whose DETECTOR_METADATA lacks its anchors, or is damaged: MediaPipe
     # reads it unverified.
     for data in (
@@ -421,3 +425,182 @@ def test_check_raw_detector_rules() -> None:
         problems = check(_with_custom_data("DETECTOR_METADATA", data, raw=True))
         assert [p.code.value for p in problems] == ["metadata-malformed"], problems
         assert "MediaPipe" in str(problems[0])
+
+
+# -- consumers: MediaPipe Tasks and LiteRT --------------------------------------------------------
+
+
+def build_raw_detector(boxes: int = 24, classes: int = 3, size: int = 8, seed: int = 7) -> bytes:
+    """A detector without post-processing, made of the project builder's pieces.
+
+    Input ``[1, size, size, 3]`` float32 (normalized pixels); two heads, each a
+    ``FULLY_CONNECTED`` over the whole image (the builder's weights) and a
+    ``RESHAPE``: the raw boxes ``[1, boxes, 4]`` (output 0: MediaPipe's
+    ``[y_center, x_center, h, w]`` offsets from the anchors) and the raw scores
+    ``[1, boxes, classes]`` (output 1: logits).
+    """
+    graph = mb._Graph()
+    features = size * size * 3
+    image = graph.add_tensor(mb._Tensor("image", TensorType.FLOAT32, (1, size, size, 3)))
+    graph.inputs.append(image)
+    for head, (name, width) in enumerate((("raw_boxes", 4), ("raw_scores", classes))):
+        weight_data, bias_data = mb.head_parameters(seed, head, boxes * width, features)
+        weight = graph.add_tensor(
+            mb._Tensor(
+                f"{name}/weights",
+                TensorType.FLOAT32,
+                (boxes * width, features),
+                graph.add_constant(mb._Constant(len(weight_data), weight_data)),
+            )
+        )
+        bias = graph.add_tensor(
+            mb._Tensor(
+                f"{name}/bias",
+                TensorType.FLOAT32,
+                (boxes * width,),
+                graph.add_constant(mb._Constant(len(bias_data), bias_data)),
+            )
+        )
+        flat = graph.add_tensor(mb._Tensor(f"{name}/flat", TensorType.FLOAT32, (1, boxes * width)))
+        graph.operators.append(
+            mb._Operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                (image, weight, bias),
+                (flat,),
+                BuiltinOptions.FullyConnectedOptions,
+            )
+        )
+        target = struct.pack("<3i", 1, boxes, width)
+        shape = graph.add_tensor(
+            mb._Tensor(
+                f"{name}/shape",
+                TensorType.INT32,
+                (3,),
+                graph.add_constant(mb._Constant(len(target), target)),
+            )
+        )
+        output = graph.add_tensor(mb._Tensor(name, TensorType.FLOAT32, (1, boxes, width)))
+        graph.operators.append(
+            mb._Operator(
+                BuiltinOperator.RESHAPE, (flat, shape), (output,), BuiltinOptions.ReshapeOptions
+            )
+        )
+        graph.outputs.append(output)
+    return bytes(mb._serialize(graph, None))
+
+
+def _grid_anchors(boxes: int, shift: float = 0.0) -> list[list[float]]:
+    """``boxes`` anchors on a grid, as ``[x_center, y_center, width, height]``."""
+    side = int(boxes**0.5 + 0.999)
+    return [
+        [
+            round((index % side + 0.5) / side + shift, 4),
+            round((index // side + 0.5) / side, 4),
+            round(1.5 / side, 4),
+            round(1.2 / side, 4),
+        ]
+        for index in range(boxes)
+    ]
+
+
+@pytest.mark.reference
+@pytest.mark.consumers
+def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None:
+    """MediaPipe Tasks on the models MediaPipe's writers and ours write, alike:
+
+    * ``ObjectDetector`` on a detector without post-processing (its anchors and
+      decoding options in ``DETECTOR_METADATA``): the same detections, some; other
+      anchors give other boxes (MediaPipe uses them);
+    * ``ImageSegmenter`` on DeepLab v3 with each activation: the same category and
+      confidence masks; the activation changes the confidence masks.
+
+    LiteRT's outputs are those of the model without metadata.
+    """
+
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, "the MediaPipe environment")
+    assert python is not None
+    boxes, classes = 24, 3
+    raw = tmp_path / "raw.tflite"
+    raw.write_bytes(build_raw_detector(boxes, classes))
+    labels = {"$labels": [["add", ["cat", "dog", "bird"]]]}
+    decoding = [classes, boxes, 4, 0, 0, 2, 10.0, 10.0, 5.0, 5.0, True, True]
+    cases: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, shift in (("anchors", 0.0), ("shifted anchors", 0.05)):
+        cases[name] = (
+            "detect",
+            {
+                "model": str(raw),
+                "factory": ["object_detector", "MetadataWriter", "create_for_models_without_nms"],
+                "args": [
+                    [127.5], [127.5], labels,
+                    {"$anchors": _grid_anchors(boxes, shift)}, {"$decoding": decoding},
+                    {"$order": "LOCATION_SCORE"},
+                ],
+            },
+        )  # fmt: skip
+    deeplab = shared(TFLITE_SUPPORT / "image_segmenter" / "deeplabv3.tflite")
+    for activation in ("NONE", "SIGMOID", "SOFTMAX"):
+        cases[f"deeplab {activation}"] = (
+            "segment",
+            {
+                "model": str(deeplab),
+                "factory": ["image_segmenter", "MetadataWriter", "create"],
+                "args": [[127.5], [127.5], None, {"$activation": activation}],
+            },
+        )
+    from test_mediapipe_writers import _run_mediapipe_tasks, our_outcome
+
+    theirs_cases, ours_paths, theirs_paths = [], {}, {}
+    for name, (_, case) in cases.items():
+        slug = name.replace(" ", "_")
+        theirs_paths[name] = tmp_path / f"mediapipe_{slug}.tflite"
+        ours_paths[name] = tmp_path / f"ours_{slug}.tflite"
+        theirs_cases.append({**case, "save": str(theirs_paths[name])})
+        outcome = our_outcome({**case, "save": str(ours_paths[name])})
+        assert "error" not in outcome, (name, outcome)
+    for name, outcome in zip(cases, consumer_env.run_mediapipe_writers(theirs_cases, tmp_path)):
+        assert "error" not in outcome, (name, outcome)
+    answers: dict[str, Any] = {}
+    for task in ("detect", "segment"):
+        paths = [
+            path
+            for name, (kind, _) in cases.items()
+            if kind == task
+            for path in (ours_paths[name], theirs_paths[name])
+        ]
+        answers.update(_run_mediapipe_tasks(task, paths, tmp_path / task))
+    results = {}
+    for name in cases:
+        ours, theirs = answers[str(ours_paths[name])], answers[str(theirs_paths[name])]
+        assert "images" in ours, (name, ours)
+        assert ours == theirs, name
+        results[name] = ours["images"]
+    assert any(image["detections"] for image in results["anchors"])
+    assert results["anchors"] != results["shifted anchors"]
+    categories = {d["categories"][0][1] for i in results["anchors"] for d in i["detections"]}
+    assert categories <= {"cat", "dog", "bird"} and categories
+    masks = {
+        name: [image["mask_sha256"] for image in results[name]]
+        for name in results
+        if name.startswith("deeplab")
+    }
+    assert masks["deeplab NONE"] == masks["deeplab SOFTMAX"]  # the same argmax
+    confidence = {
+        name: [image.get("confidence_sha256") for image in results[name]]
+        for name in results
+        if name.startswith("deeplab")
+    }
+    assert len({json.dumps(value) for value in confidence.values()}) == 3, confidence
+    # LiteRT: the outputs of the models without and with metadata, identical.
+    inputs = tmp_path / "inputs.f32"
+    inputs.write_bytes(struct.pack("<192f", *[(i % 17 - 8) / 8 for i in range(192)]))
+    request = {
+        "models": [str(raw), str(ours_paths["anchors"])],
+        "inputs": str(inputs),
+    }
+    (tmp_path / "litert").mkdir()
+    run = consumer_env.run_runner(python, "litert_runner.py", request, tmp_path / "litert")
+    plain, described = run[str(raw)], run[str(ours_paths["anchors"])]
+    assert "outputs" in plain and plain == described
+    assert any(value != 0 for value in plain["outputs"][1]["values"])

@@ -1115,6 +1115,25 @@ def _check_raw_detector(checker: Checker, outputs: Sequence[Any]) -> None:
             "as many anchors as boxes, at least 1 (it aborts otherwise)",
             (MEDIAPIPE,),
         )
+    per_keypoint = int(decoding.numValuesPerKeypoint)
+    keypoints = int(decoding.numKeypoints)
+    if per_keypoint != 2:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has num_values_per_keypoint {per_keypoint}; MediaPipe takes only 2 (it aborts "
+            "otherwise, even without keypoints)",
+            (MEDIAPIPE,),
+        )
+    elif keypoints * per_keypoint + 4 != int(decoding.numCoords):
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has num_coords {int(decoding.numCoords)}, num_keypoints {keypoints}; MediaPipe "
+            f"needs num_coords = 4 + 2 x num_keypoints = {keypoints * 2 + 4} (it aborts "
+            "otherwise)",
+            (MEDIAPIPE,),
+        )
     names = [_text(metadata.name) for metadata in outputs]
     location = names.index(_LOCATION_NAME) if _LOCATION_NAME in names else 0
     expected = {
