@@ -27,6 +27,7 @@ import consumer_env
 from tflite_metadata import _model_builder as mb
 from tflite_metadata._model_builder import build_detector_outputs
 from tflite_metadata.errors import MetadataError, MetadataFormatError, MetadataValidationError
+from tflite_metadata.format import codec
 from tflite_metadata.format.codec import codec_for
 from tflite_metadata.format.custom_metadata import (
     CUSTOM_METADATA_SCHEMAS,
@@ -510,7 +511,8 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
 
     * ``ObjectDetector`` on a detector without post-processing (its anchors and
       decoding options in ``DETECTOR_METADATA``): the same detections, some; other
-      anchors give other boxes (MediaPipe uses them);
+      anchors give other boxes (MediaPipe uses them); ``write object-detector
+      --anchors FILE.csv`` gives the same detections too;
     * ``ImageSegmenter`` on DeepLab v3 with each activation: the same category and
       confidence masks; the activation changes the confidence masks.
 
@@ -551,6 +553,23 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
         )
     from test_mediapipe_writers import _run_mediapipe_tasks, our_outcome
 
+    # The same detector written by ``write object-detector --anchors`` (CSV, default order).
+    anchors_csv = tmp_path / "anchors.csv"
+    anchors_csv.write_text("".join(f"{y},{x},{h},{w}\n" for x, y, w, h in _grid_anchors(boxes)))
+    labels_file = tmp_path / "labels.txt"
+    labels_file.write_text("cat\ndog\nbird\n")
+    written = tmp_path / "cli.tflite"
+    from tflite_metadata.cli import main
+
+    assert (
+        main(
+            ["write", "object-detector", str(raw), "-o", str(written), "--mean", "127.5",
+             "--std", "127.5", "--labels", str(labels_file), "--anchors", str(anchors_csv),
+             "--scales", "10,10,5,5", "--sigmoid-score"]
+        )
+        == 0
+    )  # fmt: skip
+
     theirs_cases, ours_paths, theirs_paths = [], {}, {}
     for name, (_, case) in cases.items():
         slug = name.replace(" ", "_")
@@ -569,6 +588,8 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
             if kind == task
             for path in (ours_paths[name], theirs_paths[name])
         ]
+        if task == "detect":
+            paths.append(written)
         answers.update(_run_mediapipe_tasks(task, paths, tmp_path / task))
     results = {}
     for name in cases:
@@ -577,6 +598,7 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
         assert ours == theirs, name
         results[name] = ours["images"]
     assert any(image["detections"] for image in results["anchors"])
+    assert answers[str(written)] == answers[str(ours_paths["anchors"])]
     assert results["anchors"] != results["shifted anchors"]
     categories = {d["categories"][0][1] for i in results["anchors"] for d in i["detections"]}
     assert categories <= {"cat", "dog", "bird"} and categories
@@ -604,3 +626,165 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
     plain, described = run[str(raw)], run[str(ours_paths["anchors"])]
     assert "outputs" in plain and plain == described
     assert any(value != 0 for value in plain["outputs"][1]["values"])
+
+
+# -- write: anchors and activation ----------------------------------------------------------------
+
+
+def _write_raw_detector_files(folder: Path, header: str = "") -> tuple[Path, Path, Path]:
+    model = folder / "raw.tflite"
+    model.write_bytes(build_raw_detector(24, 3))
+    anchors = folder / "anchors.csv"
+    rows = [f"{y},{x},{h},{w}" for x, y, w, h in _grid_anchors(24)]
+    if header:  # the columns in FixedAnchor's order instead
+        rows = [header] + [",".join(map(str, anchor)) for anchor in _grid_anchors(24)]
+    anchors.write_text("\n".join(rows) + "\n\n")
+    labels = folder / "labels.txt"
+    labels.write_text("cat\ndog\nbird\n")
+    return model, anchors, labels
+
+
+def _decoded_detector_options(path: Path) -> Any:
+    buffer = _metadata(path.read_bytes())
+    entry = codec.decode(buffer).subgraphMetadata[0].customMetadata[0]
+    assert entry.name == b"DETECTOR_METADATA"
+    return codec_for(DETECTOR_SCHEMA).decode(bytes(entry.data))
+
+
+@pytest.mark.parametrize("header", ["", "x_center, y_center, width, height"])
+def test_write_detector_with_anchors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str
+) -> None:
+    model, anchors, labels = _write_raw_detector_files(tmp_path, header)
+    out = tmp_path / "out.tflite"
+    code, _, err = _run_cli(
+        [
+            "write", "object-detector", str(model), "-o", str(out), "--mean", "127.5",
+            "--std", "127.5", "--labels", str(labels), "--anchors", str(anchors),
+            "--scales", "10,10,5,5", "--sigmoid-score",
+        ],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    options = _decoded_detector_options(out)
+    written = [
+        [a.xCenter, a.yCenter, a.width, a.height]
+        for a in options.ssdAnchorsOptions.fixedAnchorsSchema.anchors
+    ]
+    float32 = [[struct.unpack("<f", struct.pack("<f", v))[0] for v in a] for a in _grid_anchors(24)]
+    assert written == float32
+    decoding = options.tensorsDecodingOptions
+    assert (decoding.numClasses, decoding.numBoxes, decoding.numCoords) == (3, 24, 4)
+    assert (decoding.xScale, decoding.hScale, decoding.numValuesPerKeypoint) == (10.0, 5.0, 2)
+    assert decoding.sigmoidScore and decoding.applyExponentialOnBoxSize
+    code, shown, _ = _run_cli(["show", str(out)], capsys)
+    assert "24 anchors: (x_center 0.1, y_center 0.1, width 0.3, height 0.24)" in shown
+    assert "labels labels.txt: 3 labels: cat, dog, bird" in shown
+    code, _, _ = _run_cli(["check", str(out)], capsys)
+    assert code == 0
+
+
+def test_write_detector_with_anchors_from_a_spec(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model, _, _ = _write_raw_detector_files(tmp_path)
+    anchors = [dict(zip(("x_center", "y_center", "width", "height"), a)) for a in _grid_anchors(24)]
+    spec = tmp_path / "spec.json"
+    spec.write_text(
+        json.dumps(
+            {
+                "input": {"mean": [0.0], "std": [255.0]},
+                "anchors": anchors,
+                "decoding": {"x_scale": 1, "y_scale": 1, "w_scale": 1, "h_scale": 1,
+                             "sigmoid_score": False, "apply_exponential_on_box_size": False},
+                "outputs": {"category": {"labels": [{"name": "labels.txt",
+                                                     "labels": ["a", "b", "c"]}]},
+                            "location": {"tensor_name": "raw_boxes"}},
+            }
+        )
+    )  # fmt: skip
+    out = tmp_path / "out.tflite"
+    code, _, err = _run_cli(
+        ["write", "object-detector", str(model), "-o", str(out), "--spec", str(spec)], capsys
+    )
+    assert code == 0, err
+    decoding = _decoded_detector_options(out).tensorsDecodingOptions
+    assert (decoding.xScale, decoding.sigmoidScore, decoding.applyExponentialOnBoxSize) == (
+        1.0, False, False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("0.1,0.2,0.3\n", [], r"anchors\.csv:1: expected four finite numbers"),
+        ("x,y,w,h\n0.1,0.2,0.3,0.4\n", [], r"anchors\.csv:1: a header line names"),
+        ("0.1,0.2,0.3,nan\n", [], "expected four finite numbers"),
+        ("# nothing\n\n", [], "no anchors"),
+        ("0.1,0.2,0.3,0.4\n", ["--no-scales"], "the four box scales are required"),
+        ("0.1,0.2,0.3,0.4\n", ["--no-sigmoid"], "sigmoid_score"),
+    ],
+)
+def test_write_detector_anchor_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, extra: list[str], message: str
+) -> None:
+    model, anchors, _ = _write_raw_detector_files(tmp_path)
+    anchors.write_text(content)
+    args = ["write", "object-detector", str(model), "-o", str(tmp_path / "out.tflite")]
+    args += ["--mean", "127.5", "--std", "127.5", "--anchors", str(anchors)]
+    if "--no-scales" not in extra:
+        args += ["--scales", "10,10,5,5"]
+    if "--no-sigmoid" not in extra:
+        args += ["--sigmoid-score"]
+    code, _, err = _run_cli(args, capsys)
+    assert code != 0
+    import re
+
+    assert re.search(message, err), err
+    assert not (tmp_path / "out.tflite").exists()
+
+
+def test_write_detector_anchors_need_two_outputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    four = tmp_path / "four.tflite"
+    four.write_bytes(
+        build_detector_outputs(
+            outputs=[("b", (1, 10, 4), "float32"), ("c", (1, 10), "float32"),
+                     ("s", (1, 10), "float32"), ("n", (1,), "float32")]
+        )
+    )  # fmt: skip
+    _, anchors, _ = _write_raw_detector_files(tmp_path)
+    code, _, err = _run_cli(
+        ["write", "object-detector", str(four), "-o", str(tmp_path / "o.tflite"),
+         "--anchors", str(anchors), "--scales", "1,1,1,1", "--no-sigmoid-score"],
+        capsys,
+    )  # fmt: skip
+    assert code != 0 and "has 4 outputs" in err
+
+
+def test_write_segmenter_activation(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = tmp_path / "seg.tflite"
+    model.write_bytes(build_detector_outputs(outputs=[("masks", (1, 4, 4, 2), "float32")]))
+    out = tmp_path / "out.tflite"
+    code, _, err = _run_cli(
+        ["write", "image-segmenter", str(model), "-o", str(out), "--mean", "127.5",
+         "--std", "127.5", "--activation", "softmax"],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    code, shown, _ = _run_cli(["show", str(out)], capsys)
+    assert (
+        "custom metadata SEGMENTER_METADATA: image segmenter options: activation SOFTMAX" in shown
+    )
+    document = json.loads(_run_cli(["show", "--json", str(out)], capsys)[1])
+    custom = document["subgraph_metadata"][0]["custom_metadata"]
+    assert custom == [{"name": "SEGMENTER_METADATA", "data": {"activation": "SOFTMAX"}}]
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"output": {"activation": "TANH"}}))
+    code, _, err = _run_cli(
+        ["write", "image-segmenter", str(model), "-o", str(out), "--spec", str(spec),
+         "--mean", "127.5", "--std", "127.5"],
+        capsys,
+    )  # fmt: skip
+    assert code != 0 and "output.activation: expected one of NONE, SIGMOID, SOFTMAX" in err

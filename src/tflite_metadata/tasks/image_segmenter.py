@@ -307,6 +307,7 @@ class ImageSegmenterWriter(MetadataWriter):
         output_md: Optional[TensorMd] = None,
         *,
         feature_output_md: Optional[TensorMd] = None,
+        activation: Optional[Activation] = None,
     ) -> ImageSegmenterWriter:
         """Create a writer from the descriptions of the model's tensors.
 
@@ -321,6 +322,9 @@ class ImageSegmenterWriter(MetadataWriter):
                 output is written as segmentation masks (GRAYSCALE images).
             feature_output_md: (keyword only) for a model with two outputs, the
                 other output (default: MediaPipe's ``"quality score"``).
+            activation: (keyword only) the output layer's :class:`Activation`,
+                written as MediaPipe's ``SEGMENTER_METADATA`` custom metadata; None:
+                none written.
 
         The masks are the model's last output (where MediaPipe reads them), or
         the one ``output_md.tensor_name`` names.
@@ -362,12 +366,16 @@ class ImageSegmenterWriter(MetadataWriter):
         )
         if feature_output_md is not None:
             associated_files.extend(getattr(feature_output_md, "associated_files", None) or [])
+        custom_metadata = None
+        if activation is not None:
+            custom_metadata = [ImageSegmenterOptionsMd(activation).create_metadata()]
         writer = cls.create_from_metadata(
             model,
             model_metadata=general_md.create_metadata(),
             input_metadata=[input_md.create_metadata()],
             output_metadata=output_metadata,
             associated_files=associated_files,
+            custom_metadata=custom_metadata,
         )
         return cast(ImageSegmenterWriter, writer)
 
@@ -604,7 +612,7 @@ def _check_display_names(checker: Checker, tensor_metadata: Any, tensor: Tensor)
 
 # -- the command line and spec files -----------------------------------------------------------
 
-_OUTPUT_KEYS = frozenset(("name", "description", "tensor_name", "labels"))
+_OUTPUT_KEYS = frozenset(("name", "description", "tensor_name", "labels", "activation"))
 _SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "output"))
 
 _SPEC_HELP = """\
@@ -617,10 +625,12 @@ spec file, command-line options override it:
               "mean": [127.5], "std": [127.5], "color_space": "RGB"},
     "output": {"tensor_name": "masks", "name": "segmentation_masks", "description": "...",
                "labels": ["labelmap.txt", {"file": "labelmap_fr.txt", "locale": "fr"},
-                          {"name": "labels.txt", "labels": ["background", "person"]}]}
+                          {"name": "labels.txt", "labels": ["background", "person"]}],
+               "activation": "SOFTMAX"}
   }
 A model with two outputs (a quality score, then the masks) gets a feature description of the
-first, as MediaPipe's writer gives.
+first, as MediaPipe's writer gives. "activation" (NONE, SIGMOID or SOFTMAX: the output layer's,
+which MediaPipe applies to the confidence masks) is written as MediaPipe's SEGMENTER_METADATA.
 """
 
 
@@ -670,6 +680,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--output-name", metavar="TEXT", help=f"default: {OUTPUT_NAME}")
     group.add_argument("--output-description", metavar="TEXT")
+    group.add_argument(
+        "--activation",
+        type=str.upper,
+        choices=[member.name for member in Activation],
+        help="the output layer's activation, which MediaPipe applies to the confidence masks "
+        "(written as MediaPipe's SEGMENTER_METADATA; default: none written)",
+    )
     parser.set_defaults(labels=None)
 
 
@@ -684,6 +701,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         ("masks_tensor", "tensor_name"),
         ("output_name", "name"),
         ("output_description", "description"),
+        ("activation", "activation"),
     ):
         value = getattr(args, option)
         if value is not None:
@@ -716,7 +734,19 @@ def _build_writer(
         labels,
         spec.text(table, "tensor_name", "output"),
     )
-    return ImageSegmenterWriter.create_from_metadata_info(model, general, input_md, output_md)
+    activation = None
+    name = spec.text(table, "activation", "output")
+    if name is not None:
+        try:
+            activation = Activation[name.upper()]
+        except KeyError:
+            spec.fail(
+                "output.activation",
+                f"expected one of {', '.join(m.name for m in Activation)}, found {name!r}",
+            )
+    return ImageSegmenterWriter.create_from_metadata_info(
+        model, general, input_md, output_md, activation=activation
+    )
 
 
 TASK = Task(

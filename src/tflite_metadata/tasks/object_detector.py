@@ -33,10 +33,11 @@ import argparse
 import copy
 import dataclasses
 import enum
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
 from ..errors import MetadataError, MetadataValidationError, UsageError
 from ..fileio import PathLike
@@ -98,8 +99,8 @@ from .rules import (
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, general_md
-from .writer_utils import get_input_tensor_types
+from .spec import GENERAL_KEYS, Spec, general_md, json_type, resolve
+from .writer_utils import get_input_tensor_types, get_output_tensor_names
 
 __all__ = [
     "BOUNDING_BOX_INDEX",
@@ -1319,7 +1320,7 @@ def _check_score_calibration(
 
 # -- the command line and spec files -----------------------------------------------------------
 
-_SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs"))
+_SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs", "anchors", "decoding"))
 #: The keys of a spec's ``outputs`` table: one table per role.
 _OUTPUT_KEYS = frozenset(("location", "category", "score", "number"))
 _ROLE_KEYS = frozenset(("tensor_name", "name", "description"))
@@ -1352,6 +1353,24 @@ spec file, command-line options override it:
 apart by their shapes ([1, N, 4] locations, [1] the count), else by tensor index (SSD's order).
 The names "location", "category", "score" and "number of detections" are how the consumers
 find the outputs: keep them.
+
+A detector without post-processing (MediaPipe's only: two outputs, raw boxes [1, N, 4] and
+raw scores [1, N, classes]) takes its anchors and decoding options instead, written as
+MediaPipe's DETECTOR_METADATA; the labels (outputs.category.labels) go on the scores:
+  {
+    "anchors": "anchors.csv",   (or [{"x_center": 0.5, "y_center": 0.5, "width": 0.1,
+                                       "height": 0.1}, ...], one per box)
+    "decoding": {"x_scale": 10.0, "y_scale": 10.0, "w_scale": 5.0, "h_scale": 5.0,
+                 "sigmoid_score": true, "apply_exponential_on_box_size": true,
+                 "num_keypoints": 0, "keypoint_coord_offset": 0},
+    "outputs": {"location": {"tensor_name": "..."}, "category": {"labels": ["labels.txt"]}}
+  }
+The four scales and "sigmoid_score" are required (MediaPipe Model Maker's detectors use 1, 1,
+1, 1 and no sigmoid; TF Object Detection API's SSDs 10, 10, 5, 5 and a sigmoid);
+"apply_exponential_on_box_size" defaults to true. The classes, boxes and coordinates per box
+are read from the outputs' shapes. An anchors CSV has four numbers a line, in the order of
+MediaPipe's anchor files: y_center, x_center, height, width (ratios of the image); a first
+line naming the columns (x_center, y_center, width, height in any order) gives another order.
 """
 
 
@@ -1383,6 +1402,36 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             f"--{role}-tensor", metavar="TENSOR", help=f"the model's {role} output tensor"
         )
+    raw = parser.add_argument_group(
+        "without post-processing (MediaPipe)",
+        "A model whose two outputs are raw boxes [1, N, 4] and raw scores [1, N, classes]: "
+        "--anchors, --scales and --sigmoid-score/--no-sigmoid-score describe how MediaPipe "
+        "decodes them (its DETECTOR_METADATA); --labels go on the scores.",
+    )
+    raw.add_argument(
+        "--anchors",
+        metavar="FILE.csv",
+        help="the anchors, one a line: y_center,x_center,height,width (MediaPipe's anchor "
+        "files' order), or in the order a first line names",
+    )
+    raw.add_argument(
+        "--scales",
+        metavar="X,Y,W,H",
+        type=_scales_argument,
+        help="the box decoding scales x_scale, y_scale, w_scale, h_scale",
+    )
+    raw.add_argument(
+        "--sigmoid-score",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether MediaPipe applies a sigmoid to the raw scores",
+    )
+    raw.add_argument(
+        "--linear-box-size",
+        action="store_true",
+        default=None,
+        help="the raw box size is not exponentiated (default: it is)",
+    )
 
 
 _OUTPUT_KEYS_ORDER = ("location", "category", "score", "number")
@@ -1440,6 +1489,236 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         role("score")["score_calibration"] = calibration
     if given:
         document["outputs"] = outputs
+    if args.anchors is not None:
+        document["anchors"] = os.path.abspath(args.anchors)
+    decoding: dict[str, Any] = {}
+    if args.scales is not None:
+        decoding.update(zip(("x_scale", "y_scale", "w_scale", "h_scale"), args.scales))
+    if args.sigmoid_score is not None:
+        decoding["sigmoid_score"] = args.sigmoid_score
+    if args.linear_box_size:
+        decoding["apply_exponential_on_box_size"] = False
+    if decoding:
+        table = document.setdefault("decoding", {})
+        if not isinstance(table, dict):
+            raise UsageError("the spec's decoding should be a table")
+        table.update(decoding)
+
+
+def _scales_argument(text: str) -> list[float]:
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected four numbers X,Y,W,H (x_scale, y_scale, w_scale, h_scale), got {text!r}"
+        )
+    return values
+
+
+#: The keys of a spec's ``decoding`` table.
+_DECODING_KEYS = frozenset(
+    (
+        "x_scale",
+        "y_scale",
+        "w_scale",
+        "h_scale",
+        "sigmoid_score",
+        "apply_exponential_on_box_size",
+        "num_keypoints",
+        "keypoint_coord_offset",
+    )
+)
+#: The columns of an anchors CSV without a header: MediaPipe's anchor files' order.
+ANCHOR_CSV_COLUMNS = ("y_center", "x_center", "height", "width")
+
+
+def read_anchors_csv(path: str) -> list[FixedAnchor]:
+    """The anchors of a CSV file: four numbers a line (see :data:`ANCHOR_CSV_COLUMNS`).
+
+    Empty lines and lines starting with ``#`` are skipped. A first line of names
+    (``x_center``, ``y_center``, ``width``, ``height`` in any order) gives the columns.
+
+    Raises:
+        MissingFileError: the file does not exist.
+        MetadataValidationError: a line does not hold four finite numbers, a header
+            names other columns, or there is no anchor.
+    """
+    from ..fileio import read_file
+
+    try:
+        text = read_file(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataValidationError(
+            f"{path}: an anchors CSV should be UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    columns: Sequence[str] = ANCHOR_CSV_COLUMNS
+    anchors = []
+    first = True
+    for number, line in enumerate(text.splitlines(), 1):
+        cells = [cell.strip() for cell in line.split(",")]
+        if not line.strip() or cells[0].startswith("#"):
+            continue
+        if first and not _is_number(cells[0]):
+            names = [cell.lower() for cell in cells]
+            if sorted(names) != sorted(ANCHOR_FIELDS):
+                raise MetadataValidationError(
+                    f"{path}:{number}: a header line names the columns x_center, y_center, "
+                    f"width and height (in any order); found {', '.join(map(repr, cells))}"
+                )
+            columns = names
+            first = False
+            continue
+        first = False
+        if len(cells) != 4 or not all(_is_number(cell) for cell in cells):
+            raise MetadataValidationError(
+                f"{path}:{number}: expected four finite numbers ({', '.join(columns)}), "
+                f"found {line.strip()[:80]!r}"
+            )
+        values = dict(zip(columns, map(float, cells)))
+        anchors.append(FixedAnchor(**{name: values[name] for name in ANCHOR_FIELDS}))
+    if not anchors:
+        raise MetadataValidationError(f"{path}: no anchors (four numbers a line)")
+    return anchors
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _spec_anchors(value: Any, spec: Spec, base: Optional[Path]) -> list[FixedAnchor]:
+    if isinstance(value, str):
+        return read_anchors_csv(resolve(base, value))
+    if not isinstance(value, list) or not value:
+        spec.fail(
+            "anchors",
+            "expected the path of an anchors CSV or a non-empty array of anchors "
+            f'({{"x_center": …, "y_center": …, "width": …, "height": …}}), '
+            f"found {json_type(value)}",
+        )
+    anchors = []
+    for index, entry in enumerate(value):
+        where = f"anchors[{index}]"
+        table = spec.table(entry, where, frozenset(ANCHOR_FIELDS))
+        numbers = {}
+        for name in ANCHOR_FIELDS:
+            number = spec.number(table, name, where)
+            if number is None or not math.isfinite(number):
+                spec.fail(f"{where}.{name}", "expected a finite number")
+            numbers[name] = number
+        anchors.append(FixedAnchor(**numbers))
+    return anchors
+
+
+def _spec_decoding(
+    model: BufferLike, document: dict[str, Any], spec: Spec, boxes_position: int
+) -> TensorsDecodingOptions:
+    table = spec.table(document.get("decoding", {}), "decoding", _DECODING_KEYS)
+    scales = []
+    for key in ("x_scale", "y_scale", "w_scale", "h_scale"):
+        value = spec.number(table, key, "decoding")
+        if value is None or not math.isfinite(value):
+            spec.fail(
+                f"decoding.{key}",
+                "the four box scales are required (--scales X,Y,W,H): MediaPipe Model "
+                "Maker's detectors use 1, 1, 1, 1; TF Object Detection API's SSDs 10, 10, 5, 5",
+            )
+        scales.append(value)
+    flags = {}
+    for key, default in (("sigmoid_score", None), ("apply_exponential_on_box_size", True)):
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            spec.fail(
+                f"decoding.{key}",
+                "expected true or false"
+                + (" (required: --sigmoid-score or --no-sigmoid-score)" if value is None else ""),
+            )
+        flags[key] = value
+    keypoints = spec.count(table, "num_keypoints", "decoding") or 0
+    offset = spec.count(table, "keypoint_coord_offset", "decoding") or 0
+    shapes = [list(tensor.shape) for tensor in ModelView(model).outputs()]
+    boxes, scores = shapes[boxes_position], shapes[1 - boxes_position]
+    return TensorsDecodingOptions(
+        num_classes=int(scores[-1]),
+        num_boxes=int(boxes[1]),
+        num_coords=int(boxes[-1]),
+        keypoint_coord_offset=offset,
+        num_keypoints=keypoints,
+        num_values_per_keypoint=2,
+        x_scale=scales[0],
+        y_scale=scales[1],
+        w_scale=scales[2],
+        h_scale=scales[3],
+        apply_exponential_on_box_size=flags["apply_exponential_on_box_size"],
+        sigmoid_score=flags["sigmoid_score"],
+    )
+
+
+def _build_raw_writer(
+    model: BufferLike,
+    document: dict[str, Any],
+    spec: Spec,
+    base: Optional[Path],
+    general: GeneralMd,
+    input_md: TensorMd,
+) -> ObjectDetectorWriter:
+    """A detector without post-processing: MediaPipe's two outputs and DETECTOR_METADATA."""
+    outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
+    for key in ("number",):
+        if key in outputs:
+            spec.fail(f"outputs.{key}", "a detector without post-processing has no such output")
+    category = spec.table(outputs.get("category", {}), "outputs.category", frozenset({"labels"}))
+    score = spec.table(outputs.get("score", {}), "outputs.score", frozenset({"tensor_name"}))
+    location = spec.table(
+        outputs.get("location", {}), "outputs.location", frozenset({"tensor_name"})
+    )
+    labels = [
+        label_file_md(entry, f"outputs.category.labels[{i}]", spec, base)
+        for i, entry in enumerate(spec.items(category, "labels", "outputs.category"))
+    ]
+    names = get_output_tensor_names(model)
+    if len(names) != 2:
+        raise MetadataValidationError(
+            f"anchors describe a detector without post-processing, whose 2 outputs are raw "
+            f"boxes and scores; the model has {plural(len(names), 'output')} "
+            f"({', '.join(map(quoted, names))})"
+        )
+    order = RawDetectionOutputTensorsOrder.UNSPECIFIED
+    for table, role, first in ((location, "location", 0), (score, "score", 1)):
+        tensor_name = spec.text(table, "tensor_name", f"outputs.{role}")
+        if tensor_name is None:
+            continue
+        if tensor_name not in names:
+            spec.fail(
+                f"outputs.{role}.tensor_name",
+                f"{tensor_name!r} is not an output ({', '.join(map(quoted, names))})",
+            )
+        location_first = (names.index(tensor_name) == 0) == (first == 0)
+        order = (
+            RawDetectionOutputTensorsOrder.LOCATION_SCORE
+            if location_first
+            else RawDetectionOutputTensorsOrder.SCORE_LOCATION
+        )
+    output_mds = RawDetectionOutputTensorsMd(model, labels, order).output_mds
+    boxes_position = next(i for i, md in enumerate(output_mds) if md.name == _LOCATION_NAME)
+    options_md = ObjectDetectorOptionsMd(
+        SsdAnchorsOptions(FixedAnchorsSchema(_spec_anchors(document["anchors"], spec, base))),
+        _spec_decoding(model, document, spec, boxes_position),
+    )
+    writer = ObjectDetectorWriter.create_from_metadata(
+        model,
+        model_metadata=general.create_metadata(),
+        input_metadata=[input_md.create_metadata()],
+        output_metadata=[md.create_metadata() for md in output_mds],
+        associated_files=list(labels),
+        custom_metadata=[options_md.create_metadata()],
+    )
+    return cast(ObjectDetectorWriter, writer)
 
 
 def _build_writer(
@@ -1450,6 +1729,10 @@ def _build_writer(
     input_md = image_input_md(
         model, spec, document, _INPUT_NAME, _INPUT_DESCRIPTION, "object detector"
     )
+    if document.get("anchors") is not None:
+        return _build_raw_writer(model, document, spec, base, general, input_md)
+    if document.get("decoding") is not None:
+        spec.fail("decoding", "goes with anchors (a detector without post-processing)")
     outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
     mds: dict[str, TensorMd] = {}
     for key in _OUTPUT_KEYS_ORDER:
