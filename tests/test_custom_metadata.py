@@ -202,6 +202,13 @@ def test_options_of_the_wrong_type_are_metadata_errors() -> None:
         )
     with pytest.raises(MetadataValidationError):
         _raw_writer(num_classes="3")
+    with pytest.raises(MetadataValidationError, match="x_scale should be a finite number"):
+        _raw_writer(x_scale=float("nan"))
+    nan_anchor = object_detector.SsdAnchorsOptions(
+        object_detector.FixedAnchorsSchema([object_detector.FixedAnchor(0.5, float("inf"), 1, 1)])
+    )
+    with pytest.raises(MetadataValidationError, match="anchor 0: y_center should be a finite"):
+        object_detector.ObjectDetectorOptionsMd(nan_anchor, _decoding(1, 1)).create_metadata()
     bad_anchor = object_detector.SsdAnchorsOptions(
         object_detector.FixedAnchorsSchema([object_detector.FixedAnchor(0.5, 0.5, None, 1.0)])
     )
@@ -210,6 +217,24 @@ def test_options_of_the_wrong_type_are_metadata_errors() -> None:
             _raw_detector_model(1, 1), [127.5], [127.5],
             metadata_writer.Labels().add(["a"]), bad_anchor, _decoding(1, 1),
         )  # fmt: skip
+
+
+def test_without_nms_default_order_reads_the_shapes() -> None:
+    """MediaPipe's default order (UNSPECIFIED) always raised; the shapes tell here."""
+    labels = metadata_writer.Labels().add(["a", "b", "c"])
+    results = []
+    for outputs in (
+        [("scores", (1, 6, 3), "float32"), ("boxes", (1, 6, 4), "float32")],
+        [("boxes", (1, 6, 4), "float32"), ("scores", (1, 6, 3), "float32")],
+    ):
+        model = bytes(build_detector_outputs(outputs=outputs))
+        writer = object_detector.MetadataWriter.create_for_models_without_nms(
+            model, [127.5], [127.5], labels, _anchors(6), _decoding(3, 6)
+        )
+        _, text = _populate(writer)
+        described = json.loads(text)["subgraph_metadata"][0]["output_tensor_metadata"]
+        results.append([tensor["name"] for tensor in described])
+    assert results == [["score", "location"], ["location", "score"]]
 
 
 # -- convert_to_json ------------------------------------------------------------------------------
@@ -396,6 +421,38 @@ def test_fuzzed_custom_metadata_never_crashes() -> None:
             assert any(line.startswith(f"custom metadata {name}: ") for line in lines)
             check(populated)
     assert decoded and errors
+
+
+@pytest.mark.parametrize("name", ["DETECTOR_METADATA", "SEGMENTER_METADATA"])
+def test_every_word_of_custom_metadata_set_to_hostile_values(name: str) -> None:
+    """Each 32-bit word of a valid buffer set to 0, its length, 2**31 - 1 and 2**32 - 1.
+
+    Offsets and lengths that point outside, loop or claim 2**31 anchors are a
+    ``MetadataFormatError`` naming the custom metadata; never another exception.
+    """
+    from tflite_metadata.cli.show import custom_metadata_lines
+
+    if name == "DETECTOR_METADATA":
+        md: Any = object_detector.ObjectDetectorOptionsMd(_anchors(2), _decoding(2, 2))
+    else:
+        md = image_segmenter.ImageSegmenterOptionsMd(image_segmenter.Activation.SOFTMAX)
+    entry = md.create_metadata()
+    valid = bytes(entry.data)
+    schema = CUSTOM_METADATA_SCHEMAS[name]
+    refused = 0
+    for position in range(0, len(valid) - 3):
+        for value in (0, len(valid), 0x7FFFFFFF, 0xFFFFFFFF):
+            data = valid[:position] + struct.pack("<I", value) + valid[position + 4 :]
+            try:
+                to_json(data, schema)
+                codec_for(schema).decode(data, check_identifier=False)
+            except MetadataFormatError as exc:
+                assert name in str(exc)
+                refused += 1
+            entry.data = data
+            line = custom_metadata_lines(entry)[0]
+            assert line.startswith(f"custom metadata {name}: ")
+    assert refused > len(valid)
 
 
 # -- check: a detector without post-processing ----------------------------------------------------

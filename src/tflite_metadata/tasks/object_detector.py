@@ -534,6 +534,12 @@ DECODING_FIELDS = tuple(f.name for f in dataclasses.fields(TensorsDecodingOption
 ANCHOR_FIELDS = ("x_center", "y_center", "width", "height")
 
 
+def _require_finite(value: Any, where: str) -> None:
+    """A float field's value: a finite real number (NaN prints as flatc's ``nan``, not JSON)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MetadataValidationError(f"{where} should be a finite number, but got {value!r}.")
+
+
 class ObjectDetectorOptionsMd(CustomMetadataMd):
     """The ``DETECTOR_METADATA`` custom metadata: anchors and decoding (MediaPipe's).
 
@@ -581,10 +587,12 @@ class ObjectDetectorOptionsMd(CustomMetadataMd):
                 f"fixed_anchors_schema.anchors must be a list of FixedAnchor, got "
                 f"{type(getattr(fixed, 'anchors', None)).__name__}"
             ) from exc
-        for anchor in anchor_list:
+        for index, anchor in enumerate(anchor_list):
             anchor_t = objects["FixedAnchor"]()
             for name in ANCHOR_FIELDS:
-                setattr(anchor_t, lower_camel(name), getattr(anchor, name, None))
+                value = getattr(anchor, name, None)
+                _require_finite(value, f"anchor {index}: {name}")
+                setattr(anchor_t, lower_camel(name), value)
             anchors.append(anchor_t)
         schema_t = objects["FixedAnchorsSchema"]()
         schema_t.anchors = anchors
@@ -592,9 +600,10 @@ class ObjectDetectorOptionsMd(CustomMetadataMd):
         ssd_t.fixedAnchorsSchema = schema_t
         decoding_t = objects["TensorsDecodingOptions"]()
         for name in DECODING_FIELDS:
-            setattr(
-                decoding_t, lower_camel(name), getattr(self.tensors_decoding_options, name, None)
-            )
+            value = getattr(self.tensors_decoding_options, name, None)
+            if name.endswith("_scale"):
+                _require_finite(value, f"tensors_decoding_options: {name}")
+            setattr(decoding_t, lower_camel(name), value)
         options_t = objects["ObjectDetectorOptions"]()
         options_t.ssdAnchorsOptions = ssd_t
         options_t.tensorsDecodingOptions = decoding_t
