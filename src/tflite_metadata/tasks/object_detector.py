@@ -1795,8 +1795,10 @@ TASK = Task(
         "object_detector.MetadataWriter does, and save the result as OUT. The model has "
         "SSD's four outputs (location, category, score, number of detections); each "
         "description goes on the output it describes (by --*-tensor, else by shape, else "
-        "by tensor index). OUT is checked against the rules of the Task Library and "
-        "MediaPipe object detectors first, and not written if they would refuse it (unless "
+        "by tensor index). A model without post-processing (MediaPipe's: raw boxes and "
+        "scores) takes --anchors, --scales and --[no-]sigmoid-score instead, written as "
+        "MediaPipe's DETECTOR_METADATA. OUT is checked against the rules of the Task Library "
+        "and MediaPipe object detectors first, and not written if they would refuse it (unless "
         "--no-check). A FLOAT32 input needs --mean and --std."
     ),
     model_name=_MODEL_NAME,
