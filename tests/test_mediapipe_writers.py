@@ -1353,11 +1353,8 @@ _MODULES = [
     "metadata_writers.image_segmenter",
 ]
 
-#: What is not provided, with its members (the README says so): a path helper for
-#: MediaPipe's own data files.
-_NOT_PROVIDED = {
-    "metadata.get_path_to_datafile",
-}
+#: What is not provided, with its members (the README says so): nothing now.
+_NOT_PROVIDED: set[str] = set()
 
 
 def _extends(ours: list[Any], theirs: list[Any]) -> bool:
