@@ -319,6 +319,43 @@ def test_show_decodes_known_custom_metadata(
     assert out == text + "\n"
 
 
+def _segmenter_with_custom_data(name: Any, data: bytes) -> bytes:
+    """A segmenter described by MediaPipe's builder, with one custom metadata."""
+    from tflite_metadata import metadata_schema_py_generated as fb
+    from tflite_metadata.mediapipe.metadata_writers import metadata_info
+
+    class Custom(metadata_info.CustomMetadataMd):
+        def create_metadata(self) -> Any:
+            custom = fb.CustomMetadataT()
+            custom.name = self.name
+            custom.data = data
+            return custom
+
+    model = bytes(build_detector_outputs(outputs=[("masks", (1, 4, 4, 2), "float32")]))
+    writer = metadata_writer.MetadataWriter.create(model).add_image_input([127.5], [127.5])
+    writer.add_segmentation_output().add_custom_metadata(Custom(name))
+    populated, _ = _populate(writer)
+    return populated
+
+
+def test_check_segmenter_custom_metadata() -> None:
+    """MediaPipe's segmenter reads SEGMENTER_METADATA unverified, refuses unknown activations."""
+    from tflite_metadata.check import check
+
+    segmenter = codec_for(SEGMENTER_SCHEMA)
+    good = image_segmenter.ImageSegmenterOptionsMd(image_segmenter.Activation.SIGMOID)
+    assert check(_segmenter_with_custom_data("SEGMENTER_METADATA", good.options_buffer())) == []
+    options = segmenter.objects["ImageSegmenterOptions"]()
+    options.activation = 7
+    for name, data, expected in (
+        ("SEGMENTER_METADATA", segmenter.encode(options), "has activation 7"),
+        ("SEGMENTER_METADATA", b"\x40\x00\x00\x00V001", "cannot be decoded"),
+    ):
+        problems = check(_segmenter_with_custom_data(name, data), task="image-segmenter")
+        assert [p.code.value for p in problems] == ["metadata-malformed"], problems
+        assert expected in str(problems[0]) and "MediaPipe" in str(problems[0])
+
+
 def _with_custom_data(name: str, data: bytes, raw: bool = False) -> bytes:
     """A model whose metadata has one custom metadata ``name`` holding ``data``.
 

@@ -73,12 +73,14 @@ from .image_input import (
 from .rules import (
     BOTH,
     LABELS_FILE,
+    MEDIAPIPE,
     TASK_LIBRARY,
     Checker,
     Code,
     Tensor,
     label_counts,
     plural,
+    printable,
     quoted,
     shape_text,
 )
@@ -575,6 +577,46 @@ def _check_metadata(checker: Checker) -> None:
         )
     if outputs and checker.model.outputs:
         _check_display_names(checker, outputs[-1], checker.model.outputs[-1])
+    _check_segmenter_metadata(checker)
+
+
+def _check_segmenter_metadata(checker: Checker) -> None:
+    """MediaPipe reads SEGMENTER_METADATA unverified, and refuses an unknown activation.
+
+    (image_segmenter_graph.cc: ``GetImageSegmenterOptions(data)->activation()``,
+    refusing a value that is not NONE, SIGMOID or SOFTMAX: measured with
+    mediapipe 1.2.2, "Invalid activation type found in CustomMetadata".)
+    """
+    from ..errors import MetadataError
+
+    subgraph = checker.subgraph_metadata
+    entries = (None if subgraph is None else subgraph.customMetadata) or []
+    for entry in entries:
+        if entry.name != SEGMENTER_METADATA_NAME.encode():
+            continue
+        where = f"custom metadata {SEGMENTER_METADATA_NAME}"
+        try:
+            options = codec_for(SEGMENTER_SCHEMA).decode(
+                bytes(entry.data or b""), check_identifier=False
+            )
+        except MetadataError as exc:
+            checker.add(
+                Code.METADATA_MALFORMED,
+                where,
+                f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
+                "(it may crash or misread it)",
+                (MEDIAPIPE,),
+            )
+            continue
+        value = int(options.activation)
+        if value not in {member.value for member in Activation}:
+            checker.add(
+                Code.METADATA_MALFORMED,
+                where,
+                f"has activation {value}; MediaPipe takes NONE, SIGMOID or SOFTMAX (it "
+                'refuses the model: "Invalid activation type")',
+                (MEDIAPIPE,),
+            )
 
 
 def _check_display_names(checker: Checker, tensor_metadata: Any, tensor: Tensor) -> None:

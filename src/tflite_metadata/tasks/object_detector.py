@@ -1069,7 +1069,7 @@ def _decoded_detector_options(checker: Checker) -> Any:
             Code.METADATA_MALFORMED,
             where,
             f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
-            "(it may crash)",
+            "(it may crash or misread it)",
             (MEDIAPIPE,),
         )
         return None
