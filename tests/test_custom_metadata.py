@@ -503,7 +503,10 @@ def test_check_raw_detector_rules() -> None:
     populated, _ = _populate(_raw_writer(num_boxes=5))
     problems = [str(p) for p in check(populated)]
     assert any("5 and num_boxes" in p or "num_boxes 5" in p for p in problems), problems
-    assert any("has 6 anchors and num_boxes 5" in p for p in problems), problems
+    assert not any("anchors and num_boxes" in p for p in problems), problems  # 1 unread
+    populated, _ = _populate(_raw_writer(boxes=6, num_boxes=7))
+    problems = [str(p) for p in check(populated)]
+    assert any("has 6 anchors and num_boxes 7" in p for p in problems), problems
     # MediaPipe aborts unless num_values_per_keypoint is 2 and num_coords 4 + 2 x keypoints.
     populated, _ = _populate(_raw_writer(num_values_per_keypoint=0))
     assert ["num_values_per_keypoint 0" in str(p) for p in check(populated)] == [True]
@@ -882,3 +885,92 @@ def test_write_segmenter_activation(tmp_path: Path, capsys: pytest.CaptureFixtur
         capsys,
     )  # fmt: skip
     assert code != 0 and "output.activation: expected one of NONE, SIGMOID, SOFTMAX" in err
+
+
+def _raw_detector_with(data: bytes, model: bytes) -> bytes:
+    """``model`` (raw boxes, then scores) described by MediaPipe's builder, with ``data``."""
+    from tflite_metadata import metadata_schema_py_generated as fb
+    from tflite_metadata.mediapipe.metadata_writers import metadata_info
+
+    class Custom(metadata_info.CustomMetadataMd):
+        def create_metadata(self) -> Any:
+            custom = fb.CustomMetadataT()
+            custom.name = self.name
+            custom.data = data
+            return custom
+
+    writer = metadata_writer.MetadataWriter.create(model).add_image_input([127.5], [127.5])
+    labels = metadata_writer.Labels().add(["cat", "dog", "bird"])
+    writer.add_raw_detection_output(labels, metadata_info_order("LOCATION_SCORE"))
+    writer.add_custom_metadata(Custom("DETECTOR_METADATA"))
+    populated, _ = _populate(writer)
+    return populated
+
+
+@pytest.mark.reference
+@pytest.mark.consumers
+@pytest.mark.slow
+def test_check_agrees_with_mediapipe_on_raw_detectors(tmp_path: Path) -> None:
+    """``check`` finds a problem exactly where MediaPipe's ObjectDetector fails or dies.
+
+    Each variant runs in its own process: MediaPipe aborts or crashes on most.
+    """
+    import subprocess
+
+    from tflite_metadata.check import check
+
+    python = consumer_env.mediapipe_python()
+    consumer_env.require(python is not None, "the MediaPipe environment")
+    assert python is not None
+    model = build_raw_detector(24, 3)
+
+    def options(anchors: int = 24, **changes: Any) -> bytes:
+        grid = [object_detector.FixedAnchor(*a) for a in _grid_anchors(anchors)]
+        ssd = object_detector.SsdAnchorsOptions(object_detector.FixedAnchorsSchema(grid))
+        md = object_detector.ObjectDetectorOptionsMd(ssd, _decoding(3, 24, **changes))
+        return md.options_buffer()
+
+    without_anchors = codec_for(DETECTOR_SCHEMA).objects["ObjectDetectorOptions"]()
+    decoding = codec_for(DETECTOR_SCHEMA).objects["TensorsDecodingOptions"]()
+    decoding.numClasses, decoding.numBoxes, decoding.numCoords = 3, 24, 4
+    decoding.numValuesPerKeypoint = 2
+    without_anchors.tensorsDecodingOptions = decoding
+    variants = {
+        "valid": options(),
+        "fewer anchors": options(anchors=23),
+        "more anchors": options(anchors=25),
+        "no anchors": codec_for(DETECTOR_SCHEMA).encode(without_anchors),
+        "keypoint values 0": options(num_values_per_keypoint=0),
+        "a keypoint, 4 coordinates": options(num_keypoints=1),
+        "num_classes 4": options(num_classes=4),
+        "num_boxes 0": options(num_boxes=0),
+    }
+    image = shared(TFLITE_SUPPORT / "images" / "burger.jpg")
+    outcomes = {}
+    for name, data in variants.items():
+        path = tmp_path / (name.replace(" ", "_").replace(",", "") + ".tflite")
+        path.write_bytes(_raw_detector_with(data, model))
+        request = tmp_path / f"{path.stem}.json"
+        request.write_text(
+            json.dumps({"task": "detect", "models": [str(path)], "images": [str(image)]})
+        )
+        proc = subprocess.run(
+            [python, str(consumer_env.RUNNERS / "mediapipe_runner.py"), str(request)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**__import__("os").environ, "GLOG_minloglevel": "3"},
+        )
+        answer = next(
+            (
+                json.loads(line[len(consumer_env.MARKER) :])[str(path)]
+                for line in proc.stdout.splitlines()
+                if line.startswith(consumer_env.MARKER)
+            ),
+            {"error": f"the process died (exit {proc.returncode})"},
+        )
+        problems = [str(p) for p in check(path.read_bytes(), task="object-detector")]
+        outcomes[name] = ("images" in answer, problems, answer.get("error"))
+    for name, (runs, problems, error) in outcomes.items():
+        assert runs == (not problems), (name, problems, error)
+    assert outcomes["valid"][0] and not outcomes["no anchors"][0]

@@ -1117,12 +1117,20 @@ def _check_raw_detector(checker: Checker, outputs: Sequence[Any]) -> None:
     anchors = _anchors_of(options) or []
     where = f"custom metadata {DETECTOR_METADATA_NAME}"
     num_boxes = int(decoding.numBoxes)
-    if num_boxes <= 0 or len(anchors) != num_boxes:
+    if num_boxes <= 0:
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            where,
+            f"has num_boxes {num_boxes}; MediaPipe needs at least 1",
+            (MEDIAPIPE,),
+        )
+    elif len(anchors) < num_boxes:
+        # It reads one anchor per box (more are never read).
         checker.add(
             Code.OUTPUT_SHAPE,
             where,
             f"has {plural(len(anchors), 'anchor')} and num_boxes {num_boxes}; MediaPipe needs "
-            "as many anchors as boxes, at least 1 (it aborts otherwise)",
+            "an anchor per box (it dies reading past the last one)",
             (MEDIAPIPE,),
         )
     per_keypoint = int(decoding.numValuesPerKeypoint)
