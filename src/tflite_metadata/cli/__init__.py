@@ -388,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--json",
         action="store_true",
-        help="print the metadata as JSON, exactly as MetadataDisplayer.get_metadata_json()",
+        help="print the metadata as JSON, exactly as MetadataDisplayer.get_metadata_json() "
+        "(with MediaPipe's DETECTOR_METADATA or SEGMENTER_METADATA: MediaPipe's JSON, decoded)",
     )
     show.set_defaults(handler=_show_command)
 
