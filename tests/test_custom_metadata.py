@@ -587,6 +587,68 @@ def build_raw_detector(boxes: int = 24, classes: int = 3, size: int = 8, seed: i
     return bytes(mb._serialize(graph, None))
 
 
+def build_quality_segmenter(size: int = 8, classes: int = 2, seed: int = 9) -> bytes:
+    """A segmenter with MediaPipe's selfie layout, made of the project builder's pieces.
+
+    Input ``[1, size, size, 3]`` float32; output 0 the quality score ``[1, 1]``
+    (``FULLY_CONNECTED``), output 1 the masks ``[1, size, size, classes]``
+    (``FULLY_CONNECTED`` then ``RESHAPE``).
+    """
+    graph = mb._Graph()
+    features = size * size * 3
+    image = graph.add_tensor(mb._Tensor("image", TensorType.FLOAT32, (1, size, size, 3)))
+    graph.inputs.append(image)
+
+    def dense(name: str, head: int, units: int) -> int:
+        weight_data, bias_data = mb.head_parameters(seed, head, units, features)
+        weight = graph.add_tensor(
+            mb._Tensor(
+                f"{name}/weights",
+                TensorType.FLOAT32,
+                (units, features),
+                graph.add_constant(mb._Constant(len(weight_data), weight_data)),
+            )
+        )
+        bias = graph.add_tensor(
+            mb._Tensor(
+                f"{name}/bias",
+                TensorType.FLOAT32,
+                (units,),
+                graph.add_constant(mb._Constant(len(bias_data), bias_data)),
+            )
+        )
+        output = graph.add_tensor(mb._Tensor(name, TensorType.FLOAT32, (1, units)))
+        graph.operators.append(
+            mb._Operator(
+                BuiltinOperator.FULLY_CONNECTED,
+                (image, weight, bias),
+                (output,),
+                BuiltinOptions.FullyConnectedOptions,
+            )
+        )
+        return output
+
+    quality = dense("quality", 0, 1)
+    flat = dense("masks/flat", 1, size * size * classes)
+    target = struct.pack("<4i", 1, size, size, classes)
+    shape = graph.add_tensor(
+        mb._Tensor(
+            "masks/shape",
+            TensorType.INT32,
+            (4,),
+            graph.add_constant(mb._Constant(len(target), target)),
+        )
+    )
+    masks = graph.add_tensor(mb._Tensor("masks", TensorType.FLOAT32, (1, size, size, classes)))
+    graph.operators.append(
+        mb._Operator(
+            BuiltinOperator.RESHAPE, (flat, shape), (masks,), BuiltinOptions.ReshapeOptions
+        )
+    )
+    graph.outputs.extend([quality, masks])
+    return bytes(mb._serialize(graph, None))
+
+
 def _grid_anchors(boxes: int, shift: float = 0.0) -> list[list[float]]:
     """``boxes`` anchors on a grid, as ``[x_center, y_center, width, height]``."""
     side = int(boxes**0.5 + 0.999)
@@ -610,8 +672,9 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
       decoding options in ``DETECTOR_METADATA``): the same detections, some; other
       anchors give other boxes (MediaPipe uses them); ``write object-detector
       --anchors FILE.csv`` gives the same detections too;
-    * ``ImageSegmenter`` on DeepLab v3 with each activation: the same category and
-      confidence masks; the activation changes the confidence masks.
+    * ``ImageSegmenter`` on DeepLab v3 with each activation, and on a segmenter with
+      MediaPipe's quality-score output (built here), with and without an activation:
+      the same category and confidence masks; the activation changes the confidence masks.
 
     LiteRT's outputs are those of the model without metadata.
     """
@@ -648,6 +711,17 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
                 "args": [[127.5], [127.5], None, {"$activation": activation}],
             },
         )
+    selfie = tmp_path / "selfie.tflite"
+    selfie.write_bytes(build_quality_segmenter())
+    for activation in (None, "SOFTMAX"):
+        args: list[Any] = [[127.5], [127.5], {"$labels": [["add", ["background", "person"]]]}]
+        if activation:
+            args.append({"$activation": activation})
+        cases[f"quality {activation}"] = (
+            "segment",
+            {"model": str(selfie), "factory": ["image_segmenter", "MetadataWriter", "create"],
+             "args": args},
+        )  # fmt: skip
     from test_mediapipe_writers import _run_mediapipe_tasks, our_outcome
 
     # The same detector written by ``write object-detector --anchors`` (CSV, default order).
@@ -711,6 +785,12 @@ def test_mediapipe_tasks_alike_on_custom_metadata_models(tmp_path: Path) -> None
         if name.startswith("deeplab")
     }
     assert len({json.dumps(value) for value in confidence.values()}) == 3, confidence
+    # The quality-score segmenter: its masks (output 1) are segmented; SOFTMAX changes the
+    # confidence masks, not the category mask.
+    plain, softmax = results["quality None"], results["quality SOFTMAX"]
+    assert plain[0]["confidence_masks"] == 2 and len(plain[0]["histogram"]) == 2
+    assert plain[0]["mask_sha256"] == softmax[0]["mask_sha256"]
+    assert plain[0]["confidence_sha256"] != softmax[0]["confidence_sha256"]
     # LiteRT: the outputs of the models without and with metadata, identical.
     inputs = tmp_path / "inputs.f32"
     inputs.write_bytes(struct.pack("<192f", *[(i % 17 - 8) / 8 for i in range(192)]))
