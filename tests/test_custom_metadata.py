@@ -59,11 +59,10 @@ def shared(path: Path) -> Path:
 def mediapipe_schema(name: str) -> Path:
     """One of MediaPipe's own ``.fbs`` files, from its environment's package."""
     python = consumer_env.mediapipe_python()
-    if python is None:
-        pytest.skip("the MediaPipe environment is not available")
+    consumer_env.require(python is not None, "the MediaPipe environment")
+    assert python is not None
     found = sorted(Path(python).parents[1].glob("lib/python*/site-packages"))
-    if not found:
-        pytest.skip("the MediaPipe environment has no site-packages")
+    consumer_env.require(bool(found), "the MediaPipe environment's site-packages")
     return shared(found[0] / "mediapipe" / "tasks" / "metadata" / f"{name}_metadata_schema.fbs")
 
 
