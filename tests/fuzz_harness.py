@@ -140,6 +140,11 @@ BUILT_DETECTOR_MODELS: dict[str, dict[str, Any]] = {
     "built-detector-no-shapes": {
         "outputs": [(name, (), "float32") for name, _ in DETECTOR_OUTPUTS],
     },
+    # MediaPipe's custom metadata: DETECTOR_METADATA (anchors), SEGMENTER_METADATA.
+    "built-raw-detector": {
+        "outputs": [("raw_scores", (1, 6, 3), "float32"), ("raw_boxes", (1, 6, 4), "float32")],
+    },
+    "built-segmenter": {"outputs": [("masks", (1, 4, 4, 3), "float32")], "input_type": "float32"},
 }
 
 #: Seconds one case may take inside the worker before it counts as a hang.
@@ -220,6 +225,16 @@ def _writer_for(model: bytes) -> Any:
 
         regex = RegexTokenizerMd(r"[^\w\']+", text_files() / "vocab.txt")
         return NLWriter.create_for_inference(model, regex, labels)
+    outputs = ModelView(model).outputs()
+    if _is_image_model(model) and [len(t.shape) for t in outputs] == [3, 3]:
+        return _raw_detector_writer(model)
+    if _is_image_model(model) and [len(t.shape) for t in outputs] == [4]:
+        from tflite_metadata.tasks.image_segmenter import Activation, SegmentationMaskMd
+
+        masks = SegmentationMaskMd("segmentation_masks", None, labels[:1])
+        return SegmenterWriter.create_from_metadata_info(
+            model, output_md=masks, activation=Activation.SIGMOID
+        )
     if _is_detector(model):
         label_map = LabelFileMd("labelmap.txt", labels=["a", "b", "c"])
         calibration = ScoreCalibrationMd(2, 0.2, parameters=[[1.0, 2.0, 3.0, 0.5]] * 3)
@@ -234,6 +249,25 @@ def _writer_for(model: bytes) -> Any:
         return AudioWriter.create_for_inference(model, 16000, 1, labels, calibration)
     heads = [ClassificationTensorMd(label_files=[label]) for label in labels]
     return AudioWriter.create_from_metadata_info_for_multihead(model, output_md_list=heads)
+
+
+def _raw_detector_writer(model: bytes) -> Any:
+    """MediaPipe's detector without post-processing: its anchors in DETECTOR_METADATA."""
+    from tflite_metadata.mediapipe.metadata_writers import metadata_writer as mp_writer
+    from tflite_metadata.mediapipe.metadata_writers import object_detector as mp_detector
+
+    boxes = next(t.shape[1] for t in ModelView(model).outputs() if t.shape[-1] == 4)
+    anchors = [mp_detector.FixedAnchor(0.1 * i, 0.5, 0.2, 0.25) for i in range(boxes)]
+    decoding = mp_detector.TensorsDecodingOptions(3, boxes, 4, 0, 0, 2, 10, 10, 5, 5, True, True)
+    writer = mp_detector.MetadataWriter.create_for_models_without_nms(
+        model,
+        [127.5],
+        [127.5],
+        mp_writer.Labels().add(["a", "b", "c"]),
+        mp_detector.SsdAnchorsOptions(mp_detector.FixedAnchorsSchema(anchors)),
+        decoding,
+    )
+    return writer.writer._populating_writer()
 
 
 def _files_of(writer: Any) -> dict[str, bytes]:

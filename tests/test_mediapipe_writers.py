@@ -410,12 +410,27 @@ def test_image_segmenter_goldens(with_labels: bool) -> None:
         assert displayer.get_associated_file_buffer("labels.txt") == label_file.read_bytes()
 
 
-def test_image_segmenter_activation_is_not_supported_yet() -> None:
+def test_image_segmenter_activation_golden() -> None:
+    """MediaPipe's ``test_create_with_activation``: DeepLab v3 without labels, SIGMOID."""
+    model = shared(TFLITE_SUPPORT / "image_segmenter" / "deeplabv3.tflite").read_bytes()
+    writer = image_segmenter.MetadataWriter.create(
+        model, [127.5], [127.5], activation=image_segmenter.Activation.SIGMOID
+    )
+    populated, metadata_json = quietly_populate(writer)
+    golden = shared(GOLDENS / "deeplabv3_with_activation.json").read_text()
+    assert metadata_json == golden.strip()
+    buffer = mp_metadata.get_metadata_buffer(populated)
+    assert image_segmenter.convert_to_json(buffer) == metadata_json
+    # MediaPipe's segmenter options buffer: identifier V001, activation 1.
+    data = codec.decode(buffer).subgraphMetadata[0].customMetadata[0].data
+    assert bytes(data) == bytes.fromhex("100000005630303100000600080007000600000000000001")
+
+
+def test_image_segmenter_refuses_what_is_not_an_activation() -> None:
     model = build_detector_outputs(outputs=[("masks", (1, 4, 4, 2), "float32")])
-    with pytest.raises(MetadataValidationError, match="SEGMENTER_METADATA"):
-        image_segmenter.MetadataWriter.create(
-            model, [127.5], [127.5], activation=image_segmenter.Activation.SIGMOID
-        )
+    for bad in (1, "SIGMOID", metadata_info.RawDetectionOutputTensorsOrder.LOCATION_SCORE):
+        with pytest.raises(MetadataValidationError, match="activation should be an Activation"):
+            image_segmenter.MetadataWriter.create(model, [127.5], [127.5], activation=bad)
 
 
 def test_builder_example_json() -> None:
@@ -500,8 +515,14 @@ def test_writer_utils() -> None:
         outputs=[("a", (1, 4), "float32"), ("b", (1,), "float32")], order=[1, 0]
     )
     assert writer_utils.get_output_tensor_names(model) == ["b", "a"]
-    assert writer_utils.get_output_tensor_indices(model) == [2, 1]
+    indices = writer_utils.get_output_tensor_indices(model)
+    # MediaPipe's: the subgraph's OutputsAsNumpy(), an int32 numpy array.
+    assert type(indices).__name__ == "ndarray" and str(indices.dtype) == "int32"
+    assert indices.tolist() == [2, 1]
     assert writer_utils.get_input_tensor_types(model) == [3]
+    subgraph = writer_utils.get_subgraph(model)
+    assert subgraph.OutputsLength() == 2 and [subgraph.Outputs(i) for i in range(2)] == [2, 1]
+    assert subgraph.Tensors(subgraph.Outputs(0)).Name() == b"b"
 
 
 # -- MediaPipe's bugs, done right -----------------------------------------------------------------
@@ -656,7 +677,7 @@ def test_convert_to_json_with_custom_metadata_schema(tmp_path: Path) -> None:
         mp_metadata.convert_to_json(buffer, {"X": "nope.fbs"})
     schema = tmp_path / "x.fbs"
     schema.write_text("table X {}")
-    with pytest.raises(MetadataValidationError, match="not supported yet"):
+    with pytest.raises(MetadataValidationError, match="is not one this package declares"):
         mp_metadata.convert_to_json(buffer, {"X": str(schema)})
 
 
@@ -1013,6 +1034,72 @@ def _task_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
     return {"model": str(model_path), "factory": factory, "args": args}
 
 
+#: Seeded random cases of the two writers that write custom metadata.
+CUSTOM_METADATA_CASES = 64
+
+
+def _anchor_value(rng: random.Random) -> float:
+    kind = rng.random()
+    if kind < 0.15:
+        return 0.0  # the default: not stored
+    if kind < 0.3:
+        return rng.choice([1.0, 0.5, 0.0125, 0.012499999, 0.05303301, -0.25, 1e-07])
+    return round(rng.uniform(-0.2, 1.2), rng.randint(1, 9))
+
+
+def _custom_metadata_case(rng: random.Random, folder: Path, index: int) -> dict[str, Any]:
+    """A detector without NMS (``DETECTOR_METADATA``) or a segmenter with an activation."""
+    files = _Files(folder / f"case{index}", rng)
+    files.folder.mkdir()
+    if rng.random() < 0.35:
+        classes = rng.randint(1, 4)
+        outputs = [("masks", (1, 4, 4, classes), "float32")]
+        if rng.random() < 0.3:
+            outputs.insert(0, ("quality", (1,), "float32"))
+        model = build_detector_outputs(outputs=outputs, input_type="float32")
+        labels = files.labels(classes) if rng.random() < 0.5 else None
+        activation = {"$activation": rng.choice(["NONE", "SIGMOID", "SOFTMAX"])}
+        args: list[Any] = [[127.5], [127.5], labels, activation]
+        factory = ["image_segmenter", "MetadataWriter", "create"]
+    else:
+        boxes, classes = rng.randint(1, 12), rng.randint(1, 5)
+        coords = rng.choice([4, 4, 4, 8])
+        order = rng.choice(["SCORE_LOCATION", "LOCATION_SCORE"])
+        shapes = [("scores", (1, boxes, classes), "float32"), ("boxes", (1, boxes, 4), "float32")]
+        if order == "LOCATION_SCORE":
+            shapes.reverse()
+        model = build_detector_outputs(outputs=shapes, input_type=rng.choice(["uint8", "float32"]))
+        anchors = [[_anchor_value(rng) for _ in range(4)] for _ in range(boxes)]
+        if rng.random() < 0.1:
+            anchors = []
+        decoding = [
+            classes if rng.random() < 0.9 else rng.randint(0, 9),
+            boxes if rng.random() < 0.9 else rng.randint(0, 99),
+            coords,
+            rng.choice([0, 0, 4]),
+            rng.choice([0, 0, 2, 6]),
+            rng.choice([0, 0, 2]),
+            rng.choice([0.0, 1.0, 10.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 10.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 5.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.choice([0.0, 1.0, 5.0, 128.0, round(rng.uniform(0, 300), 3)]),
+            rng.random() < 0.5,
+            rng.random() < 0.5,
+        ]
+        args = [
+            [_number(rng) * 30],
+            [_number(rng) * 30 + 0.5],
+            files.labels(classes),
+            {"$anchors": anchors},
+            {"$decoding": decoding},
+            {"$order": order},
+        ]
+        factory = ["object_detector", "MetadataWriter", "create_for_models_without_nms"]
+    model_path = files.folder / "model.tflite"
+    model_path.write_bytes(model)
+    return {"model": str(model_path), "factory": factory, "args": args}
+
+
 def _compare(case: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> None:
     where = json.dumps(case)[:2000]
     if "error" in theirs or "error" in ours:
@@ -1061,7 +1148,8 @@ def _invalid_cases(folder: Path) -> list[dict[str, Any]]:
 @pytest.mark.reference
 @pytest.mark.consumers
 def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
-    """240 seeded cases across the builder and the task writers, each made by both.
+    """240 seeded cases across the builder and the task writers, and 64 of the detector
+    without NMS and the segmenter with an activation (custom metadata), each made by both.
 
     Then a few invalid cases, which both refuse.
     """
@@ -1070,6 +1158,9 @@ def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
     for index in range(RANDOM_CASES):
         make = _task_case if index % 4 == 3 else _builder_case
         cases.append(make(rng, tmp_path, index))
+    custom_rng = random.Random(1213)
+    for index in range(RANDOM_CASES, RANDOM_CASES + CUSTOM_METADATA_CASES):
+        cases.append(_custom_metadata_case(custom_rng, tmp_path, index))
     invalid = _invalid_cases(tmp_path / "invalid")
     theirs = consumer_env.run_mediapipe_writers(cases + invalid, tmp_path)
     errors = 0
@@ -1077,7 +1168,13 @@ def test_random_cases_match_mediapipes_writers(tmp_path: Path) -> None:
         _compare(case, our_outcome(case), their_outcome)
         errors += "error" in their_outcome
     # The cases are valid ones: nearly all must populate, so that most compare results.
-    assert errors <= RANDOM_CASES // 20, [o["error"] for o in theirs if "error" in o][:5]
+    assert errors <= len(cases) // 20, [o["error"] for o in theirs if "error" in o][:5]
+    custom = [o for o in theirs[RANDOM_CASES : len(cases)] if "error" not in o]
+    assert len(custom) >= CUSTOM_METADATA_CASES * 9 // 10
+    decoded = sum(
+        '"DETECTOR_METADATA"' in o["json"] or '"SEGMENTER_METADATA"' in o["json"] for o in custom
+    )
+    assert decoded == len(custom)
     for case, their_outcome in zip(invalid, theirs[len(cases) :]):
         ours = our_outcome(case)
         assert "error" in their_outcome and "error" in ours, (case, ours, their_outcome)
@@ -1256,20 +1353,8 @@ _MODULES = [
     "metadata_writers.image_segmenter",
 ]
 
-#: What is not provided yet, with its members (the README says so): the detector without NMS and the
-#: segmenter's activation need their custom metadata schemas; flatc's generated
-#: ``SubGraph`` reader; a path helper for MediaPipe's own data files.
-_NOT_PROVIDED = {
-    "metadata.get_path_to_datafile",
-    "metadata_writers.writer_utils.get_subgraph",
-    "metadata_writers.object_detector.FixedAnchor",
-    "metadata_writers.object_detector.FixedAnchorsSchema",
-    "metadata_writers.object_detector.SsdAnchorsOptions",
-    "metadata_writers.object_detector.TensorsDecodingOptions",
-    "metadata_writers.object_detector.ObjectDetectorOptionsMd",
-    "metadata_writers.object_detector.MetadataWriter.create_for_models_without_nms",
-    "metadata_writers.image_segmenter.ImageSegmenterOptionsMd",
-}
+#: What is not provided, with its members (the README says so): nothing now.
+_NOT_PROVIDED: set[str] = set()
 
 
 def _extends(ours: list[Any], theirs: list[Any]) -> bool:

@@ -118,6 +118,12 @@ def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
                     "mask_sha256": hashlib.sha256(mask.tobytes()).hexdigest(),
                     "histogram": np.bincount(mask.ravel(), minlength=1).tolist(),
                     "confidence_masks": len(result.confidence_masks or []),
+                    "confidence_sha256": hashlib.sha256(
+                        b"".join(
+                            np.ascontiguousarray(m.numpy_view(), dtype=np.float32).tobytes()
+                            for m in result.confidence_masks or []
+                        )
+                    ).hexdigest(),
                 }
             )
         answer = {"images": results, "labels": list(segmenter.labels)}

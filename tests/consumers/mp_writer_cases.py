@@ -20,6 +20,9 @@ with ``$``), which become the writers' helper objects:
   ``{"$sentence_piece": [model_path, vocab_path_or_null]}``
 * ``{"$order": "SCORE_LOCATION"}`` (a ``RawDetectionOutputTensorsOrder`` member)
 * ``{"$custom": [name, hex_data]}`` (a ``CustomMetadataMd`` subclass giving that data)
+* ``{"$anchors": [[x_center, y_center, width, height], ...]}`` (``SsdAnchorsOptions``
+  of ``FixedAnchor``s), ``{"$decoding": [num_classes, ..., sigmoid_score]}``
+  (``TensorsDecodingOptions``, positional), ``{"$activation": "SIGMOID"}``
 
 :func:`run_case` takes the modules to use (MediaPipe's or ours) and returns what
 populating gives: the model and the JSON string ``populate()`` returns.
@@ -72,6 +75,14 @@ def decode(value: Any, modules: Mapping[str, ModuleType]) -> Any:
         if tag == "$custom":
             name, data = body
             return _custom_metadata_md(modules, name, bytes.fromhex(data))
+        if tag == "$anchors":
+            detector = modules["object_detector"]
+            anchors = [detector.FixedAnchor(*anchor) for anchor in body]
+            return detector.SsdAnchorsOptions(detector.FixedAnchorsSchema(anchors))
+        if tag == "$decoding":
+            return modules["object_detector"].TensorsDecodingOptions(*body)
+        if tag == "$activation":
+            return modules["image_segmenter"].Activation[body]
     return {key: decode(item, modules) for key, item in value.items()}
 
 

@@ -220,7 +220,7 @@ def _show_command(args: argparse.Namespace) -> int:
         from ..model.display import MetadataDisplayer
 
         displayer = MetadataDisplayer.with_model_file(args.model)
-        text = displayer.get_metadata_json()
+        text = _decoded_json(displayer.get_metadata_buffer(), displayer.get_metadata_json())
         del displayer
         sys.stdout.write(text)
         return 0
@@ -229,6 +229,23 @@ def _show_command(args: argparse.Namespace) -> int:
     for line in lines:
         _out(line)
     return 0
+
+
+def _decoded_json(buffer: Any, text: str) -> str:
+    """``text``, or MediaPipe's JSON with the known custom metadata decoded when it has some."""
+    from ..model.display import custom_metadata_json, known_custom_metadata
+
+    known = known_custom_metadata(buffer)
+    if not known:
+        return text
+    try:
+        return custom_metadata_json(buffer, known) + "\n"
+    except MetadataError as exc:
+        _err(
+            f"note: cannot decode custom metadata {', '.join(known)} ({printable(str(exc))}); "
+            "its data is shown as bytes"
+        )
+        return text
 
 
 def _extract_command(args: argparse.Namespace) -> int:
@@ -398,7 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument(
         "--json",
         action="store_true",
-        help="print the metadata as JSON, exactly as MetadataDisplayer.get_metadata_json()",
+        help="print the metadata as JSON, exactly as MetadataDisplayer.get_metadata_json() "
+        "(with MediaPipe's DETECTOR_METADATA or SEGMENTER_METADATA: MediaPipe's JSON, decoded)",
     )
     show.set_defaults(handler=_show_command)
 

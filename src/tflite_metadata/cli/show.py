@@ -25,7 +25,7 @@ from ..tasks.rules import (
     size_text,
 )
 
-__all__ = ["packed_files", "summarize"]
+__all__ = ["custom_metadata_lines", "packed_files", "summarize"]
 
 
 def packed_files(data: Any) -> list[tuple[str, int]]:
@@ -117,6 +117,8 @@ def summarize(data: Any) -> list[str]:
             lines.append(
                 f"{kind} tensor group {printable(group.name) or '(no name)'}: {names or '(empty)'}"
             )
+    for entry in (subgraph.customMetadata if subgraph is not None else None) or []:
+        lines.extend(custom_metadata_lines(entry))
     if files:
         lines.append("associated files:")
         for file_name, size in files.items():
@@ -368,3 +370,119 @@ def _output_details(tensor_md: Any, data: Any) -> list[str]:
             f"{float(options.defaultScore):g}{where}"
         )
     return lines
+
+
+# -- custom metadata ---------------------------------------------------------------------------
+
+_ITEMS_SHOWN = 3
+
+
+def custom_metadata_lines(entry: Any) -> list[str]:
+    """A custom metadata entry: decoded when its name has a declared schema, else its size.
+
+    The schemas are those of
+    :data:`~tflite_metadata.format.custom_metadata.CUSTOM_METADATA_SCHEMAS`
+    (``DETECTOR_METADATA``, ``SEGMENTER_METADATA``), printed from their declarations:
+    a table's scalars on one line, its sub-tables indented, a vector of tables by its
+    count and first entries. Only what is printed is read (a detector's thousands of
+    anchors are counted, not decoded); data that cannot be read gives a
+    ``cannot decode`` line.
+    """
+    from ..errors import MetadataError
+    from ..format.codec import codec_for
+    from ..format.custom_metadata import CUSTOM_METADATA_SCHEMAS
+
+    raw_name = entry.name
+    name = printable(raw_name) if raw_name is not None else "(no name)"
+    data = bytes(entry.data if entry.data is not None else b"")
+    key = raw_name.decode("utf-8", "replace") if isinstance(raw_name, bytes) else raw_name
+    data_schema = CUSTOM_METADATA_SCHEMAS.get(key or "")
+    heading = f"custom metadata {name}: "
+    if data_schema is None or not data:
+        return [heading + f"{len(data)} bytes"]
+    try:
+        root = codec_for(data_schema).root(data, check_identifier=False)
+        decl = data_schema.tables[data_schema.root_table]
+        inline, nested = _table_text(data_schema, decl, root)
+    except MetadataError as exc:
+        return [heading + f"cannot decode ({printable(str(exc))})"]
+    first = heading + _words(decl.name) + (": " + inline if inline else "")
+    return [first] + ["  " + line for line in nested]
+
+
+def _words(name: str) -> str:
+    """``ObjectDetectorOptions`` -> ``object detector options``."""
+    out: list[str] = []
+    for char in name:
+        if char.isupper() and out:
+            out.append(" ")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def _scalar_text(data_schema: Any, field: Any, value: Any) -> str:
+    if field.kind == "enum":
+        enum = data_schema.enums[field.type]
+        return enum.name_of(int(value)) or str(int(value))
+    if data_schema.scalar_type(field) == "bool":
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _table_text(data_schema: Any, decl: Any, table: Any) -> tuple[str, list[str]]:
+    """(a table's scalars and strings on one line, one line per sub-table or vector).
+
+    ``table`` is a bounds-checked :class:`~tflite_metadata.format.flatbuf.Table`;
+    a vector's first entries only are read.
+    """
+    from ..format.codec import default_value
+    from ..format.flatbuf import SCALAR_STRUCTS
+
+    parts: list[str] = []
+    nested: list[str] = []
+    for field in decl.live_fields:
+        kind = field.kind
+        if kind in ("scalar", "enum"):
+            stype = data_schema.scalar_type(field)
+            value = table.scalar(field.id, stype, default_value(data_schema, field), field.name)
+            parts.append(f"{field.name} {_scalar_text(data_schema, field, value)}")
+        elif kind == "string":
+            raw = table.string(field.id, field.name)
+            if raw is not None:
+                parts.append(f"{field.name} {printable(raw)}")
+        elif kind == "table":
+            sub = table.table(field.id, field.name)
+            if sub is not None:
+                inline, deeper = _table_text(data_schema, data_schema.tables[field.type], sub)
+                nested.append(field.name + (f": {inline}" if inline else ""))
+                nested.extend("  " + line for line in deeper)
+        elif kind == "tables":
+            vector = table.vector(field.id, 4, field.name)
+            if vector is None:
+                continue
+            sub_decl = data_schema.tables[field.type]
+            count = len(vector)
+            shown = [
+                "(" + _table_text(data_schema, sub_decl, vector.table(index))[0] + ")"
+                for index in range(min(count, _ITEMS_SHOWN))
+            ]
+            more = ", ..." if count > _ITEMS_SHOWN else ""
+            singular = field.name[:-1] if field.name.endswith("s") else field.name
+            counted = f"{count} {singular if count == 1 else field.name}"
+            nested.append(counted + (f": {', '.join(shown)}{more}" if shown else ""))
+        elif kind in ("scalars", "strings"):
+            size = SCALAR_STRUCTS[field.type].size if kind == "scalars" else 4
+            vector = table.vector(field.id, size, field.name)
+            if vector is None:
+                continue
+            if kind == "scalars":
+                values = vector.scalars(field.type)[:_ITEMS_SHOWN]
+                items = [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+            else:
+                count = min(len(vector), _ITEMS_SHOWN)
+                items = [printable(vector.string(index)) for index in range(count)]
+            more = ", ..." if len(vector) > _ITEMS_SHOWN else ""
+            nested.append(f"{field.name}: [{', '.join(items)}{more}]")
+    return ", ".join(parts), nested

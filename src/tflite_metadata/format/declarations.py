@@ -169,6 +169,7 @@ class Schema:
         error: the exception raised on a malformed buffer.
         numpy_vectors: whether the object API decodes scalar vectors to numpy
             arrays when numpy is importable, as flatc's generated code does.
+        namespace: the schema's ``namespace`` (with its root type, its identity).
     """
 
     what: str
@@ -179,6 +180,7 @@ class Schema:
     tables: Mapping[str, TableDecl]
     error: type[MetadataError]
     numpy_vectors: bool = False
+    namespace: str = ""
 
     def scalar_type(self, decl: FieldDecl) -> str:
         """The stored scalar type of a scalar, enum or scalar-vector field."""

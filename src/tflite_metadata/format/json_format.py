@@ -44,8 +44,9 @@ import math
 import re
 
 from ..errors import MetadataFormatError
-from . import metadata_schema as schema
-from .codec import metadata_root
+from . import metadata_schema
+from .codec import codec_for, metadata_root
+from .declarations import FieldDecl, Schema, TableDecl
 from .flatbuf import SCALAR_STRUCTS, BufferLike, Table
 
 __all__ = ["escape_string", "format_float", "to_json"]
@@ -69,7 +70,7 @@ _SHORT_ESCAPES = {
 _NEEDS_ESCAPE = re.compile(r'["\\]|[^\x20-\x7e]')
 
 
-def to_json(buffer: BufferLike) -> str:
+def to_json(buffer: BufferLike, schema: Schema = metadata_schema.SCHEMA) -> str:
     """The JSON text of a metadata buffer, as tflite-support prints it.
 
     The text is byte-identical to what tflite-support 0.4.4's
@@ -79,6 +80,9 @@ def to_json(buffer: BufferLike) -> str:
     Args:
         buffer: a metadata FlatBuffer (identifier ``M001``, root ``ModelMetadata``);
             bytes, bytearray or memoryview, not copied.
+        schema: another declared schema to print ``buffer`` with (a custom
+            metadata's, :mod:`~tflite_metadata.format.custom_metadata`): as flatc's
+            ``GenerateText``, its file identifier is not required.
 
     Returns:
         The JSON text, ending with a newline.
@@ -100,9 +104,12 @@ def to_json(buffer: BufferLike) -> str:
           "name": "demo"
         }
     """
-    root = metadata_root(buffer)
-    printer = _Printer()
-    printer.table(schema.TABLES[schema.ROOT_TABLE], root, 0)
+    if schema is metadata_schema.SCHEMA:
+        root = metadata_root(buffer)
+    else:
+        root = codec_for(schema).root(buffer, check_identifier=False)
+    printer = _Printer(schema)
+    printer.table(schema.tables[schema.root_table], root, 0)
     printer.parts.append("\n")
     return "".join(printer.parts)
 
@@ -128,12 +135,13 @@ def format_float(value: float, kind: str = "float") -> str:
     return text + "0" if text.endswith(".") else text
 
 
-def escape_string(raw: bytes, where: str) -> str:
+def escape_string(raw: bytes, where: str, what: str = "metadata") -> str:
     """A string's bytes as flatc's quoted, escaped JSON string.
 
     Args:
         raw: the string's bytes as stored.
         where: the field's path, for messages.
+        what: the buffer's name in messages (the schema's ``what``).
 
     Returns:
         The quoted string, ASCII only.
@@ -145,7 +153,7 @@ def escape_string(raw: bytes, where: str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MetadataFormatError(
-            f"metadata: {where}: expected a UTF-8 string, found the invalid byte "
+            f"{what}: {where}: expected a UTF-8 string, found the invalid byte "
             f"0x{raw[exc.start]:02x} at position {exc.start}; flatc's JSON generator "
             "refuses such strings (tflite-support's convert_to_json returns an empty string)"
         ) from None
@@ -180,15 +188,16 @@ def _scalar_text(value: int | float, kind: str) -> str:
 class _Printer:
     """Appends the text of one buffer to ``parts``: one generic walk for every table."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "schema")
 
-    def __init__(self) -> None:
+    def __init__(self, schema: Schema) -> None:
         self.parts: list[str] = []
+        self.schema = schema
 
     def _key(self, name: str, indent: int, first: bool) -> None:
         self.parts.append(("\n" if first else ",\n") + " " * indent + f'"{name}": ')
 
-    def table(self, decl: schema.TableDecl, table: Table, indent: int) -> None:
+    def table(self, decl: TableDecl, table: Table, indent: int) -> None:
         """Print ``table`` (of type ``decl``) whose opening brace is at ``indent``."""
         inner = indent + INDENT_STEP
         self.parts.append("{")
@@ -202,31 +211,32 @@ class _Printer:
                 self._value(field, table, inner)
         self.parts.append("\n" + " " * indent + "}")
 
-    def _value(self, field: schema.FieldDecl, table: Table, indent: int) -> None:
+    def _value(self, field: FieldDecl, table: Table, indent: int) -> None:
         """Print the value of the stored, non-union field ``field``."""
         kind = field.kind
         if kind == "scalar":
             value = table.scalar(field.id, field.type, field.default, field.name)
             self.parts.append(_scalar_text(value, field.type))
         elif kind == "enum":
-            enum = schema.ENUMS[field.type]
+            enum = self.schema.enums[field.type]
             number = int(table.scalar(field.id, enum.base, field.default, field.name))
             self.parts.append(_enum_text(number, enum.name_of(number)))
         elif kind == "string":
             # The reader charges copied string bytes to its budget, so many offsets
             # to one long string cannot make the text grow faster than the buffer.
             raw = table.string(field.id, field.name) or b""
-            self.parts.append(escape_string(raw, f"{table.where}.{field.name}"))
+            where = f"{table.where}.{field.name}"
+            self.parts.append(escape_string(raw, where, self.schema.what))
         elif kind == "table":
             sub = table.table(field.id, field.name)
             if sub is not None:
-                self.table(schema.TABLES[field.type], sub, indent)
+                self.table(self.schema.tables[field.type], sub, indent)
         else:
             self._vector(field, table, indent)
 
-    def _union(self, field: schema.FieldDecl, table: Table, indent: int, first: bool) -> bool:
+    def _union(self, field: FieldDecl, table: Table, indent: int, first: bool) -> bool:
         """Print a union's type and value slots; return whether nothing is printed yet."""
-        union = schema.UNIONS[field.type]
+        union = self.schema.unions[field.type]
         type_name = field.name + "_type"
         has_type = table.has(field.id)
         type_value = int(table.scalar(field.id, "ubyte", 0, type_name))
@@ -241,18 +251,18 @@ class _Printer:
         if not has_type or member is None:
             found = "no type" if not has_type else f"type {type_value}"
             raise MetadataFormatError(
-                f"metadata: {table.where}.{field.name}: a {union.name} value is stored with "
-                f"{found}; expected a type naming one of {', '.join(union.members)} (flatc "
-                "cannot print it: tflite-support's convert_to_json returns an empty string "
-                "or crashes)"
+                f"{self.schema.what}: {table.where}.{field.name}: a {union.name} value is "
+                f"stored with {found}; expected a type naming one of "
+                f"{', '.join(union.members)} (flatc cannot print it: tflite-support's "
+                "convert_to_json returns an empty string or crashes)"
             )
         self._key(field.name, indent, first)
         sub = table.table(field.id + 1, field.name)
         if sub is not None:
-            self.table(schema.TABLES[member], sub, indent)
+            self.table(self.schema.tables[member], sub, indent)
         return False
 
-    def _vector(self, field: schema.FieldDecl, table: Table, indent: int) -> None:
+    def _vector(self, field: FieldDecl, table: Table, indent: int) -> None:
         """Print a stored vector field whose opening bracket is at ``indent``."""
         kind = field.kind
         size = SCALAR_STRUCTS[field.type].size if kind == "scalars" else 4
@@ -272,9 +282,9 @@ class _Printer:
                 parts.append("," + lead if index else lead)
                 if kind == "strings":
                     where = f"{vector.where}[{index}]"
-                    parts.append(escape_string(vector.string(index), where))
+                    parts.append(escape_string(vector.string(index), where, self.schema.what))
                 else:
-                    self.table(schema.TABLES[field.type], vector.table(index), inner)
+                    self.table(self.schema.tables[field.type], vector.table(index), inner)
         if not len(vector):
             # flatc breaks the line after "[" and before "]" even with nothing between.
             parts.append("\n")

@@ -17,17 +17,26 @@ from ..archive.associated_files import ZipTail, find_zip
 from ..errors import (
     AssociatedFileError,
     InputReadError,
+    MetadataFormatError,
     MetadataValidationError,
     MissingFileError,
 )
 from ..fileio import PathLike, open_input
 from ..format import metadata_schema as schema
 from ..format.codec import require_identifier
+from ..format.custom_metadata import CUSTOM_METADATA_SCHEMAS, schema_of_file
+from ..format.declarations import Schema
 from ..format.flatbuf import BufferLike
 from ..format.json_format import to_json
 from .reader import model_bytes, open_model
 
-__all__ = ["MetadataDisplayer", "convert_to_json", "get_metadata_buffer"]
+__all__ = [
+    "MetadataDisplayer",
+    "convert_to_json",
+    "custom_metadata_json",
+    "get_metadata_buffer",
+    "known_custom_metadata",
+]
 
 
 def get_metadata_buffer(model_buf: BufferLike) -> bytes | None:
@@ -50,30 +59,99 @@ def convert_to_json(
         custom_metadata_schema: (MediaPipe's argument) custom metadata names
             mapped to the schema files that decode them. When given, the JSON is
             MediaPipe's: ``json.dumps(..., indent=2)`` of flatc's, each named custom
-            metadata decoded in place of its bytes.
+            metadata present decoded in place of its bytes. Without flatc, a schema
+            file is recognized as one of the schemas this package declares
+            (:func:`~tflite_metadata.format.custom_metadata.schema_of_file`:
+            MediaPipe's ``object_detector_metadata_schema.fbs`` and
+            ``image_segmenter_metadata_schema.fbs``).
 
     Raises:
-        MetadataFormatError: the buffer is malformed.
+        MetadataFormatError: the buffer, or a named custom metadata's data, is malformed.
         MissingFileError: a schema file does not exist (MediaPipe's message).
-        MetadataValidationError: a named custom metadata is present: decoding it
-            with a schema file is not supported yet.
+        MetadataValidationError: a schema file is not one this package declares.
     """
     text = to_json(metadata_buffer)
     if not custom_metadata_schema:
         return text
-    document = json.loads(text)
-    subgraphs = document.get("subgraph_metadata") or [{}]
-    custom = subgraphs[0].get("custom_metadata") or []
+    schemas: dict[str, Schema] = {}
+    present = _custom_metadata(metadata_buffer)
     for name, schema_file in custom_metadata_schema.items():
-        if not any(entry.get("name") == name for entry in custom):
-            continue
+        if not present.get(name, (0, b""))[1]:
+            continue  # MediaPipe logs that it is absent and goes on
         if not os.path.exists(schema_file):
             raise MissingFileError(f"File, '{schema_file}', does not exist.")
-        raise MetadataValidationError(
-            f"cannot decode custom metadata {name!r} with the schema file {schema_file!r}: "
-            "decoding custom metadata from a FlatBuffers schema file is not supported yet "
-            "(call convert_to_json without custom_metadata_schema to get its bytes)"
-        )
+        schemas[name] = schema_of_file(schema_file)
+    return _decoded_json(text, present, schemas)
+
+
+def custom_metadata_json(metadata_buffer: BufferLike, schemas: Mapping[str, Schema]) -> str:
+    """MediaPipe's JSON of the metadata, the custom metadata named in ``schemas`` decoded.
+
+    What MediaPipe's ``convert_to_json`` gives when asked to decode those names
+    with their schema files: ``json.dumps(..., indent=2)`` of flatc's JSON, each
+    named custom metadata's ``data`` replaced by its own JSON (the first of that
+    name in the first subgraph, as MediaPipe's).
+
+    Raises:
+        MetadataFormatError: the buffer, or a named custom metadata's data, is malformed.
+    """
+    return _decoded_json(to_json(metadata_buffer), _custom_metadata(metadata_buffer), schemas)
+
+
+def known_custom_metadata(metadata_buffer: BufferLike) -> dict[str, Schema]:
+    """The custom metadata names present in the first subgraph that the package can decode.
+
+    Raises:
+        MetadataFormatError: the buffer is malformed.
+    """
+    present = _custom_metadata(metadata_buffer)
+    return {
+        name: data_schema
+        for name, data_schema in CUSTOM_METADATA_SCHEMAS.items()
+        if present.get(name, (0, b""))[1]
+    }
+
+
+def _custom_metadata(metadata_buffer: BufferLike) -> dict[str, tuple[int, bytes]]:
+    """name -> (index, data) of the first custom metadata of each name in subgraph 0."""
+    from ..format import codec
+
+    metadata = codec.decode(metadata_buffer)
+    subgraphs = metadata.subgraphMetadata or []
+    found: dict[str, tuple[int, bytes]] = {}
+    if not subgraphs:
+        return found
+    for index, entry in enumerate(subgraphs[0].customMetadata or []):
+        if entry.name is None:
+            continue
+        name = entry.name.decode("utf-8", errors="replace")
+        if name not in found:
+            found[name] = (index, bytes(entry.data or b""))
+    return found
+
+
+def _loads(text: str, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:  # flatc prints NaN and infinities as nan, inf
+        raise MetadataFormatError(
+            f"{what}: its JSON text is not JSON ({exc.msg}, line {exc.lineno}): it holds "
+            "a NaN or an infinity, which flatc prints as nan or inf (MediaPipe's "
+            "convert_to_json fails on it too)"
+        ) from None
+
+
+def _decoded_json(
+    text: str, present: Mapping[str, tuple[int, bytes]], schemas: Mapping[str, Schema]
+) -> str:
+    document = _loads(text, "metadata")
+    for name, data_schema in schemas.items():
+        index, data = present.get(name, (0, b""))
+        if not data:
+            continue
+        entry = document["subgraph_metadata"][0]["custom_metadata"][index]
+        entry["name"] = name
+        entry["data"] = _loads(to_json(data, data_schema), data_schema.what)
     return json.dumps(document, indent=2)
 
 

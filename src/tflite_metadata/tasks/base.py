@@ -998,10 +998,10 @@ class MetadataWriterBase:
         writer: the builder holding the task's descriptions.
     """
 
-    #: Custom metadata names and the schema files MediaPipe's task writer decodes
-    #: them with in the JSON ``populate()`` returns (the detector's, the segmenter's),
-    #: as ``(name, schema file)`` pairs; None: the builder's JSON.
-    CUSTOM_METADATA_SCHEMA: Optional[tuple[tuple[str, str], ...]] = None
+    #: The custom metadata names MediaPipe's task writer decodes in the JSON
+    #: ``populate()`` returns (the detector's, the segmenter's), with their schemas
+    #: declared in :mod:`tflite_metadata.format.custom_metadata`; None: the builder's JSON.
+    CUSTOM_METADATA_NAMES: Optional[tuple[str, ...]] = None
 
     def __init__(self, writer: Any) -> None:
         self.writer = writer
@@ -1009,15 +1009,17 @@ class MetadataWriterBase:
     def populate(self) -> tuple[bytes, str]:
         """``(model, metadata_json)``: the builder's ``populate()``.
 
-        With :attr:`CUSTOM_METADATA_SCHEMA`, the JSON is MediaPipe's
+        With :attr:`CUSTOM_METADATA_NAMES`, the JSON is MediaPipe's
         ``convert_to_json(..., custom_metadata_schema)``: ``json.dumps(..., indent=2)``.
         """
         populated, metadata_json = self.writer.populate()
-        if self.CUSTOM_METADATA_SCHEMA is not None:
-            from ..model.display import convert_to_json
+        if self.CUSTOM_METADATA_NAMES is not None:
+            from ..format.custom_metadata import CUSTOM_METADATA_SCHEMAS
+            from ..model.display import custom_metadata_json
 
             metadata = ModelView(populated).metadata_buffer()
             if metadata is None:  # pragma: no cover - populate always writes metadata
                 raise MetadataValidationError("The populated model has no metadata.")
-            metadata_json = convert_to_json(metadata, dict(self.CUSTOM_METADATA_SCHEMA))
+            schemas = {name: CUSTOM_METADATA_SCHEMAS[name] for name in self.CUSTOM_METADATA_NAMES}
+            metadata_json = custom_metadata_json(metadata, schemas)
         return populated, metadata_json

@@ -38,6 +38,8 @@ from typing import Any, Optional, Union, cast
 from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import metadata_schema as schema
+from ..format.codec import codec_for
+from ..format.custom_metadata import SEGMENTER_METADATA_NAME, SEGMENTER_SCHEMA
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
@@ -47,6 +49,7 @@ from . import Task
 from .base import (
     AssociatedFileMd,
     AssociatedFileSource,
+    CustomMetadataMd,
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
@@ -76,6 +79,7 @@ from .rules import (
     Tensor,
     label_counts,
     plural,
+    printable,
     quoted,
     shape_text,
 )
@@ -90,7 +94,10 @@ __all__ = [
     "MODEL_DESCRIPTION",
     "OUTPUT_DESCRIPTION",
     "OUTPUT_NAME",
+    "Activation",
+    "ImageSegmenterOptionsMd",
     "ImageSegmenterWriter",
+    "MediaPipeImageSegmenterWriter",
     "SegmentationMaskMd",
 ]
 
@@ -177,21 +184,15 @@ def segmentation_masks_metadata(masks_md: Any) -> Any:
     return metadata
 
 
-#: The name of MediaPipe's segmenter custom metadata (the activation), and the
-#: schema file MediaPipe decodes it with.
-SEGMENTER_METADATA_NAME = "SEGMENTER_METADATA"
-SEGMENTER_SCHEMA_FILE = "image_segmenter_metadata_schema.fbs"
-
-
 def segmenter_metadata_json(metadata_buffer: BufferLike) -> str:
     """MediaPipe's ``image_segmenter.convert_to_json``: the JSON, ``SEGMENTER_METADATA`` decoded.
 
     Raises:
-        As :func:`tflite_metadata.model.display.convert_to_json`.
+        MetadataFormatError: the buffer or its ``SEGMENTER_METADATA`` is malformed.
     """
-    from ..model.display import convert_to_json
+    from ..model.display import custom_metadata_json
 
-    return convert_to_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA_FILE})
+    return custom_metadata_json(metadata_buffer, {SEGMENTER_METADATA_NAME: SEGMENTER_SCHEMA})
 
 
 class Activation(enum.Enum):
@@ -202,18 +203,56 @@ class Activation(enum.Enum):
     SOFTMAX = 2
 
 
+class ImageSegmenterOptionsMd(CustomMetadataMd):
+    """The ``SEGMENTER_METADATA`` custom metadata: the output layer's activation (MediaPipe's).
+
+    Args:
+        activation: the :class:`Activation`.
+    """
+
+    _METADATA_FILE_IDENTIFIER = SEGMENTER_SCHEMA.file_identifier
+
+    def __init__(self, activation: Activation) -> None:
+        self.activation = activation
+        super().__init__(name=SEGMENTER_METADATA_NAME)
+
+    def options_buffer(self) -> bytes:
+        """The ``ImageSegmenterOptions`` FlatBuffer (identifier ``V001``), as MediaPipe packs it.
+
+        Raises:
+            MetadataValidationError: the activation is not an :class:`Activation`
+                (MediaPipe raises ``AttributeError``).
+        """
+        value = getattr(self.activation, "value", None)
+        if not isinstance(self.activation, Activation):
+            raise MetadataValidationError(
+                f"activation should be an Activation (NONE, SIGMOID or SOFTMAX), "
+                f"got {self.activation!r}"
+            )
+        segmenter = codec_for(SEGMENTER_SCHEMA)
+        options: Any = segmenter.objects["ImageSegmenterOptions"]()
+        options.activation = value
+        return segmenter.encode(options, self._METADATA_FILE_IDENTIFIER)
+
+    def create_metadata(self) -> Any:
+        """The ``CustomMetadataT`` named ``SEGMENTER_METADATA`` holding the options' FlatBuffer."""
+        custom = _fb.CustomMetadataT()
+        custom.name = self.name
+        custom.data = self.options_buffer()
+        return custom
+
+
 class MediaPipeImageSegmenterWriter(MetadataWriterBase):
     """MediaPipe's ``image_segmenter.MetadataWriter``: an image segmenter.
 
     The image input, then, for a model with two outputs, the quality score
     (a feature output) and the masks. An ``activation`` is written as
-    ``SEGMENTER_METADATA`` custom metadata, whose schema is not declared yet:
-    giving one is an error for now. As MediaPipe's, ``populate()`` gives the JSON
+    ``SEGMENTER_METADATA`` custom metadata. As MediaPipe's, ``populate()`` gives the JSON
     of ``convert_to_json`` asked to decode ``SEGMENTER_METADATA``
     (``json.dumps(..., indent=2)``).
     """
 
-    CUSTOM_METADATA_SCHEMA = ((SEGMENTER_METADATA_NAME, SEGMENTER_SCHEMA_FILE),)
+    CUSTOM_METADATA_NAMES = (SEGMENTER_METADATA_NAME,)
 
     @classmethod
     def create(
@@ -231,25 +270,24 @@ class MediaPipeImageSegmenterWriter(MetadataWriterBase):
             input_norm_mean: the mean of the input's normalization.
             input_norm_std: the std of the input's normalization.
             labels: the classes' ``Labels``, if any.
-            activation: the output layer's :class:`Activation`; not supported yet.
+            activation: the output layer's :class:`Activation`, written as
+                ``SEGMENTER_METADATA`` custom metadata; None: none written.
 
         Raises:
-            MetadataValidationError: an activation is given (its custom metadata
-                is not declared yet), or as the builder's ``add_*`` methods.
+            MetadataValidationError: the activation is not an :class:`Activation`,
+                or as the builder's ``add_*`` methods.
         """
         from .builder import MetadataWriter as Builder
 
-        if activation is not None:
-            raise MetadataValidationError(
-                f"activation {activation!r}: the segmenter's activation is written as "
-                f"{SEGMENTER_METADATA_NAME} custom metadata, which is not supported yet; "
-                "leave activation out"
-            )
         model = model_bytes(model_buffer)
         writer = Builder(model)
         writer.task = ImageSegmenterWriter.task
         writer.add_general_info(_MODEL_NAME, MODEL_DESCRIPTION)
         writer.add_image_input(input_norm_mean, input_norm_std)
+        if activation is not None:
+            options_md = ImageSegmenterOptionsMd(activation)
+            options_md.options_buffer()  # a bad activation is reported here
+            writer.add_custom_metadata(options_md)
         if len(get_output_tensor_names(model)) == 2:
             writer.add_feature_output(FEATURE_OUTPUT_NAME, FEATURE_OUTPUT_DESCRIPTION)
         writer.add_segmentation_output(labels=labels)
@@ -270,6 +308,7 @@ class ImageSegmenterWriter(MetadataWriter):
         output_md: Optional[TensorMd] = None,
         *,
         feature_output_md: Optional[TensorMd] = None,
+        activation: Optional[Activation] = None,
     ) -> ImageSegmenterWriter:
         """Create a writer from the descriptions of the model's tensors.
 
@@ -284,6 +323,9 @@ class ImageSegmenterWriter(MetadataWriter):
                 output is written as segmentation masks (GRAYSCALE images).
             feature_output_md: (keyword only) for a model with two outputs, the
                 other output (default: MediaPipe's ``"quality score"``).
+            activation: (keyword only) the output layer's :class:`Activation`,
+                written as MediaPipe's ``SEGMENTER_METADATA`` custom metadata; None:
+                none written.
 
         The masks are the model's last output (where MediaPipe reads them), or
         the one ``output_md.tensor_name`` names.
@@ -325,12 +367,16 @@ class ImageSegmenterWriter(MetadataWriter):
         )
         if feature_output_md is not None:
             associated_files.extend(getattr(feature_output_md, "associated_files", None) or [])
+        custom_metadata = None
+        if activation is not None:
+            custom_metadata = [ImageSegmenterOptionsMd(activation).create_metadata()]
         writer = cls.create_from_metadata(
             model,
             model_metadata=general_md.create_metadata(),
             input_metadata=[input_md.create_metadata()],
             output_metadata=output_metadata,
             associated_files=associated_files,
+            custom_metadata=custom_metadata,
         )
         return cast(ImageSegmenterWriter, writer)
 
@@ -551,6 +597,46 @@ def _check_metadata(checker: Checker) -> None:
         )
     if outputs and checker.model.outputs:
         _check_display_names(checker, outputs[-1], checker.model.outputs[-1])
+    _check_segmenter_metadata(checker)
+
+
+def _check_segmenter_metadata(checker: Checker) -> None:
+    """MediaPipe reads SEGMENTER_METADATA unverified, and refuses an unknown activation.
+
+    (image_segmenter_graph.cc: ``GetImageSegmenterOptions(data)->activation()``,
+    refusing a value that is not NONE, SIGMOID or SOFTMAX: measured with
+    mediapipe 1.2.2, "Invalid activation type found in CustomMetadata".)
+    """
+    from ..errors import MetadataError
+
+    subgraph = checker.subgraph_metadata
+    entries = (None if subgraph is None else subgraph.customMetadata) or []
+    for entry in entries:
+        if entry.name != SEGMENTER_METADATA_NAME.encode():
+            continue
+        where = f"custom metadata {SEGMENTER_METADATA_NAME}"
+        try:
+            options = codec_for(SEGMENTER_SCHEMA).decode(
+                bytes(entry.data or b""), check_identifier=False
+            )
+        except MetadataError as exc:
+            checker.add(
+                Code.METADATA_MALFORMED,
+                where,
+                f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
+                "(it may crash or misread it)",
+                (MEDIAPIPE,),
+            )
+            continue
+        value = int(options.activation)
+        if value not in {member.value for member in Activation}:
+            checker.add(
+                Code.METADATA_MALFORMED,
+                where,
+                f"has activation {value}; MediaPipe takes NONE, SIGMOID or SOFTMAX (it "
+                'refuses the model: "Invalid activation type")',
+                (MEDIAPIPE,),
+            )
 
 
 def _check_display_names(checker: Checker, tensor_metadata: Any, tensor: Tensor) -> None:
@@ -588,7 +674,7 @@ def _check_display_names(checker: Checker, tensor_metadata: Any, tensor: Tensor)
 
 # -- the command line and spec files -----------------------------------------------------------
 
-_OUTPUT_KEYS = frozenset(("name", "description", "tensor_name", "labels"))
+_OUTPUT_KEYS = frozenset(("name", "description", "tensor_name", "labels", "activation"))
 _SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "output"))
 
 _SPEC_HELP = """\
@@ -601,10 +687,12 @@ spec file, command-line options override it:
               "mean": [127.5], "std": [127.5], "color_space": "RGB"},
     "output": {"tensor_name": "masks", "name": "segmentation_masks", "description": "...",
                "labels": ["labelmap.txt", {"file": "labelmap_fr.txt", "locale": "fr"},
-                          {"name": "labels.txt", "labels": ["background", "person"]}]}
+                          {"name": "labels.txt", "labels": ["background", "person"]}],
+               "activation": "SOFTMAX"}
   }
 A model with two outputs (a quality score, then the masks) gets a feature description of the
-first, as MediaPipe's writer gives.
+first, as MediaPipe's writer gives. "activation" (NONE, SIGMOID or SOFTMAX: the output layer's,
+which MediaPipe applies to the confidence masks) is written as MediaPipe's SEGMENTER_METADATA.
 """
 
 
@@ -654,6 +742,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--output-name", metavar="TEXT", help=f"default: {OUTPUT_NAME}")
     group.add_argument("--output-description", metavar="TEXT")
+    group.add_argument(
+        "--activation",
+        type=str.upper,
+        choices=[member.name for member in Activation],
+        help="the output layer's activation, which MediaPipe applies to the confidence masks "
+        "(written as MediaPipe's SEGMENTER_METADATA; default: none written)",
+    )
     parser.set_defaults(labels=None)
 
 
@@ -668,6 +763,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         ("masks_tensor", "tensor_name"),
         ("output_name", "name"),
         ("output_description", "description"),
+        ("activation", "activation"),
     ):
         value = getattr(args, option)
         if value is not None:
@@ -700,7 +796,19 @@ def _build_writer(
         labels,
         spec.text(table, "tensor_name", "output"),
     )
-    return ImageSegmenterWriter.create_from_metadata_info(model, general, input_md, output_md)
+    activation = None
+    name = spec.text(table, "activation", "output")
+    if name is not None:
+        try:
+            activation = Activation[name.upper()]
+        except KeyError:
+            spec.fail(
+                "output.activation",
+                f"expected one of {', '.join(m.name for m in Activation)}, found {name!r}",
+            )
+    return ImageSegmenterWriter.create_from_metadata_info(
+        model, general, input_md, output_md, activation=activation
+    )
 
 
 TASK = Task(

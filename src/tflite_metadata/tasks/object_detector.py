@@ -31,16 +31,21 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import enum
+import math
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any, Optional, Union, cast
 
-from ..errors import MetadataValidationError, UsageError
+from ..errors import MetadataError, MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import codec
 from ..format import metadata_schema as schema
+from ..format.codec import codec_for
+from ..format.custom_metadata import DETECTOR_METADATA_NAME, DETECTOR_SCHEMA
+from ..format.declarations import lower_camel
 from ..format.flatbuf import BufferLike
 from ..format.flatc_module import api as _fb
 from ..format.model_schema import TensorType, tensor_type_name
@@ -49,6 +54,7 @@ from ..model.reader import ModelView, model_bytes
 from . import Task
 from .base import (
     AssociatedFileSource,
+    CustomMetadataMd,
     GeneralMd,
     LabelFileMd,
     MetadataWriter,
@@ -88,22 +94,28 @@ from .rules import (
     calibration_entry_count,
     label_counts,
     plural,
+    printable,
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, general_md
-from .writer_utils import get_input_tensor_types
+from .spec import GENERAL_KEYS, Spec, general_md, json_type, resolve
+from .writer_utils import get_input_tensor_types, get_output_tensor_names
 
 __all__ = [
     "BOUNDING_BOX_INDEX",
     "GROUP_NAME",
     "ROLES",
     "DetectionOutputTensorsMd",
+    "FixedAnchor",
+    "FixedAnchorsSchema",
     "LocationTensorMd",
     "MediaPipeObjectDetectorWriter",
+    "ObjectDetectorOptionsMd",
     "ObjectDetectorWriter",
     "RawDetectionOutputTensorsMd",
     "RawDetectionOutputTensorsOrder",
+    "SsdAnchorsOptions",
+    "TensorsDecodingOptions",
     "assign_outputs",
 ]
 
@@ -444,33 +456,176 @@ def _raw_boxes_shape(shape: Sequence[int]) -> bool:
     return len(shape) == 3 and shape[2] == 4
 
 
-#: The name of MediaPipe's detector custom metadata (the SSD anchors of a model
-#: without post-processing), and the schema file MediaPipe decodes it with.
-DETECTOR_METADATA_NAME = "DETECTOR_METADATA"
-DETECTOR_SCHEMA_FILE = "object_detector_metadata_schema.fbs"
-
-
 def detector_metadata_json(metadata_buffer: BufferLike) -> str:
     """MediaPipe's ``object_detector.convert_to_json``: the JSON, ``DETECTOR_METADATA`` decoded.
 
     Raises:
-        As :func:`tflite_metadata.model.display.convert_to_json`.
+        MetadataFormatError: the buffer or its ``DETECTOR_METADATA`` is malformed.
     """
-    from ..model.display import convert_to_json
+    from ..model.display import custom_metadata_json
 
-    return convert_to_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA_FILE})
+    return custom_metadata_json(metadata_buffer, {DETECTOR_METADATA_NAME: DETECTOR_SCHEMA})
+
+
+# -- MediaPipe's DETECTOR_METADATA: a detector without post-processing -------------------------
+
+
+@dataclasses.dataclass
+class FixedAnchor:
+    """A fixed size anchor (MediaPipe's): its center and size, as ratios of the image."""
+
+    x_center: float
+    y_center: float
+    width: Optional[float]
+    height: Optional[float]
+
+
+@dataclasses.dataclass
+class FixedAnchorsSchema:
+    """The schema for a list of anchors with fixed size (MediaPipe's)."""
+
+    anchors: list[FixedAnchor]
+
+
+@dataclasses.dataclass
+class SsdAnchorsOptions:
+    """The SSD anchors options used in an object detector model (MediaPipe's)."""
+
+    fixed_anchors_schema: Optional[FixedAnchorsSchema]
+
+
+@dataclasses.dataclass
+class TensorsDecodingOptions:
+    """How MediaPipe decodes a detector's raw output tensors into detections (MediaPipe's).
+
+    Attributes:
+        num_classes: the number of classes the model predicts.
+        num_boxes: the number of boxes the model predicts (one per anchor).
+        num_coords: the values per box (box, keypoints …).
+        keypoint_coord_offset: the offset of the keypoints' coordinates in a box.
+        num_keypoints: the number of keypoints.
+        num_values_per_keypoint: the values of each keypoint.
+        x_scale: SSD's decoding scale of the center's x.
+        y_scale: SSD's decoding scale of the center's y.
+        w_scale: SSD's decoding scale of the width.
+        h_scale: SSD's decoding scale of the height.
+        apply_exponential_on_box_size: whether the box size is exponentiated.
+        sigmoid_score: whether the scores go through a sigmoid.
+    """
+
+    num_classes: int
+    num_boxes: int
+    num_coords: int
+    keypoint_coord_offset: int
+    num_keypoints: int
+    num_values_per_keypoint: int
+    x_scale: float
+    y_scale: float
+    w_scale: float
+    h_scale: float
+    apply_exponential_on_box_size: bool
+    sigmoid_score: bool
+
+
+#: TensorsDecodingOptions' attributes and the schema's fields, in order.
+DECODING_FIELDS = tuple(f.name for f in dataclasses.fields(TensorsDecodingOptions))
+#: FixedAnchor's attributes, in order.
+ANCHOR_FIELDS = ("x_center", "y_center", "width", "height")
+
+
+def _require_finite(value: Any, where: str) -> None:
+    """A float field's value: a finite real number (NaN prints as flatc's ``nan``, not JSON)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise MetadataValidationError(f"{where} should be a finite number, but got {value!r}.")
+
+
+class ObjectDetectorOptionsMd(CustomMetadataMd):
+    """The ``DETECTOR_METADATA`` custom metadata: anchors and decoding (MediaPipe's).
+
+    Args:
+        ssd_anchors_options: the model's SSD anchors (fixed anchors only).
+        tensors_decoding_options: how to decode the model's raw outputs.
+
+    Raises:
+        MetadataValidationError: ``ssd_anchors_options`` has no fixed anchors
+            (MediaPipe's message).
+    """
+
+    _METADATA_FILE_IDENTIFIER = DETECTOR_SCHEMA.file_identifier
+
+    def __init__(
+        self,
+        ssd_anchors_options: SsdAnchorsOptions,
+        tensors_decoding_options: TensorsDecodingOptions,
+    ) -> None:
+        if getattr(ssd_anchors_options, "fixed_anchors_schema", None) is None:
+            raise MetadataValidationError(
+                "Currently only support FixedAnchorsSchema, which cannot be found"
+                " in ssd_anchors_options."
+            )
+        self.ssd_anchors_options = ssd_anchors_options
+        self.tensors_decoding_options = tensors_decoding_options
+        super().__init__(name=DETECTOR_METADATA_NAME)
+
+    def options_buffer(self) -> bytes:
+        """The ``ObjectDetectorOptions`` FlatBuffer (identifier ``V001``), as MediaPipe packs it.
+
+        Raises:
+            MetadataValidationError: an anchor or decoding option has a value of
+                the wrong type or range (MediaPipe raises ``struct.error`` or
+                ``TypeError``).
+        """
+        detector = codec_for(DETECTOR_SCHEMA)
+        objects: Any = detector.objects
+        anchors = []
+        fixed = self.ssd_anchors_options.fixed_anchors_schema
+        try:
+            anchor_list = list(fixed.anchors)  # type: ignore[union-attr]
+        except TypeError as exc:
+            raise MetadataValidationError(
+                f"fixed_anchors_schema.anchors must be a list of FixedAnchor, got "
+                f"{type(getattr(fixed, 'anchors', None)).__name__}"
+            ) from exc
+        for index, anchor in enumerate(anchor_list):
+            anchor_t = objects["FixedAnchor"]()
+            for name in ANCHOR_FIELDS:
+                value = getattr(anchor, name, None)
+                _require_finite(value, f"anchor {index}: {name}")
+                setattr(anchor_t, lower_camel(name), value)
+            anchors.append(anchor_t)
+        schema_t = objects["FixedAnchorsSchema"]()
+        schema_t.anchors = anchors
+        ssd_t = objects["SsdAnchorsOptions"]()
+        ssd_t.fixedAnchorsSchema = schema_t
+        decoding_t = objects["TensorsDecodingOptions"]()
+        for name in DECODING_FIELDS:
+            value = getattr(self.tensors_decoding_options, name, None)
+            if name.endswith("_scale"):
+                _require_finite(value, f"tensors_decoding_options: {name}")
+            setattr(decoding_t, lower_camel(name), value)
+        options_t = objects["ObjectDetectorOptions"]()
+        options_t.ssdAnchorsOptions = ssd_t
+        options_t.tensorsDecodingOptions = decoding_t
+        return detector.encode(options_t, self._METADATA_FILE_IDENTIFIER)
+
+    def create_metadata(self) -> Any:
+        """The ``CustomMetadataT`` named ``DETECTOR_METADATA`` holding the options' FlatBuffer."""
+        custom = _fb.CustomMetadataT()
+        custom.name = self.name
+        custom.data = self.options_buffer()
+        return custom
 
 
 class MediaPipeObjectDetectorWriter(MetadataWriterBase):
-    """MediaPipe's ``object_detector.MetadataWriter``, for models with post-processing.
+    """MediaPipe's ``object_detector.MetadataWriter``: detectors with and without post-processing.
 
-    Only ``create_for_models_with_nms`` so far: models without it need the
-    ``DETECTOR_METADATA`` custom metadata (the SSD anchors), not declared yet.
+    A model without post-processing (two raw outputs, boxes and scores) carries
+    its SSD anchors and decoding options as ``DETECTOR_METADATA`` custom metadata.
     As MediaPipe's, ``populate()`` gives the JSON of ``convert_to_json`` asked to
     decode ``DETECTOR_METADATA`` (``json.dumps(..., indent=2)``).
     """
 
-    CUSTOM_METADATA_SCHEMA = ((DETECTOR_METADATA_NAME, DETECTOR_SCHEMA_FILE),)
+    CUSTOM_METADATA_NAMES = (DETECTOR_METADATA_NAME,)
 
     @classmethod
     def create_for_models_with_nms(
@@ -500,6 +655,48 @@ class MediaPipeObjectDetectorWriter(MetadataWriterBase):
         writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
         writer.add_image_input(input_norm_mean, input_norm_std)
         writer.add_detection_output(labels, score_calibration)
+        return cls(writer)
+
+    @classmethod
+    def create_for_models_without_nms(
+        cls,
+        model_buffer: ModelSource,
+        input_norm_mean: list[float],
+        input_norm_std: list[float],
+        labels: Any,
+        ssd_anchors_options: SsdAnchorsOptions,
+        tensors_decoding_options: TensorsDecodingOptions,
+        output_tensors_order: RawDetectionOutputTensorsOrder = (
+            RawDetectionOutputTensorsOrder.UNSPECIFIED
+        ),
+    ) -> MediaPipeObjectDetectorWriter:
+        """A writer for a detector whose outputs are raw boxes and scores (no NMS).
+
+        Args:
+            model_buffer: the model (bytes, bytearray, memoryview or a path).
+            input_norm_mean: the mean of the input's normalization.
+            input_norm_std: the std of the input's normalization.
+            labels: the classes' ``Labels``.
+            ssd_anchors_options: the model's anchors (:class:`SsdAnchorsOptions`).
+            tensors_decoding_options: how MediaPipe decodes the raw outputs.
+            output_tensors_order: the outputs' order; ``UNSPECIFIED`` (the
+                default) reads it from the shapes (MediaPipe's writer raises
+                "Unsupported OutputTensorsOrder value" for it).
+
+        Raises:
+            MetadataValidationError: no fixed anchors, an option of the wrong
+                type, or as the builder's ``add_*`` methods (two outputs are needed).
+        """
+        from .builder import MetadataWriter as Builder
+
+        writer = Builder(model_buffer)
+        writer.task = ObjectDetectorWriter.task
+        writer.add_general_info(_MODEL_NAME, _MODEL_DESCRIPTION)
+        writer.add_image_input(input_norm_mean, input_norm_std)
+        writer.add_raw_detection_output(labels, output_tensors_order=output_tensors_order)
+        options_md = ObjectDetectorOptionsMd(ssd_anchors_options, tensors_decoding_options)
+        options_md.options_buffer()  # a bad option is reported here, not at populate()
+        writer.add_custom_metadata(options_md)
         return cls(writer)
 
 
@@ -770,7 +967,16 @@ def _check_model(checker: Checker) -> None:
     if model.inputs:
         check_input_tensor(checker, model.inputs[0], _NOUN, "detect")
     outputs = model.outputs
-    if len(outputs) != len(ROLES):
+    raw = _has_detector_metadata(checker)
+    if raw and len(outputs) != 2:
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "model",
+            f"has {plural(len(outputs), 'output')} and {DETECTOR_METADATA_NAME}; MediaPipe's "
+            "detectors without post-processing need 2 (raw boxes and scores)",
+            (MEDIAPIPE,),
+        )
+    elif not raw and len(outputs) != len(ROLES):
         checker.add(
             Code.OUTPUT_COUNT,
             "model",
@@ -786,6 +992,8 @@ def _check_model(checker: Checker) -> None:
             continue
         if tensor.type == TensorType.UINT8:
             uint8 += 1
+            if raw:  # the Task Library has no detectors without post-processing
+                continue
             checker.add(
                 Code.OUTPUT_TYPE,
                 where,
@@ -816,6 +1024,9 @@ def _check_metadata(checker: Checker) -> None:
     checker.negative_scale_refused_by = BOTH
     check_image_input_metadata(checker, _NOUN)
     outputs = checker.tensor_metadata("output") or []
+    if _has_detector_metadata(checker):
+        _check_raw_detector(checker, outputs)
+        return
     if len(outputs) != len(ROLES):
         checker.add(
             Code.OUTPUT_COUNT,
@@ -829,6 +1040,138 @@ def _check_metadata(checker: Checker) -> None:
     _check_box(checker, outputs[roles[0]], roles[0])
     labels = _check_label_map(checker, outputs[roles[1]], roles[1])
     _check_score_calibration(checker, outputs[roles[2]], roles[2], labels)
+
+
+# A detector without post-processing (MediaPipe's only: detection_postprocessing_graph.cc,
+# tensors_to_detections_calculator.cc, ssd_anchors_calculator.cc). MediaPipe reads its
+# DETECTOR_METADATA without verifying it, and aborts when the anchors are not num_boxes.
+
+
+def _has_detector_metadata(checker: Checker) -> bool:
+    subgraph = checker.subgraph_metadata
+    entries = (None if subgraph is None else subgraph.customMetadata) or []
+    return any(_text(entry.name) == DETECTOR_METADATA_NAME for entry in entries)
+
+
+def _decoded_detector_options(checker: Checker) -> Any:
+    """The first ``DETECTOR_METADATA``'s ``ObjectDetectorOptionsT``, or None (reported)."""
+    subgraph = checker.subgraph_metadata
+    entry = next(e for e in subgraph.customMetadata if _text(e.name) == DETECTOR_METADATA_NAME)
+    where = f"custom metadata {DETECTOR_METADATA_NAME}"
+    try:
+        options = codec_for(DETECTOR_SCHEMA).decode(
+            bytes(entry.data or b""), check_identifier=False
+        )
+    except MetadataError as exc:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
+            "(it may crash or misread it)",
+            (MEDIAPIPE,),
+        )
+        return None
+    missing = [
+        name
+        for name, value in (
+            ("ssd_anchors_options.fixed_anchors_schema.anchors", _anchors_of(options)),
+            ("tensors_decoding_options", options.tensorsDecodingOptions),
+        )
+        if value is None
+    ]
+    if missing:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has no {' and no '.join(missing)}; MediaPipe reads them without checking "
+            "(it crashes)",
+            (MEDIAPIPE,),
+        )
+        return None
+    return options
+
+
+def _anchors_of(options: Any) -> Optional[list[Any]]:
+    ssd = options.ssdAnchorsOptions
+    fixed = None if ssd is None else ssd.fixedAnchorsSchema
+    return None if fixed is None else fixed.anchors
+
+
+def _check_raw_detector(checker: Checker, outputs: Sequence[Any]) -> None:
+    """MediaPipe's rules for a detector without post-processing (its anchors in metadata)."""
+    if len(outputs) != 2:
+        checker.add(
+            Code.OUTPUT_COUNT,
+            "metadata",
+            f"describes {plural(len(outputs), 'output tensor')} and has "
+            f"{DETECTOR_METADATA_NAME}; MediaPipe needs 2 (location and score)",
+            (MEDIAPIPE,),
+        )
+        return
+    options = _decoded_detector_options(checker)
+    if options is None:
+        return
+    decoding = options.tensorsDecodingOptions
+    anchors = _anchors_of(options) or []
+    where = f"custom metadata {DETECTOR_METADATA_NAME}"
+    num_boxes = int(decoding.numBoxes)
+    if num_boxes <= 0:
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            where,
+            f"has num_boxes {num_boxes}; MediaPipe needs at least 1",
+            (MEDIAPIPE,),
+        )
+    elif len(anchors) < num_boxes:
+        # It reads one anchor per box (more are never read).
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            where,
+            f"has {plural(len(anchors), 'anchor')} and num_boxes {num_boxes}; MediaPipe needs "
+            "an anchor per box (it dies reading past the last one)",
+            (MEDIAPIPE,),
+        )
+    per_keypoint = int(decoding.numValuesPerKeypoint)
+    keypoints = int(decoding.numKeypoints)
+    if per_keypoint != 2:
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has num_values_per_keypoint {per_keypoint}; MediaPipe takes only 2 (it aborts "
+            "otherwise, even without keypoints)",
+            (MEDIAPIPE,),
+        )
+    elif keypoints * per_keypoint + 4 != int(decoding.numCoords):
+        checker.add(
+            Code.METADATA_MALFORMED,
+            where,
+            f"has num_coords {int(decoding.numCoords)}, num_keypoints {keypoints}; MediaPipe "
+            f"needs num_coords = 4 + 2 x num_keypoints = {keypoints * 2 + 4} (it aborts "
+            "otherwise)",
+            (MEDIAPIPE,),
+        )
+    names = [_text(metadata.name) for metadata in outputs]
+    location = names.index(_LOCATION_NAME) if _LOCATION_NAME in names else 0
+    expected = {
+        location: ("location", int(decoding.numCoords)),
+        1 - location: ("score", int(decoding.numClasses)),
+    }
+    for position, tensor in enumerate(checker.model.outputs[:2]):
+        role, last = expected[position]
+        shape = list(tensor.shape)
+        if len(shape) == 3 and shape == [1, num_boxes, last]:
+            continue
+        if len(shape) == 4 and shape == [1, 1, num_boxes, last]:
+            continue
+        what = "num_coords" if role == "location" else "num_classes"
+        checker.add(
+            Code.OUTPUT_SHAPE,
+            f"output {tensor.index}",
+            f"the {role} tensor {quoted(tensor.name)} has shape {shape_text(shape)}; "
+            f"with {DETECTOR_METADATA_NAME}'s num_boxes {num_boxes} and {what} {last} "
+            f"MediaPipe needs [1, {num_boxes}, {last}]",
+            (MEDIAPIPE,),
+        )
 
 
 def _check_output_shapes(checker: Checker, roles: Sequence[int]) -> None:
@@ -1013,7 +1356,7 @@ def _check_score_calibration(
 
 # -- the command line and spec files -----------------------------------------------------------
 
-_SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs"))
+_SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "outputs", "anchors", "decoding"))
 #: The keys of a spec's ``outputs`` table: one table per role.
 _OUTPUT_KEYS = frozenset(("location", "category", "score", "number"))
 _ROLE_KEYS = frozenset(("tensor_name", "name", "description"))
@@ -1046,6 +1389,24 @@ spec file, command-line options override it:
 apart by their shapes ([1, N, 4] locations, [1] the count), else by tensor index (SSD's order).
 The names "location", "category", "score" and "number of detections" are how the consumers
 find the outputs: keep them.
+
+A detector without post-processing (MediaPipe's only: two outputs, raw boxes [1, N, 4] and
+raw scores [1, N, classes]) takes its anchors and decoding options instead, written as
+MediaPipe's DETECTOR_METADATA; the labels (outputs.category.labels) go on the scores:
+  {
+    "anchors": "anchors.csv",   (or [{"x_center": 0.5, "y_center": 0.5, "width": 0.1,
+                                       "height": 0.1}, ...], one per box)
+    "decoding": {"x_scale": 10.0, "y_scale": 10.0, "w_scale": 5.0, "h_scale": 5.0,
+                 "sigmoid_score": true, "apply_exponential_on_box_size": true,
+                 "num_keypoints": 0, "keypoint_coord_offset": 0},
+    "outputs": {"location": {"tensor_name": "..."}, "category": {"labels": ["labels.txt"]}}
+  }
+The four scales and "sigmoid_score" are required (MediaPipe Model Maker's detectors use 1, 1,
+1, 1 and no sigmoid; TF Object Detection API's SSDs 10, 10, 5, 5 and a sigmoid);
+"apply_exponential_on_box_size" defaults to true. The classes, boxes and coordinates per box
+are read from the outputs' shapes. An anchors CSV has four numbers a line, in the order of
+MediaPipe's anchor files: y_center, x_center, height, width (ratios of the image); a first
+line naming the columns (x_center, y_center, width, height in any order) gives another order.
 """
 
 
@@ -1077,6 +1438,36 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         group.add_argument(
             f"--{role}-tensor", metavar="TENSOR", help=f"the model's {role} output tensor"
         )
+    raw = parser.add_argument_group(
+        "without post-processing (MediaPipe)",
+        "A model whose two outputs are raw boxes [1, N, 4] and raw scores [1, N, classes]: "
+        "--anchors, --scales and --sigmoid-score/--no-sigmoid-score describe how MediaPipe "
+        "decodes them (its DETECTOR_METADATA); --labels go on the scores.",
+    )
+    raw.add_argument(
+        "--anchors",
+        metavar="FILE.csv",
+        help="the anchors, one a line: y_center,x_center,height,width (MediaPipe's anchor "
+        "files' order), or in the order a first line names",
+    )
+    raw.add_argument(
+        "--scales",
+        metavar="X,Y,W,H",
+        type=_scales_argument,
+        help="the box decoding scales x_scale, y_scale, w_scale, h_scale",
+    )
+    raw.add_argument(
+        "--sigmoid-score",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="whether MediaPipe applies a sigmoid to the raw scores",
+    )
+    raw.add_argument(
+        "--linear-box-size",
+        action="store_true",
+        default=None,
+        help="the raw box size is not exponentiated (default: it is)",
+    )
 
 
 _OUTPUT_KEYS_ORDER = ("location", "category", "score", "number")
@@ -1134,6 +1525,236 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         role("score")["score_calibration"] = calibration
     if given:
         document["outputs"] = outputs
+    if args.anchors is not None:
+        document["anchors"] = os.path.abspath(args.anchors)
+    decoding: dict[str, Any] = {}
+    if args.scales is not None:
+        decoding.update(zip(("x_scale", "y_scale", "w_scale", "h_scale"), args.scales))
+    if args.sigmoid_score is not None:
+        decoding["sigmoid_score"] = args.sigmoid_score
+    if args.linear_box_size:
+        decoding["apply_exponential_on_box_size"] = False
+    if decoding:
+        table = document.setdefault("decoding", {})
+        if not isinstance(table, dict):
+            raise UsageError("the spec's decoding should be a table")
+        table.update(decoding)
+
+
+def _scales_argument(text: str) -> list[float]:
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(
+            f"expected four numbers X,Y,W,H (x_scale, y_scale, w_scale, h_scale), got {text!r}"
+        )
+    return values
+
+
+#: The keys of a spec's ``decoding`` table.
+_DECODING_KEYS = frozenset(
+    (
+        "x_scale",
+        "y_scale",
+        "w_scale",
+        "h_scale",
+        "sigmoid_score",
+        "apply_exponential_on_box_size",
+        "num_keypoints",
+        "keypoint_coord_offset",
+    )
+)
+#: The columns of an anchors CSV without a header: MediaPipe's anchor files' order.
+ANCHOR_CSV_COLUMNS = ("y_center", "x_center", "height", "width")
+
+
+def read_anchors_csv(path: str) -> list[FixedAnchor]:
+    """The anchors of a CSV file: four numbers a line (see :data:`ANCHOR_CSV_COLUMNS`).
+
+    Empty lines and lines starting with ``#`` are skipped. A first line of names
+    (``x_center``, ``y_center``, ``width``, ``height`` in any order) gives the columns.
+
+    Raises:
+        MissingFileError: the file does not exist.
+        MetadataValidationError: a line does not hold four finite numbers, a header
+            names other columns, or there is no anchor.
+    """
+    from ..fileio import read_file
+
+    try:
+        text = read_file(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataValidationError(
+            f"{path}: an anchors CSV should be UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    columns: Sequence[str] = ANCHOR_CSV_COLUMNS
+    anchors = []
+    first = True
+    for number, line in enumerate(text.splitlines(), 1):
+        cells = [cell.strip() for cell in line.split(",")]
+        if not line.strip() or cells[0].startswith("#"):
+            continue
+        if first and not _is_number(cells[0]):
+            names = [cell.lower() for cell in cells]
+            if sorted(names) != sorted(ANCHOR_FIELDS):
+                raise MetadataValidationError(
+                    f"{path}:{number}: a header line names the columns x_center, y_center, "
+                    f"width and height (in any order); found {', '.join(map(repr, cells))}"
+                )
+            columns = names
+            first = False
+            continue
+        first = False
+        if len(cells) != 4 or not all(_is_number(cell) for cell in cells):
+            raise MetadataValidationError(
+                f"{path}:{number}: expected four finite numbers ({', '.join(columns)}), "
+                f"found {line.strip()[:80]!r}"
+            )
+        values = dict(zip(columns, map(float, cells)))
+        anchors.append(FixedAnchor(**{name: values[name] for name in ANCHOR_FIELDS}))
+    if not anchors:
+        raise MetadataValidationError(f"{path}: no anchors (four numbers a line)")
+    return anchors
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _spec_anchors(value: Any, spec: Spec, base: Optional[Path]) -> list[FixedAnchor]:
+    if isinstance(value, str):
+        return read_anchors_csv(resolve(base, value))
+    if not isinstance(value, list) or not value:
+        spec.fail(
+            "anchors",
+            "expected the path of an anchors CSV or a non-empty array of anchors "
+            f'({{"x_center": …, "y_center": …, "width": …, "height": …}}), '
+            f"found {json_type(value)}",
+        )
+    anchors = []
+    for index, entry in enumerate(value):
+        where = f"anchors[{index}]"
+        table = spec.table(entry, where, frozenset(ANCHOR_FIELDS))
+        numbers = {}
+        for name in ANCHOR_FIELDS:
+            number = spec.number(table, name, where)
+            if number is None or not math.isfinite(number):
+                spec.fail(f"{where}.{name}", "expected a finite number")
+            numbers[name] = number
+        anchors.append(FixedAnchor(**numbers))
+    return anchors
+
+
+def _spec_decoding(
+    model: BufferLike, document: dict[str, Any], spec: Spec, boxes_position: int
+) -> TensorsDecodingOptions:
+    table = spec.table(document.get("decoding", {}), "decoding", _DECODING_KEYS)
+    scales = []
+    for key in ("x_scale", "y_scale", "w_scale", "h_scale"):
+        value = spec.number(table, key, "decoding")
+        if value is None or not math.isfinite(value):
+            spec.fail(
+                f"decoding.{key}",
+                "the four box scales are required (--scales X,Y,W,H): MediaPipe Model "
+                "Maker's detectors use 1, 1, 1, 1; TF Object Detection API's SSDs 10, 10, 5, 5",
+            )
+        scales.append(value)
+    flags = {}
+    for key, default in (("sigmoid_score", None), ("apply_exponential_on_box_size", True)):
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            spec.fail(
+                f"decoding.{key}",
+                "expected true or false"
+                + (" (required: --sigmoid-score or --no-sigmoid-score)" if value is None else ""),
+            )
+        flags[key] = value
+    keypoints = spec.count(table, "num_keypoints", "decoding") or 0
+    offset = spec.count(table, "keypoint_coord_offset", "decoding") or 0
+    shapes = [list(tensor.shape) for tensor in ModelView(model).outputs()]
+    boxes, scores = shapes[boxes_position], shapes[1 - boxes_position]
+    return TensorsDecodingOptions(
+        num_classes=int(scores[-1]),
+        num_boxes=int(boxes[1]),
+        num_coords=int(boxes[-1]),
+        keypoint_coord_offset=offset,
+        num_keypoints=keypoints,
+        num_values_per_keypoint=2,
+        x_scale=scales[0],
+        y_scale=scales[1],
+        w_scale=scales[2],
+        h_scale=scales[3],
+        apply_exponential_on_box_size=flags["apply_exponential_on_box_size"],
+        sigmoid_score=flags["sigmoid_score"],
+    )
+
+
+def _build_raw_writer(
+    model: BufferLike,
+    document: dict[str, Any],
+    spec: Spec,
+    base: Optional[Path],
+    general: GeneralMd,
+    input_md: TensorMd,
+) -> ObjectDetectorWriter:
+    """A detector without post-processing: MediaPipe's two outputs and DETECTOR_METADATA."""
+    outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
+    for key in ("number",):
+        if key in outputs:
+            spec.fail(f"outputs.{key}", "a detector without post-processing has no such output")
+    category = spec.table(outputs.get("category", {}), "outputs.category", frozenset({"labels"}))
+    score = spec.table(outputs.get("score", {}), "outputs.score", frozenset({"tensor_name"}))
+    location = spec.table(
+        outputs.get("location", {}), "outputs.location", frozenset({"tensor_name"})
+    )
+    labels = [
+        label_file_md(entry, f"outputs.category.labels[{i}]", spec, base)
+        for i, entry in enumerate(spec.items(category, "labels", "outputs.category"))
+    ]
+    names = get_output_tensor_names(model)
+    if len(names) != 2:
+        raise MetadataValidationError(
+            f"anchors describe a detector without post-processing, whose 2 outputs are raw "
+            f"boxes and scores; the model has {plural(len(names), 'output')} "
+            f"({', '.join(map(quoted, names))})"
+        )
+    order = RawDetectionOutputTensorsOrder.UNSPECIFIED
+    for table, role, first in ((location, "location", 0), (score, "score", 1)):
+        tensor_name = spec.text(table, "tensor_name", f"outputs.{role}")
+        if tensor_name is None:
+            continue
+        if tensor_name not in names:
+            spec.fail(
+                f"outputs.{role}.tensor_name",
+                f"{tensor_name!r} is not an output ({', '.join(map(quoted, names))})",
+            )
+        location_first = (names.index(tensor_name) == 0) == (first == 0)
+        order = (
+            RawDetectionOutputTensorsOrder.LOCATION_SCORE
+            if location_first
+            else RawDetectionOutputTensorsOrder.SCORE_LOCATION
+        )
+    output_mds = RawDetectionOutputTensorsMd(model, labels, order).output_mds
+    boxes_position = next(i for i, md in enumerate(output_mds) if md.name == _LOCATION_NAME)
+    options_md = ObjectDetectorOptionsMd(
+        SsdAnchorsOptions(FixedAnchorsSchema(_spec_anchors(document["anchors"], spec, base))),
+        _spec_decoding(model, document, spec, boxes_position),
+    )
+    writer = ObjectDetectorWriter.create_from_metadata(
+        model,
+        model_metadata=general.create_metadata(),
+        input_metadata=[input_md.create_metadata()],
+        output_metadata=[md.create_metadata() for md in output_mds],
+        associated_files=list(labels),
+        custom_metadata=[options_md.create_metadata()],
+    )
+    return cast(ObjectDetectorWriter, writer)
 
 
 def _build_writer(
@@ -1144,6 +1765,10 @@ def _build_writer(
     input_md = image_input_md(
         model, spec, document, _INPUT_NAME, _INPUT_DESCRIPTION, "object detector"
     )
+    if document.get("anchors") is not None:
+        return _build_raw_writer(model, document, spec, base, general, input_md)
+    if document.get("decoding") is not None:
+        spec.fail("decoding", "goes with anchors (a detector without post-processing)")
     outputs = spec.table(document.get("outputs", {}), "outputs", _OUTPUT_KEYS)
     mds: dict[str, TensorMd] = {}
     for key in _OUTPUT_KEYS_ORDER:
@@ -1197,8 +1822,10 @@ TASK = Task(
         "object_detector.MetadataWriter does, and save the result as OUT. The model has "
         "SSD's four outputs (location, category, score, number of detections); each "
         "description goes on the output it describes (by --*-tensor, else by shape, else "
-        "by tensor index). OUT is checked against the rules of the Task Library and "
-        "MediaPipe object detectors first, and not written if they would refuse it (unless "
+        "by tensor index). A model without post-processing (MediaPipe's: raw boxes and "
+        "scores) takes --anchors, --scales and --[no-]sigmoid-score instead, written as "
+        "MediaPipe's DETECTOR_METADATA. OUT is checked against the rules of the Task Library "
+        "and MediaPipe object detectors first, and not written if they would refuse it (unless "
         "--no-check). A FLOAT32 input needs --mean and --std."
     ),
     model_name=_MODEL_NAME,

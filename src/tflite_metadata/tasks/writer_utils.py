@@ -30,6 +30,7 @@ __all__ = [
     "get_output_tensor_shape",
     "get_output_tensor_shapes",
     "get_output_tensor_types",
+    "get_subgraph",
     "get_tokenizer_associated_files",
     "load_file",
     "save_file",
@@ -91,16 +92,42 @@ def get_output_tensor_names(model_buffer: BufferLike) -> list[str]:
     return [tensor.name for tensor in _tensors(model_buffer, output=True)]
 
 
-def get_output_tensor_indices(model_buffer: BufferLike) -> list[int]:
+def get_output_tensor_indices(model_buffer: BufferLike) -> Any:
     """The indices (in the first subgraph's tensors) of its output tensors, in order.
 
-    MediaPipe's ``writer_utils`` returns them as a numpy array; a list of ``int``
-    here (numpy is not needed).
+    As MediaPipe's ``writer_utils``: the subgraph's ``OutputsAsNumpy()``, an
+    int32 numpy array (0 when the subgraph has no outputs vector); a list of
+    ``int`` when numpy is not importable.
 
     Raises:
         ModelFormatError: the buffer is not a readable TFLite model.
     """
-    return [tensor.index for tensor in _tensors(model_buffer, output=True)]
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return [tensor.index for tensor in _tensors(model_buffer, output=True)]
+    return get_subgraph(model_buffer).OutputsAsNumpy()
+
+
+def get_subgraph(model_buffer: BufferLike) -> Any:
+    """The model's first subgraph, as flatc's ``SubGraph`` reader (MediaPipe's ``get_subgraph``).
+
+    The reader is the model schema's (:mod:`tflite_metadata.schema_py_generated`),
+    bounds-checked: an access beyond the buffer raises rather than reading garbage.
+
+    Raises:
+        ModelFormatError: the buffer is not a readable TFLite model, or has no subgraph.
+    """
+    from ..errors import ModelFormatError
+    from ..format import model_schema
+    from ..format.codec import codec_for
+    from ..model.reader import model_bytes
+
+    data = model_bytes(model_buffer, paths=False)
+    model = codec_for(model_schema.SCHEMA).readers["Model"].GetRootAs(data, 0)
+    if model.SubgraphsLength() == 0:
+        raise ModelFormatError("model: the model has no subgraph")
+    return model.Subgraphs(0)
 
 
 def get_input_tensor_types(model_buffer: BufferLike) -> list[int]:

@@ -1,8 +1,8 @@
 """Drop-in for MediaPipe's ``metadata_writers.writer_utils``: the model's tensors.
 
-A re-export of :mod:`tflite_metadata.tasks.writer_utils`. ``get_output_tensor_indices``
-gives a list of ``int`` (MediaPipe: a numpy array). MediaPipe's ``get_subgraph``,
-which returns flatc's generated ``SubGraph`` reader, is not provided.
+A re-export of :mod:`tflite_metadata.tasks.writer_utils`: ``get_subgraph`` returns
+the model schema's ``SubGraph`` reader, ``get_output_tensor_indices`` a numpy array,
+as MediaPipe's (a list of ``int`` when numpy is not importable).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from ...tasks.writer_utils import (
     get_output_tensor_indices,
     get_output_tensor_names,
     get_output_tensor_types,
+    get_subgraph,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "get_output_tensor_indices",
     "get_output_tensor_names",
     "get_output_tensor_types",
+    "get_subgraph",
 ]
