@@ -281,6 +281,35 @@ def test_replacing_keeps_recorded_files_and_drops_stale_ones() -> None:
     assert zip_names(thrice) == ["labels0.txt"]
 
 
+def _zip_of(entries: dict[str, bytes]) -> bytes:
+    stream = io.BytesIO()
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("metadata", [False, True])
+def test_dropping_a_zip_does_not_bring_back_one_it_hid(metadata: bool, tmp_path: Path) -> None:
+    """A model ending in two zips: readers see the last. Emptying it must not expose the first.
+
+    Found by the fuzzer (the first zip a zip bomb: the output could not be read).
+    """
+    model = bytes(model_builder.build_audio_classifier(heads=[3]))
+    hidden = _zip_of({"hidden.txt": b"from an earlier zip"})
+    data = model + hidden + _zip_of({})
+    assert zip_names(data) == []
+    # Metadata recording no file, or none at all: nothing is packed either way.
+    buffer = metadata_variant(model, "no-files") if metadata else None
+    out = populate_buffer(data, buffer, {})
+    assert zip_names(out) == []
+    assert hidden in out  # the bytes before the old zip are kept, as always
+    source, target = tmp_path / "in.tflite", tmp_path / "out.tflite"
+    source.write_bytes(data)
+    populate_file(source, target, buffer, {})
+    assert target.read_bytes() == out
+
+
 @pytest.mark.parametrize("path", ["buffer", "file", "function", "function_file"])
 def test_the_unrecorded_file_warning_points_at_the_callers_line(path: str, tmp_path: Path) -> None:
     """Each entry point reaches the warning through other calls; it names this file every time."""

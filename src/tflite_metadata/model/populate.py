@@ -294,8 +294,10 @@ def _path_of(path: Any) -> str:
 class _Plan:
     splice: SplicePlan
     files: dict[str, bytes | InputFile]
-    #: Whether a zip follows the model: there are files, or an unreadable old zip
-    #: was kept whole (an empty archive after it takes its place for every reader).
+    #: Whether a zip follows the model: there are files, or what is kept of the
+    #: model would itself read as a zip (an unreadable old zip kept whole, or an
+    #: earlier zip the old one hid); an empty archive after it takes its place for
+    #: every reader.
     zip_needed: bool
 
 
@@ -347,8 +349,16 @@ def _plan(
         splice = plan_splice(model, prepared.buffer, body_end)
     packed_files = _kept_files(old_zip, keep_names, supplied)
     packed_files.update(supplied)
-    kept_broken = broken is not None and body_end == len(memoryview(data))
-    return _Plan(splice, packed_files, bool(packed_files) or kept_broken), prepared
+    hidden_zip = (old_zip is not None or broken is not None) and _reads_as_zip(data, body_end)
+    return _Plan(splice, packed_files, bool(packed_files) or hidden_zip), prepared
+
+
+def _reads_as_zip(data: BufferLike, end: int) -> bool:
+    """Whether ``data[:end]`` ends in what readers take for a zip, readable or not."""
+    try:
+        return find_zip(memoryview(data)[:end]) is not None
+    except AssociatedFileError:
+        return True
 
 
 def _old_zip(data: BufferLike) -> tuple[ZipTail | None, int, AssociatedFileError | None]:
