@@ -814,3 +814,28 @@ def test_a_closed_pipe_ends_quietly(
         broken.close()
     assert status == 141
     assert capsys.readouterr().err == ""
+
+
+def test_command_line_paths_are_relative_to_the_working_folder_with_a_spec_elsewhere(
+    capsys: pytest.CaptureFixture[str],
+    model: Path,
+    labels: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--labels x --spec sub/spec.json``: x is in the working folder, not in sub/."""
+    (tmp_path / "sub").mkdir()
+    spec = tmp_path / "sub" / "spec.json"
+    spec.write_text(json.dumps({"name": "from the spec"}))
+    calibration = tmp_path / "calibration.txt"
+    calibration.write_text("\n".join(["1.0,2.0,0.5"] * classes_of(model.read_bytes())))
+    monkeypatch.chdir(tmp_path)
+    status, _, err = run(
+        capsys, "write", "audio-classifier", model, "-o", "out.tflite", "--spec", "sub/spec.json",
+        "--sample-rate", "16000", "--channels", "1",
+        "--labels", labels.name, "--score-calibration", "calibration.txt",
+    )  # fmt: skip
+    assert status == 0, err
+    written = MetadataDisplayer.with_model_file(tmp_path / "out.tflite")
+    assert json.loads(written.get_metadata_json())["name"] == "from the spec"
+    assert written.get_associated_file_buffer("labels.txt") == labels.read_bytes()

@@ -40,7 +40,14 @@ from .classification import (
     label_file_md,
 )
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted, shape_text
-from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
+from .spec import (
+    GENERAL_KEYS,
+    Spec,
+    command_line_path,
+    general_md,
+    merge_input_options,
+    resolve,
+)
 from .text import (
     DEFAULT_ID_NAME,
     DEFAULT_MASK_NAME,
@@ -423,7 +430,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
     for option in ("vocab", "sentence_piece_model"):
         if getattr(args, option) is not None:
-            setattr(args, option, os.path.abspath(getattr(args, option)))
+            setattr(args, option, command_line_path(getattr(args, option)))
     merge_input_options(
         args,
         document,
@@ -440,7 +447,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         output = document["output"] = {}
     if isinstance(output, dict):
         if args.labels:
-            output["labels"] = [os.path.abspath(path) for path in args.labels]
+            output["labels"] = [command_line_path(path) for path in args.labels]
         if args.output_name is not None:
             output["name"] = args.output_name
         if args.output_description is not None:

@@ -66,7 +66,7 @@ from .rules import (
     shape_text,
     size_text,
 )
-from .spec import Spec, json_type, resolve
+from .spec import Spec, command_line_path, json_type, resolve
 from .writer_utils import get_output_tensor_names, get_output_tensor_types
 
 # -- score calibration ------------------------------------------------------------
@@ -1043,6 +1043,11 @@ def merge_head_arguments(args: argparse.Namespace, document: dict[str, Any]) -> 
                 f"head {number}: --score-transformation and --default-score describe a "
                 "score calibration; give its file with --score-calibration"
             )
+    for head in heads:
+        for label in head.get("labels", []):
+            label["file"] = command_line_path(label["file"])
+        if calibration_file := head.get("score_calibration", {}).get("file"):
+            head["score_calibration"]["file"] = command_line_path(calibration_file)
     if heads:
         if document.get("outputs"):
             raise UsageError(

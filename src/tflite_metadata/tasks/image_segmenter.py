@@ -83,7 +83,7 @@ from .rules import (
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, general_md
+from .spec import GENERAL_KEYS, Spec, command_line_path, general_md
 from .writer_utils import get_input_tensor_types, get_output_tensor_names
 
 __all__ = [
@@ -774,7 +774,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
                 "the label files are given twice: in the spec's output.labels and with "
                 "--labels; use one or the other"
             )
-        table["labels"] = args.labels
+        table["labels"] = [command_line_path(path) for path in args.labels]
 
 
 def _build_writer(

@@ -20,7 +20,6 @@ the caller's descriptions are never modified (tflite-support set
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,7 +41,14 @@ from .classification import (
     merge_head_arguments,
 )
 from .rules import BOTH, MEDIAPIPE, Checker, Code, plural, quoted
-from .spec import GENERAL_KEYS, Spec, general_md, merge_input_options, resolve
+from .spec import (
+    GENERAL_KEYS,
+    Spec,
+    command_line_path,
+    general_md,
+    merge_input_options,
+    resolve,
+)
 from .text import (
     InputTextTensorMd,
     RegexTokenizerMd,
@@ -315,7 +321,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
     if args.vocab is not None:
-        args.vocab = os.path.abspath(args.vocab)
+        args.vocab = command_line_path(args.vocab)
     merge_input_options(
         args,
         document,

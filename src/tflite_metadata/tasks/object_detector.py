@@ -98,7 +98,7 @@ from .rules import (
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, general_md, json_type, resolve
+from .spec import GENERAL_KEYS, Spec, command_line_path, general_md, json_type, resolve
 from .writer_utils import get_input_tensor_types, get_output_tensor_names
 
 __all__ = [
@@ -1500,7 +1500,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
             raise UsageError("--locale gives the locale of a --labels: more --locale than --labels")
         entries: list[Any] = []
         for index, path in enumerate(args.labels):
-            entry: dict[str, Any] = {"file": path}
+            entry: dict[str, Any] = {"file": command_line_path(path)}
             if index < len(locales):
                 entry["locale"] = locales[index]
             entries.append(entry)
@@ -1510,7 +1510,12 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
     calibration = {
         key: value
         for key, value in (
-            ("file", args.score_calibration),
+            (
+                "file",
+                None
+                if args.score_calibration is None
+                else command_line_path(args.score_calibration),
+            ),
             ("transformation", args.score_transformation),
             ("default_score", args.default_score),
         )
@@ -1526,7 +1531,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
     if given:
         document["outputs"] = outputs
     if args.anchors is not None:
-        document["anchors"] = os.path.abspath(args.anchors)
+        document["anchors"] = command_line_path(args.anchors)
     decoding: dict[str, Any] = {}
     if args.scales is not None:
         decoding.update(zip(("x_scale", "y_scale", "w_scale", "h_scale"), args.scales))

@@ -162,6 +162,15 @@ def load_spec(path: PathLike) -> dict[str, Any]:
     return document
 
 
+def command_line_path(path: str) -> str:
+    """A file named on the command line, as the spec will hold it.
+
+    Command-line paths are relative to the working folder, and spec paths to the
+    spec's folder (:func:`resolve`): an option merged into a spec is made absolute.
+    """
+    return os.path.abspath(path)
+
+
 def resolve(base: Path | None, file: str) -> str:
     """A path from a spec is relative to the spec's folder."""
     if base is None or os.path.isabs(file):
