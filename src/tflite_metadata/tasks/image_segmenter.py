@@ -774,7 +774,9 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
                 "the label files are given twice: in the spec's output.labels and with "
                 "--labels; use one or the other"
             )
-        table["labels"] = [command_line_path(path) for path in args.labels]
+        table["labels"] = [
+            {**entry, "file": command_line_path(entry["file"])} for entry in args.labels
+        ]
 
 
 def _build_writer(
