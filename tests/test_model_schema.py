@@ -60,6 +60,23 @@ def test_every_reference_name_exists() -> None:
     assert sorted(name for name in public if not hasattr(ours, name)) == []
 
 
+def test_functions_take_flatcs_parameter_names() -> None:
+    """``TensorAddBuffer(builder, buffer=…)``, ``TensorStartShapeVector(builder, numElems=…)``."""
+    import inspect
+
+    theirs = reference()
+    functions = {n: v for n, v in _public(theirs).items() if inspect.isfunction(v)}
+    assert len(functions) > 500
+    differ = {
+        name: (str(inspect.signature(getattr(ours, name))), str(inspect.signature(function)))
+        for name, function in functions.items()
+        if inspect.signature(getattr(ours, name)) != inspect.signature(function)
+    }
+    assert differ == {}
+    builder = flatbuffers.Builder(0)
+    ours.TensorStartShapeVector(builder, numElems=2)
+
+
 def test_enums_and_unions_extend_the_references() -> None:
     theirs = reference()
     classes = [n for n, v in _public(theirs).items() if isinstance(v, type) and n[-1] != "T"]

@@ -48,6 +48,25 @@ def test_every_reference_name_exists() -> None:
     assert missing == []
 
 
+def test_functions_take_flatcs_parameter_names() -> None:
+    """``ModelMetadataAddName(builder, name=…)``, as flatc's module."""
+    import inspect
+
+    theirs = reference()
+    functions = {
+        n: v
+        for n, v in vars(theirs).items()
+        if inspect.isfunction(v) and v.__module__ == theirs.__name__ and not n.startswith("_")
+    }
+    assert len(functions) > 100
+    differ = {
+        name: (str(inspect.signature(getattr(ours, name))), str(inspect.signature(function)))
+        for name, function in functions.items()
+        if inspect.signature(getattr(ours, name)) != inspect.signature(function)
+    }
+    assert differ == {}
+
+
 def test_enums_and_unions_have_the_reference_values() -> None:
     theirs = reference()
     for name in [*schema.ENUMS, *schema.UNIONS]:

@@ -13,8 +13,9 @@ tflite-support's import path, re-exports it. The model schema's is made by
 
 from __future__ import annotations
 
+import keyword
 import types
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from . import metadata_schema
 from .codec import SLOT_METHODS, SchemaCodec, codec_for
@@ -29,6 +30,36 @@ if TYPE_CHECKING:  # pragma: no cover
 # and the descriptions' object-API values never need it.
 
 __all__ = ["NAMES", "api", "export_metadata_schema", "export_schema", "model_schema_module"]
+
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def _as_flatc(function: _Function, name: str, *parameters: str) -> _Function:
+    """``function`` named ``name``, its parameters named as flatc names them.
+
+    flatc's functions take their arguments under the fields' names
+    (``TensorAddBuffer(builder, buffer)``, ``TensorStartShapeVector(builder,
+    numElems)``); callers may pass them by keyword.
+    """
+    code = function.__code__
+    names = tuple(p + "_" if keyword.iskeyword(p) else p for p in parameters)
+    assert len(names) == code.co_argcount
+    renamed = types.FunctionType(
+        code.replace(co_varnames=names + code.co_varnames[len(names) :], co_name=name),
+        function.__globals__,
+        name,
+        function.__defaults__,
+        function.__closure__,
+    )
+    renamed.__doc__ = function.__doc__
+    renamed.__qualname__ = name
+    return renamed  # type: ignore[return-value]
+
+
+def _parameter(method_name: str) -> str:
+    """flatc's parameter name for a field: its name in lower camel case."""
+    return method_name[:1].lower() + method_name[1:]
 
 
 def _constants(name: str, values: list[tuple[str, int]], doc: str) -> type:
@@ -46,9 +77,8 @@ def _creator(codec: SchemaCodec, union: UnionDecl) -> Callable[[int, Any], Any]:
             return None
         return codec.objects[member].InitFromBuf(table.Bytes, table.Pos)
 
-    create.__name__ = f"{union.name}Creator"
     create.__doc__ = f"The object-API value of a ``{union.name}`` union, or None."
-    return create
+    return _as_flatc(create, f"{union.name}Creator", "unionType", "table")
 
 
 def _builder_functions(schema: Schema, decl: TableDecl) -> dict[str, Callable[..., Any]]:
@@ -61,22 +91,28 @@ def _builder_functions(schema: Schema, decl: TableDecl) -> dict[str, Callable[..
     def end(builder: flatbuffers.Builder) -> int:
         return int(builder.EndObject())
 
-    funcs[f"{decl.name}Start"] = start
+    funcs[f"{decl.name}Start"] = _as_flatc(start, f"{decl.name}Start", "builder")
     for fdecl in decl.live_fields:
         add_name = f"{decl.name}Add{fdecl.method_name}"
+        parameter = _parameter(fdecl.method_name)
         if fdecl.kind in ("scalar", "enum"):
             method = SLOT_METHODS[schema.scalar_type(fdecl)]
             funcs[add_name] = _scalar_adder(method, fdecl.id, fdecl.default)
         elif fdecl.kind == "union":
-            funcs[f"{add_name}Type"] = _scalar_adder("PrependUint8Slot", fdecl.id, 0)
+            add_type = _scalar_adder("PrependUint8Slot", fdecl.id, 0)
+            funcs[f"{add_name}Type"] = _as_flatc(
+                add_type, f"{add_name}Type", "builder", f"{parameter}Type"
+            )
             funcs[add_name] = _offset_adder(fdecl.id + 1)
         else:
             funcs[add_name] = _offset_adder(fdecl.id)
+        funcs[add_name] = _as_flatc(funcs[add_name], add_name, "builder", parameter)
         if fdecl.kind in ("scalars", "strings", "tables"):
             # flatc's Python ignores ``force_align``: elements align to their own size.
             size = SCALAR_STRUCTS[fdecl.type].size if fdecl.kind == "scalars" else 4
-            funcs[f"{decl.name}Start{fdecl.method_name}Vector"] = _vector_starter(size)
-    funcs[f"{decl.name}End"] = end
+            starter = f"{decl.name}Start{fdecl.method_name}Vector"
+            funcs[starter] = _as_flatc(_vector_starter(size), starter, "builder", "numElems")
+    funcs[f"{decl.name}End"] = _as_flatc(end, f"{decl.name}End", "builder")
     return funcs
 
 
