@@ -619,6 +619,15 @@ def _(env: Env) -> Any:
     return summary(Path("model.tflite").read_bytes()), summary(populator.get_model_buffer())
 
 
+@scenario("with_model_file: the file removed before populate")
+def _(env: Env) -> Any:
+    populator = env.module.MetadataPopulator.with_model_file("model.tflite")
+    populator.load_metadata_file("metadata.bin")
+    populator.load_associated_files(["labels0.txt"])
+    os.remove("model.tflite")
+    populator.populate()
+
+
 @scenario("with_model_file: pathlib.Path")
 def _(env: Env) -> Any:
     populator = env.module.MetadataPopulator.with_model_file(Path("model.tflite"))
@@ -707,6 +716,8 @@ for _name, _argument in [
     ("a str", "M001 is not enough"),
     ("no identifier", b"\x00" * 16),
     ("two bytes", b"ab"),
+    ("an int", 5),
+    ("a float", 3.5),
 ]:
 
     def _load_metadata_buffer(env: Env, argument: Any = _argument) -> Any:
@@ -1085,6 +1096,18 @@ def _(env: Env) -> Any:
         type(buffer).__name__,
         env.module.convert_to_json(buffer),
     )
+
+
+for _name, _buffer in [
+    ("empty", b""),
+    ("zeros", b"\x00" * 12),
+    ("only an identifier", b"\x00\x00\x00\x00M001"),
+]:
+
+    def _convert_to_json(env: Env, buffer: bytes = _buffer) -> Any:
+        return env.module.convert_to_json(buffer)
+
+    scenario(f"convert_to_json: {_name}")(_convert_to_json)
 
 
 @scenario("get_metadata_buffer, convert_to_json: bytearray")
@@ -1492,6 +1515,29 @@ DIFFERENCES: dict[str, Differs] = {
         r"value \[\]",
         r"AttributeError: 'int' object has no attribute 'tobytes'",
         _NO_METADATA_WRITTEN,
+    ),
+    **{
+        f"load_metadata_buffer: {name}": Differs(
+            rf"MetadataValidationError: The metadata to be populated should be a metadata "
+            rf"buffer \(bytes, bytearray or memoryview\), but got {kind}\.",
+            rf"TypeError: '{kind}' object is not subscriptable",
+            "metadata that is not a buffer: a clear error (a raw TypeError)",
+        )
+        for name, kind in (("an int", "int"), ("a float", "float"))
+    },
+    **{
+        f"convert_to_json: {name}": Differs(
+            r"MetadataFormatError: .*",
+            r"value '\{\\n\}\\n'",
+            "a buffer that is not metadata is an error, not an empty JSON object",
+        )
+        for name in ("empty", "zeros", "only an identifier")
+    },
+    "with_model_file: the file removed before populate": Differs(
+        r"MissingFileError: File, 'model\.tflite', does not exist\.",
+        r"FileNotFoundError: \[Errno 2\] No such file or directory: 'model\.tflite'",
+        "a model file removed before populate: tflite-support's message for a missing file "
+        "(a FileNotFoundError too)",
     ),
     "load_metadata_buffer: nameless-file": Differs(
         r"MetadataValidationError: The metadata records an associated file without a name; .*",

@@ -205,6 +205,11 @@ def _require_metadata(metadata: Any) -> None:
         empty = False
     if empty:
         raise MetadataValidationError("The metadata to be populated is empty.")
+    if not hasattr(metadata, "__getitem__"):  # tflite-support: a raw "not subscriptable"
+        raise MetadataValidationError(
+            "The metadata to be populated should be a metadata buffer (bytes, bytearray or "
+            f"memoryview), but got {type(metadata).__name__}."
+        )
 
 
 def file_content(name: str, content: Any) -> bytes | InputFile:
