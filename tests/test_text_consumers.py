@@ -451,6 +451,8 @@ def test_rules_agree_with_the_consumers(tmp_path: Path, kind: str) -> None:
     verdicts: dict[str, set[str]] = {str(p): set() for p in paths}
     answers = {c: classify(c, kind, paths, tmp_path / c.replace(" ", "_")) for c in CONSUMERS}
     for consumer, by_path in answers.items():
+        # Every model gets an answer: a missing one must not pass for "accepted".
+        assert set(by_path) == set(verdicts), consumer
         for path, answer in by_path.items():
             if "texts" not in answer:
                 verdicts[path].add(consumer)
