@@ -269,11 +269,23 @@ def test_without_shapes_tflite_supports_order() -> None:
 
 
 def test_ambiguous_shapes_are_not_used() -> None:
-    """Two [1] outputs: neither is taken for the count by its shape."""
+    """Two [1] outputs: neither is taken for the count by its shape.
+
+    The roles left go in tensor order, each to the first output that may be it:
+    the [1, 10] output to the categories, the other [1] to the scores.
+    """
     model = build(shapes=((1, 10, 4), (1,), (1, 10), (1,)), order=(3, 2, 1, 0))
     metadata_writer = compat_detector.MetadataWriter.create_from_metadata_info(model)
-    assert output_names(metadata_writer) == ["number of detections", "score", "category",
+    assert output_names(metadata_writer) == ["number of detections", "category", "score",
                                              "location"]  # fmt: skip
+
+
+def test_the_order_skips_outputs_whose_shape_cannot_be_the_role() -> None:
+    """No [1, N, 4] output: the locations go to the output without a shape, not to a [1, N]."""
+    model = build(shapes=((1, 5), (), (1, 5), (1,)))
+    metadata_writer = compat_detector.MetadataWriter.create_from_metadata_info(model)
+    assert output_names(metadata_writer) == ["category", "location", "score",
+                                             "number of detections"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -155,6 +155,19 @@ def _count_shape(shape: Sequence[int]) -> bool:
     return len(shape) == 1 and shape[0] == 1
 
 
+def _per_box_shape(shape: Sequence[int]) -> bool:
+    return len(shape) == 2
+
+
+#: For each role of :data:`ROLES`, the shapes that may be it.
+_ROLE_FITS = (_location_shape, _per_box_shape, _per_box_shape, _count_shape)
+
+
+def _may_be(role: int, shape: Sequence[int]) -> bool:
+    """Whether an output of ``shape`` may be ``role`` (any output without a static shape may)."""
+    return not shape or _ROLE_FITS[role](shape)
+
+
 def _outputs_text(names: Sequence[str], shapes: Sequence[Sequence[int]]) -> str:
     return ", ".join(
         f"{name!r} {list(shape) if shape else '(no static shape)'}"
@@ -175,7 +188,8 @@ def assign_outputs(
     the locations; ``[1]``: the count); the roles left get the outputs left in
     tflite-support's order: the lowest tensor index is the locations, then the
     categories, the scores, the count (the order of the post-processing op's
-    outputs).
+    outputs), skipping outputs whose static shape cannot be the role (a ``[1, N]``
+    output is never given the locations while an output without shape is left).
 
     Args:
         names: the model's output tensor names.
@@ -226,7 +240,9 @@ def assign_outputs(
     free.sort(key=lambda position: tensor_indices[position])
     for role in range(len(ROLES)):
         if role not in assigned:
-            assigned[role] = free.pop(0)
+            fitting = [position for position in free if _may_be(role, shapes[position])]
+            assigned[role] = (fitting or free)[0]
+            free.remove(assigned[role])
     return [assigned[role] for role in range(len(ROLES))]
 
 
