@@ -731,6 +731,7 @@ def test_cli_write_show_check(capsys: pytest.CaptureFixture[str], tmp_path: Path
         "output 0: segmentation_masks (tensor 'ResizeBilinear_3', FLOAT32 [1, 257, 257, 21]): "
         "21 masks of 257x257 (GRAYSCALE images over dimensions 1 to 2)"
     ) in lines
+    assert stdout.count("dimensions 1 to 2") == 1  # the range once, with the masks
     assert "  labels labelmap.txt: 21 labels: background, aeroplane, bicycle, bird, boat, ..." in (
         lines
     )

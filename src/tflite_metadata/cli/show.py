@@ -289,7 +289,8 @@ def _content_details(tensor_md: Any) -> list[str]:
             f"{coordinates or properties.coordinateType} coordinates"
         )
     value_range = content.range
-    if value_range is not None:
+    # An image output's range is shown with its image (see _output_text).
+    if value_range is not None and kind != "ImageProperties":
         low, high = int(value_range.min or 0), int(value_range.max or 0)
         span = f"dimension {low}" if low == high else f"dimensions {low} to {high}"
         lines.append(f"values along {span}")
