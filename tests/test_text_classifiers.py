@@ -723,6 +723,26 @@ def test_cli_write_bert_nl_classifier(
     )
 
 
+def test_cli_bert_input_names_that_are_not_the_models_say_what_to_give(
+    capsys: pytest.CaptureFixture[str], text_files: Path, tmp_path: Path
+) -> None:
+    from tflite_metadata import _model_builder as builder
+
+    model = tmp_path / "model.tflite"
+    model.write_bytes(builder.build_bert_classifier(input_names=("ids", "mask", "segment")))
+    out = tmp_path / "out.tflite"
+    vocab = text_files / "bert_vocab.txt"
+    status, _, err = run(capsys, "write", "bert-nl-classifier", model, "-o", out, "--vocab", vocab)
+    assert status == 2 and not out.exists()
+    assert "the model's inputs are ['ids', 'mask', 'segment']" in err
+    assert "--ids-name, --mask-name and --segment-name" in err
+    names = ("--ids-name", "ids", "--mask-name", "mask", "--segment-name", "segment")
+    status, _, err = run(
+        capsys, "write", "bert-nl-classifier", model, "-o", out, "--vocab", vocab, *names
+    )
+    assert status == 0, err
+
+
 def test_sentence_piece_model_check() -> None:
     from tflite_metadata.tasks.text import sentence_piece_model_problem
 

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from ..errors import MetadataValidationError
+from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import metadata_schema as schema
 from ..format.flatbuf import BufferLike
@@ -60,7 +60,7 @@ from .text import (
     check_text_output_tensors,
     sentence_piece_model_problem,
 )
-from .writer_utils import get_output_tensor_types
+from .writer_utils import get_input_tensor_names, get_output_tensor_types
 
 __all__ = [
     "DEFAULT_ID_NAME",
@@ -477,13 +477,20 @@ def _build_writer(
     general = general_md(spec, document, MODEL_NAME, MODEL_DESCRIPTION)
     input_table = spec.table(document.get("input", {}), "input", _INPUT_KEYS)
     output_table = spec.table(document.get("output", {}), "output", _OUTPUT_KEYS)
-    input_md = BertInputTensorsMd(
-        model,
+    names = [
         spec.text(input_table, "ids_name", "input") or DEFAULT_ID_NAME,
         spec.text(input_table, "mask_name", "input") or DEFAULT_MASK_NAME,
         spec.text(input_table, "segment_name", "input") or DEFAULT_SEGMENT_ID_NAME,
-        tokenizer_md=_tokenizer_from_spec(spec, input_table, base),
-    )
+    ]
+    tokenizer_md = _tokenizer_from_spec(spec, input_table, base)
+    if sorted(names) != sorted(get_input_tensor_names(model)):
+        raise UsageError(
+            f"the three inputs are the tensors {names}, but the model's inputs are "
+            f"{get_input_tensor_names(model)}; name them with --ids-name, --mask-name and "
+            "--segment-name (or the spec's input.ids_name, input.mask_name and "
+            "input.segment_name)"
+        )
+    input_md = BertInputTensorsMd(model, names[0], names[1], names[2], tokenizer_md=tokenizer_md)
     labels = [
         label_file_md(entry, f"output.labels[{index}]", spec, base)
         for index, entry in enumerate(spec.items(output_table, "labels", "output"))
