@@ -362,6 +362,36 @@ def test_bert_text_classifier_goldens(golden: str, tokenizer: str, tmp_path: Pat
     assert quietly_populate(writer)[1] == expected
 
 
+def test_object_detector_efficientdet_golden() -> None:
+    """MediaPipe's ``test_create_should_succeed("efficientdet_lite0_v1")``.
+
+    Its model is not in the shared data; the project's builder makes one with the
+    same tensors (names, shapes, order): EfficientDet-Lite0's four NMS outputs,
+    listed score, location, number, class while the writer wants location,
+    class, score, number, so the golden proves the outputs are reordered.
+    """
+    model = build_detector_outputs(
+        outputs=[
+            ("loc", (1, 25, 4), "float32"),
+            ("cls", (1, 25), "float32"),
+            ("score", (1, 25), "float32"),
+            ("num", (1,), "float32"),
+        ],
+        order=[2, 0, 3, 1],
+        height=320,
+        width=320,
+        input_type="uint8",
+    )
+    writer = object_detector.MetadataWriter.create_for_models_with_nms(
+        model,
+        [127.5],
+        [127.5],
+        labels=metadata_writer.Labels().add_from_file(str(shared(GOLDENS / "labelmap.txt"))),
+    )
+    _, metadata_json = quietly_populate(writer)
+    assert metadata_json == shared(GOLDENS / "efficientdet_lite0_v1.json").read_text().strip()
+
+
 @pytest.mark.parametrize("calibrated", [False, True])
 def test_object_detector_goldens(calibrated: bool) -> None:
     """MediaPipe's object detector test, on tflite-support's SSD MobileNet v1 (the same model)."""
@@ -431,6 +461,95 @@ def test_image_segmenter_refuses_what_is_not_an_activation() -> None:
     for bad in (1, "SIGMOID", metadata_info.RawDetectionOutputTensorsOrder.LOCATION_SCORE):
         with pytest.raises(MetadataValidationError, match="activation should be an Activation"):
             image_segmenter.MetadataWriter.create(model, [127.5], [127.5], activation=bad)
+
+
+def test_metadata_test_golden_json(tmp_path: Path) -> None:
+    """MediaPipe's ``metadata_test.py`` golden: its two-input model, two associated files.
+
+    Made as MediaPipe's test makes it: a model of three buffers and two ``meta``
+    metadata entries, populated from a metadata file with ``file1`` (model) and
+    ``file2`` (output); ``convert_to_json`` of the displayed buffer, and of the
+    metadata file with ``min_parser_version`` 1.0.0, gives the golden.
+    """
+    from tflite_metadata import schema_py_generated as schema_fb
+
+    golden = shared(GOLDENS / "golden_json.json").read_text()
+    import flatbuffers
+
+    subgraph = schema_fb.SubGraphT()
+    subgraph.inputs = [0, 1]
+    subgraph.outputs = [2]
+    meta = schema_fb.MetadataT()
+    meta.name = "meta"
+    model = schema_fb.ModelT()
+    model.subgraphs = [subgraph]
+    model.metadata = [meta, meta]
+    model.buffers = [schema_fb.BufferT() for _ in range(3)]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), b"TFL3")
+    model_file = tmp_path / "model.tflite"
+    model_file.write_bytes(builder.Output())
+
+    file1 = fb.AssociatedFileT()
+    file1.name = "file1"
+    file2 = fb.AssociatedFileT()
+    file2.name = "file2"
+    output_meta = fb.TensorMetadataT()
+    output_meta.associatedFiles = [file2]
+    sub_meta = fb.SubGraphMetadataT()
+    sub_meta.inputTensorMetadata = [fb.TensorMetadataT(), fb.TensorMetadataT()]
+    sub_meta.outputTensorMetadata = [output_meta]
+    model_meta = fb.ModelMetadataT()
+    model_meta.name = "Mobilenet_quantized"
+    model_meta.associatedFiles = [file1]
+    model_meta.subgraphMetadata = [sub_meta]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model_meta.Pack(builder), b"M001")
+    metadata_file = tmp_path / "metadata.bin"
+    metadata_file.write_bytes(builder.Output())
+    (tmp_path / "file1").write_bytes(b"")
+    (tmp_path / "file2").write_bytes(b"file2_content")
+
+    populator = mp_metadata.MetadataPopulator.with_model_file(str(model_file))
+    populator.load_metadata_file(str(metadata_file))
+    populator.load_associated_files([str(tmp_path / "file1"), str(tmp_path / "file2")])
+    populator.populate()
+    displayer = mp_metadata.MetadataDisplayer.with_model_file(str(model_file))
+    assert mp_metadata.convert_to_json(displayer.get_metadata_buffer()) == golden
+    assert displayer.get_metadata_json() == golden
+    assert displayer.get_associated_file_buffer("file2") == b"file2_content"
+    assert sorted(displayer.get_packed_associated_file_list()) == ["file1", "file2"]
+
+    model_meta.minParserVersion = "1.0.0"
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model_meta.Pack(builder), b"M001")
+    assert mp_metadata.convert_to_json(bytes(builder.Output())) == golden
+
+
+def test_face_stylizer_is_not_mediapipes_to_replace() -> None:
+    """``face_stylizer.json`` has no writer to test: MediaPipe ships none.
+
+    MediaPipe's ``face_stylizer_test.py`` imports
+    ``metadata_writers.face_stylizer``, but that module is neither in its source
+    tree's ``metadata_writers/`` nor in the mediapipe wheel, so its golden is out
+    of scope: there is no ``metadata_writers.X`` to be a drop-in for.
+    """
+    from tflite_metadata.mediapipe import metadata_writers
+
+    assert not hasattr(metadata_writers, "face_stylizer")
+    with pytest.raises(ImportError):
+        __import__("tflite_metadata.mediapipe.metadata_writers.face_stylizer")
+    python = consumer_env.mediapipe_python()
+    if python is None:
+        pytest.skip("MediaPipe's environment is not available")
+    where = subprocess.run(
+        [python, "-c", "import importlib.util as u; "
+         "print(u.find_spec('mediapipe').submodule_search_locations[0])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    writers = Path(where) / "tasks" / "python" / "metadata" / "metadata_writers"
+    assert (writers / "object_detector.py").is_file()
+    assert not (writers / "face_stylizer.py").exists()
 
 
 def test_builder_example_json() -> None:
