@@ -135,6 +135,25 @@ def test_usage_errors_are_one_line_with_status_2(
     assert_one_error_line(err, fragment, "--help")
 
 
+@pytest.mark.parametrize(
+    ("argv", "where"),
+    [
+        (["write", "bert-nl-classifier", "m", "-o", "o", "--bogus"], "write bert-nl-classifier"),
+        (["write", "object-detector", "m", "-o", "o", "--score-threshold", "1"],
+         "write object-detector"),
+        (["show", "m", "--bogus", "x"], "show"),
+        (["show", "--bogus", "m"], "show"),
+    ],
+)  # fmt: skip
+def test_unrecognized_arguments_point_to_their_commands_help(
+    capsys: pytest.CaptureFixture[str], argv: list[str], where: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    prog = " ".join(["tflite-metadata", where]).strip()
+    assert_one_error_line(err, "unrecognized arguments: ", f"(see '{prog} --help')")
+
+
 def test_python_dash_m(model: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tflite_metadata", "check", str(model)],

@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import flatbuffers
 import pytest
 
 import consumer_env
@@ -474,8 +475,6 @@ def test_metadata_test_golden_json(tmp_path: Path) -> None:
     from tflite_metadata import schema_py_generated as schema_fb
 
     golden = shared(GOLDENS / "golden_json.json").read_text()
-    import flatbuffers
-
     subgraph = schema_fb.SubGraphT()
     subgraph.inputs = [0, 1]
     subgraph.outputs = [2]

@@ -820,6 +820,22 @@ def calibration_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any
     return ScoreCalibrationMd(transformation, default_score, name, parameters=parameters)
 
 
+def score_thresholding_md(
+    table: dict[str, Any], where: str, spec: Spec
+) -> Optional[ScoreThresholdingMd]:
+    """A head's ``score_threshold`` in a spec (MediaPipe's score thresholding), if given."""
+    threshold = spec.number(table, "score_threshold", where)
+    if threshold is None:
+        return None
+    if not math.isfinite(threshold):
+        spec.fail(f"{where}.score_threshold", f"expected a finite number, found {threshold}")
+    return ScoreThresholdingMd(threshold)
+
+
+#: ``--score-threshold``'s help, for every task that takes it.
+SCORE_THRESHOLD_HELP = "score thresholding: results scored below X are dropped (MediaPipe)"
+
+
 class HeadOption(argparse.Action):
     """An option describing the current classification head (``--head`` starts a new one)."""
 
@@ -955,14 +971,7 @@ def heads_from_spec(
             calibration = calibration_md(
                 table["score_calibration"], f"{where}.score_calibration", spec, base
             )
-        threshold = spec.number(table, "score_threshold", where)
-        thresholding = None
-        if threshold is not None:
-            if not math.isfinite(threshold):
-                spec.fail(
-                    f"{where}.score_threshold", f"expected a finite number, found {threshold}"
-                )
-            thresholding = ScoreThresholdingMd(threshold)
+        thresholding = score_thresholding_md(table, where, spec)
         output_mds.append(
             ClassificationTensorMd(
                 name=spec.text_or(table, "name", where, name if single else None),
@@ -1022,7 +1031,7 @@ def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> No
             {
                 "type": score_argument,
                 "metavar": "X",
-                "help": "score thresholding: results scored below X are dropped (MediaPipe)",
+                "help": SCORE_THRESHOLD_HELP,
             },
         ),
         (("--output-name",), "name", {"metavar": "TEXT", "help": f"default: {default_name}"}),
