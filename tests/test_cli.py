@@ -557,6 +557,40 @@ def test_write_from_a_json_spec(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert check(out) == []
 
 
+@pytest.mark.parametrize(
+    "name", ["../evil.txt", "/tmp/x/abs.txt", "a/b.txt", "a\\b.txt", "..", ".", "nul\0.txt"]
+)
+@pytest.mark.parametrize("where", ["labels", "score_calibration"])
+def test_spec_file_names_are_plain_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, where: str
+) -> None:
+    """A spec's in-memory file ``name`` is refused unless plain, as ``exported_filename`` is:
+    it was packed under its base name (``../evil.txt`` as ``evil.txt``) with status 0."""
+    model_bytes = build(heads=[3])
+    model = tmp_path / "m.tflite"
+    model.write_bytes(model_bytes)
+    head: dict[str, Any] = {"labels": [{"name": "ok.txt", "labels": ["a", "b", "c"]}]}
+    if where == "labels":
+        head["labels"][0]["name"] = name
+        error_at = "outputs[0].labels[0].name"
+    else:
+        head["score_calibration"] = {"name": name, "parameters": [[1.0, 2.0, 0.5]] * 3}
+        error_at = "outputs[0].score_calibration.name"
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": {"sample_rate": 8000, "channels": 1}, "outputs": [head]}))
+    out = tmp_path / "out.tflite"
+    argv = ["write", "audio-classifier", model, "-o", out, "--spec", spec]
+    status, _, err = run(capsys, *argv)
+    assert status == 1 and not out.exists()
+    assert_one_error_line(err, f"{error_at} {name!r}"[:40], "is not a plain file name")
+    (head["labels"][0] if where == "labels" else head["score_calibration"])["name"] = "plain.txt"
+    spec.write_text(json.dumps({"input": {"sample_rate": 8000, "channels": 1}, "outputs": [head]}))
+    status, _, err = run(capsys, *argv)
+    assert status == 0, err
+    names = MetadataDisplayer.with_model_file(out).get_packed_associated_file_list()
+    assert "plain.txt" in names
+
+
 def test_write_from_a_toml_spec(
     capsys: pytest.CaptureFixture[str], model: Path, labels: Path, tmp_path: Path
 ) -> None:

@@ -53,6 +53,7 @@ from .base import (
     enum_value,
     file_basename,
     is_finite_real,
+    plain_file_name,
 )
 from .rules import (
     BOTH,
@@ -792,6 +793,8 @@ def label_file_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any:
         if name is not None:
             spec.fail(where, "'name' goes with 'labels'; a label file keeps its own name")
         return LabelFileMd(resolve(base, file), locale)
+    if name is not None:
+        plain_file_name(name, f"{spec.source}: {where}.name")
     labels = spec.items(table, "labels", where)
     for index, label in enumerate(labels):
         if not isinstance(label, str):
@@ -816,6 +819,8 @@ def calibration_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any
         if name is not None:
             spec.fail(where, "'name' goes with 'parameters'; a calibration file keeps its own name")
         return ScoreCalibrationMd(transformation, default_score, resolve(base, file))
+    if name is not None:
+        plain_file_name(name, f"{spec.source}: {where}.name")
     parameters = spec.items(table, "parameters", where)
     return ScoreCalibrationMd(transformation, default_score, name, parameters=parameters)
 
