@@ -135,6 +135,25 @@ def test_usage_errors_are_one_line_with_status_2(
     assert_one_error_line(err, fragment, "--help")
 
 
+@pytest.mark.parametrize(
+    ("argv", "where"),
+    [
+        (["write", "bert-nl-classifier", "m", "-o", "o", "--bogus"], "write bert-nl-classifier"),
+        (["write", "object-detector", "m", "-o", "o", "--score-threshold", "1"],
+         "write object-detector"),
+        (["show", "m", "--bogus", "x"], "show"),
+        (["show", "--bogus", "m"], "show"),
+    ],
+)  # fmt: skip
+def test_unrecognized_arguments_point_to_their_commands_help(
+    capsys: pytest.CaptureFixture[str], argv: list[str], where: str
+) -> None:
+    status, out, err = run(capsys, *argv)
+    assert status == 2 and out == ""
+    prog = " ".join(["tflite-metadata", where]).strip()
+    assert_one_error_line(err, "unrecognized arguments: ", f"(see '{prog} --help')")
+
+
 def test_python_dash_m(model: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tflite_metadata", "check", str(model)],
@@ -536,6 +555,40 @@ def test_write_from_a_json_spec(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     options = second["process_units"][0]["options"]
     assert options == {"score_transformation": "INVERSE_LOGISTIC", "default_score": 0.25}
     assert check(out) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["../evil.txt", "/tmp/x/abs.txt", "a/b.txt", "a\\b.txt", "..", ".", "nul\0.txt"]
+)
+@pytest.mark.parametrize("where", ["labels", "score_calibration"])
+def test_spec_file_names_are_plain_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, where: str
+) -> None:
+    """A spec's in-memory file ``name`` is refused unless plain, as ``exported_filename`` is:
+    it was packed under its base name (``../evil.txt`` as ``evil.txt``) with status 0."""
+    model_bytes = build(heads=[3])
+    model = tmp_path / "m.tflite"
+    model.write_bytes(model_bytes)
+    head: dict[str, Any] = {"labels": [{"name": "ok.txt", "labels": ["a", "b", "c"]}]}
+    if where == "labels":
+        head["labels"][0]["name"] = name
+        error_at = "outputs[0].labels[0].name"
+    else:
+        head["score_calibration"] = {"name": name, "parameters": [[1.0, 2.0, 0.5]] * 3}
+        error_at = "outputs[0].score_calibration.name"
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"input": {"sample_rate": 8000, "channels": 1}, "outputs": [head]}))
+    out = tmp_path / "out.tflite"
+    argv = ["write", "audio-classifier", model, "-o", out, "--spec", spec]
+    status, _, err = run(capsys, *argv)
+    assert status == 1 and not out.exists()
+    assert_one_error_line(err, f"{error_at} {name!r}"[:40], "is not a plain file name")
+    (head["labels"][0] if where == "labels" else head["score_calibration"])["name"] = "plain.txt"
+    spec.write_text(json.dumps({"input": {"sample_rate": 8000, "channels": 1}, "outputs": [head]}))
+    status, _, err = run(capsys, *argv)
+    assert status == 0, err
+    names = MetadataDisplayer.with_model_file(out).get_packed_associated_file_list()
+    assert "plain.txt" in names
 
 
 def test_write_from_a_toml_spec(

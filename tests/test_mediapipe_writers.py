@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import flatbuffers
 import pytest
 
 import consumer_env
@@ -31,6 +32,7 @@ from tflite_metadata._model_builder import (
     build_bert_classifier,
     build_detector_outputs,
     build_image_classifier,
+    build_image_segmenter,
 )
 from tflite_metadata.errors import MetadataValidationError
 from tflite_metadata.format import codec
@@ -362,6 +364,36 @@ def test_bert_text_classifier_goldens(golden: str, tokenizer: str, tmp_path: Pat
     assert quietly_populate(writer)[1] == expected
 
 
+def test_object_detector_efficientdet_golden() -> None:
+    """MediaPipe's ``test_create_should_succeed("efficientdet_lite0_v1")``.
+
+    Its model is not in the shared data; the project's builder makes one with the
+    same tensors (names, shapes, order): EfficientDet-Lite0's four NMS outputs,
+    listed score, location, number, class while the writer wants location,
+    class, score, number, so the golden proves the outputs are reordered.
+    """
+    model = build_detector_outputs(
+        outputs=[
+            ("loc", (1, 25, 4), "float32"),
+            ("cls", (1, 25), "float32"),
+            ("score", (1, 25), "float32"),
+            ("num", (1,), "float32"),
+        ],
+        order=[2, 0, 3, 1],
+        height=320,
+        width=320,
+        input_type="uint8",
+    )
+    writer = object_detector.MetadataWriter.create_for_models_with_nms(
+        model,
+        [127.5],
+        [127.5],
+        labels=metadata_writer.Labels().add_from_file(str(shared(GOLDENS / "labelmap.txt"))),
+    )
+    _, metadata_json = quietly_populate(writer)
+    assert metadata_json == shared(GOLDENS / "efficientdet_lite0_v1.json").read_text().strip()
+
+
 @pytest.mark.parametrize("calibrated", [False, True])
 def test_object_detector_goldens(calibrated: bool) -> None:
     """MediaPipe's object detector test, on tflite-support's SSD MobileNet v1 (the same model)."""
@@ -431,6 +463,93 @@ def test_image_segmenter_refuses_what_is_not_an_activation() -> None:
     for bad in (1, "SIGMOID", metadata_info.RawDetectionOutputTensorsOrder.LOCATION_SCORE):
         with pytest.raises(MetadataValidationError, match="activation should be an Activation"):
             image_segmenter.MetadataWriter.create(model, [127.5], [127.5], activation=bad)
+
+
+def test_metadata_test_golden_json(tmp_path: Path) -> None:
+    """MediaPipe's ``metadata_test.py`` golden: its two-input model, two associated files.
+
+    Made as MediaPipe's test makes it: a model of three buffers and two ``meta``
+    metadata entries, populated from a metadata file with ``file1`` (model) and
+    ``file2`` (output); ``convert_to_json`` of the displayed buffer, and of the
+    metadata file with ``min_parser_version`` 1.0.0, gives the golden.
+    """
+    from tflite_metadata import schema_py_generated as schema_fb
+
+    golden = shared(GOLDENS / "golden_json.json").read_text()
+    subgraph = schema_fb.SubGraphT()
+    subgraph.inputs = [0, 1]
+    subgraph.outputs = [2]
+    meta = schema_fb.MetadataT()
+    meta.name = "meta"
+    model = schema_fb.ModelT()
+    model.subgraphs = [subgraph]
+    model.metadata = [meta, meta]
+    model.buffers = [schema_fb.BufferT() for _ in range(3)]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model.Pack(builder), b"TFL3")
+    model_file = tmp_path / "model.tflite"
+    model_file.write_bytes(builder.Output())
+
+    file1 = fb.AssociatedFileT()
+    file1.name = "file1"
+    file2 = fb.AssociatedFileT()
+    file2.name = "file2"
+    output_meta = fb.TensorMetadataT()
+    output_meta.associatedFiles = [file2]
+    sub_meta = fb.SubGraphMetadataT()
+    sub_meta.inputTensorMetadata = [fb.TensorMetadataT(), fb.TensorMetadataT()]
+    sub_meta.outputTensorMetadata = [output_meta]
+    model_meta = fb.ModelMetadataT()
+    model_meta.name = "Mobilenet_quantized"
+    model_meta.associatedFiles = [file1]
+    model_meta.subgraphMetadata = [sub_meta]
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model_meta.Pack(builder), b"M001")
+    metadata_file = tmp_path / "metadata.bin"
+    metadata_file.write_bytes(builder.Output())
+    (tmp_path / "file1").write_bytes(b"")
+    (tmp_path / "file2").write_bytes(b"file2_content")
+
+    populator = mp_metadata.MetadataPopulator.with_model_file(str(model_file))
+    populator.load_metadata_file(str(metadata_file))
+    populator.load_associated_files([str(tmp_path / "file1"), str(tmp_path / "file2")])
+    populator.populate()
+    displayer = mp_metadata.MetadataDisplayer.with_model_file(str(model_file))
+    assert mp_metadata.convert_to_json(displayer.get_metadata_buffer()) == golden
+    assert displayer.get_metadata_json() == golden
+    assert displayer.get_associated_file_buffer("file2") == b"file2_content"
+    assert sorted(displayer.get_packed_associated_file_list()) == ["file1", "file2"]
+
+    model_meta.minParserVersion = "1.0.0"
+    builder = flatbuffers.Builder(0)
+    builder.Finish(model_meta.Pack(builder), b"M001")
+    assert mp_metadata.convert_to_json(bytes(builder.Output())) == golden
+
+
+def test_face_stylizer_is_not_mediapipes_to_replace() -> None:
+    """``face_stylizer.json`` has no writer to test: MediaPipe ships none.
+
+    MediaPipe's ``face_stylizer_test.py`` imports
+    ``metadata_writers.face_stylizer``, but that module is neither in its source
+    tree's ``metadata_writers/`` nor in the mediapipe wheel, so its golden is out
+    of scope: there is no ``metadata_writers.X`` to be a drop-in for.
+    """
+    from tflite_metadata.mediapipe import metadata_writers
+
+    assert not hasattr(metadata_writers, "face_stylizer")
+    with pytest.raises(ImportError):
+        __import__("tflite_metadata.mediapipe.metadata_writers.face_stylizer")
+    python = consumer_env.mediapipe_python()
+    if python is None:
+        pytest.skip("MediaPipe's environment is not available")
+    where = subprocess.run(
+        [python, "-c", "import importlib.util as u; "
+         "print(u.find_spec('mediapipe').submodule_search_locations[0])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    writers = Path(where) / "tasks" / "python" / "metadata" / "metadata_writers"
+    assert (writers / "object_detector.py").is_file()
+    assert not (writers / "face_stylizer.py").exists()
 
 
 def test_builder_example_json() -> None:
@@ -718,14 +837,99 @@ _BUILDER_METHODS = [
 ]  # fmt: skip
 
 
-def test_hostile_arguments_give_metadata_errors() -> None:
-    """500 seeded calls of the builder and task writers with hostile arguments.
+@pytest.mark.parametrize("name", [[], {}, metadata_writer.ScoreThresholding(0.5), None, b"ids"])
+def test_bert_input_names_that_are_not_str_do_not_match(name: Any, tmp_path: Path) -> None:
+    """An unhashable tensor name was a ``TypeError`` from ``collections.Counter``."""
+    vocab = tmp_path / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\n")
+    with pytest.raises(MetadataValidationError, match="do not match the tensor names"):
+        text_classifier.MetadataWriter.create_for_bert_model(
+            build_bert_classifier(),
+            metadata_writer.BertTokenizer(str(vocab)),
+            metadata_writer.Labels().add(["a", "b"]),
+            ids_name=name,
+        )
 
-    Each either works or raises a ``MetadataError`` (a ``ValueError``); only a call
-    with the wrong number of arguments is a ``TypeError``. Nothing is written to disk.
+
+def _valid_arguments(folder: Path) -> dict[str, tuple[Any, list[list[Any]]]]:
+    """Each task writer's factory, and for each positional argument the values it accepts."""
+    w = metadata_writer
+    vocab = folder / "vocab.txt"
+    vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nthe\n")
+    order = metadata_info.RawDetectionOutputTensorsOrder
+    three = ["a", "b", "c"]
+    calibration = w.ScoreCalibration(
+        w.ScoreCalibration.transformation_types.LOG, [w.CalibrationParameter(1, 2, 3)] * 3, 0.2
+    )
+    anchors = object_detector.SsdAnchorsOptions(
+        object_detector.FixedAnchorsSchema([object_detector.FixedAnchor(0.5, 0.5, 1, 1)] * 10)
+    )
+    decoding = object_detector.TensorsDecodingOptions(
+        num_classes=3, num_boxes=10, num_coords=4, keypoint_coord_offset=0, num_keypoints=0,
+        num_values_per_keypoint=2, x_scale=10.0, y_scale=10.0, w_scale=5.0, h_scale=5.0,
+        apply_exponential_on_box_size=True, sigmoid_score=True,
+    )  # fmt: skip
+    norm = [[[127.5]], [[127.5]]]
+    return {
+        "image_classifier": (
+            image_classifier.MetadataWriter.create,
+            [
+                [bytes(build_image_classifier(height=4, width=4, classes=3))],
+                *norm, [w.Labels().add(three), w.Labels().add(three, "fr", "fr.txt")],
+                [None, calibration],
+            ],
+        ),
+        "text_classifier.create_for_bert_model": (
+            text_classifier.MetadataWriter.create_for_bert_model,
+            [
+                [bytes(build_bert_classifier(classes=3))], [w.BertTokenizer(str(vocab))],
+                [w.Labels().add(three)],
+            ],
+        ),
+        "object_detector.create_for_models_with_nms": (
+            object_detector.MetadataWriter.create_for_models_with_nms,
+            [
+                [bytes(build_detector_outputs(outputs=[
+                    ("loc", (1, 10, 4), "float32"), ("cls", (1, 10), "float32"),
+                    ("score", (1, 10), "float32"), ("num", (1,), "float32"),
+                ]))],
+                *norm, [w.Labels().add(three)], [None, calibration],
+            ],
+        ),
+        "object_detector.create_for_models_without_nms": (
+            object_detector.MetadataWriter.create_for_models_without_nms,
+            [
+                [bytes(build_detector_outputs(
+                    outputs=[("boxes", (1, 10, 4), "float32"), ("scores", (1, 10, 3), "float32")]
+                ))],
+                *norm, [w.Labels().add(three)], [anchors], [decoding],
+                [order.UNSPECIFIED, order.LOCATION_SCORE],
+            ],
+        ),
+        "image_segmenter": (
+            image_segmenter.MetadataWriter.create,
+            [
+                [bytes(build_image_segmenter(height=4, width=4, classes=3))],
+                *norm, [None, w.Labels().add(three)], list(image_segmenter.Activation),
+            ],
+        ),
+    }  # fmt: skip
+
+
+def test_hostile_arguments_give_metadata_errors(tmp_path: Path) -> None:
+    """600 seeded calls of the builder and the task writers, their arguments valid or hostile.
+
+    A call with hostile arguments either works or raises a ``MetadataError`` (a
+    ``ValueError``); only a call with the wrong number of arguments is a
+    ``TypeError``. A task writer's call whose arguments are all valid works, and
+    ``check`` accepts what it wrote; ``check`` reports on every model written
+    without an error. Nothing is written to disk.
     """
+    from tflite_metadata.check import Problem, check
     from tflite_metadata.errors import MetadataError
 
+    writers = _valid_arguments(tmp_path)
+    before = sorted(tmp_path.iterdir())
     models = [
         bytes(build_image_classifier(height=4, width=4, classes=3)),
         bytes(build_bert_classifier()),
@@ -736,37 +940,49 @@ def test_hostile_arguments_give_metadata_errors() -> None:
         ),
     ]
     rng = random.Random(12)
-    worked = refused = 0
-    for _ in range(500):
-        choice = rng.random()
+    outcomes = dict.fromkeys(("valid", "worked", "refused", "clean", "valid and clean"), 0)
+    by_writer = dict.fromkeys(writers, 0)
+    for _ in range(600):
+        valid = False
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                if choice < 0.15:
-                    model = rng.choice([*models, _hostile_value(rng)])
-                    values = [_hostile_value(rng) for _ in range(4)]
-                    writer: Any = image_classifier.MetadataWriter.create(model, *values)
-                elif choice < 0.25:
-                    values = [_hostile_value(rng) for _ in range(rng.randint(2, 5))]
-                    writer = text_classifier.MetadataWriter.create_for_bert_model(
-                        rng.choice(models), *values
-                    )
-                elif choice < 0.3:
-                    writer = text_classifier.MetadataWriter.create_for_regex_model(
-                        rng.choice(models), _hostile_value(rng), _hostile_value(rng)
-                    )
+                if rng.random() < 0.7:
+                    name = rng.choice(sorted(writers))
+                    factory, choices = writers[name]
+                    valid = rng.random() < 0.5
+                    hostile = 0.0 if valid else rng.choice([0.2, 0.5])
+                    count = len(choices)
+                    if not valid and rng.random() < 0.2:
+                        count = rng.randint(1, len(choices) + 1)
+                    values = [
+                        _hostile_value(rng) if rng.random() < hostile or i >= len(choices)
+                        else rng.choice(choices[i])
+                        for i in range(count)
+                    ]  # fmt: skip
+                    writer: Any = factory(*values)
+                    by_writer[name] += valid
                 else:
                     writer = metadata_writer.MetadataWriter.create(rng.choice(models))
                     for _ in range(rng.randint(1, 3)):
                         method = getattr(writer, rng.choice(_BUILDER_METHODS))
                         method(*[_hostile_value(rng) for _ in range(rng.randint(0, 4))])
-                writer.populate()
-            worked += 1
-        except MetadataError:
-            refused += 1
+                populated, _ = writer.populate()
+            outcomes["worked"] += 1
+            outcomes["valid"] += valid
+            problems = check(populated)
+            assert all(isinstance(problem, Problem) for problem in problems)
+            outcomes["clean"] += not problems
+            outcomes["valid and clean"] += valid and not problems
+        except MetadataError as exc:
+            assert not valid, exc
+            outcomes["refused"] += 1
         except TypeError as exc:
-            assert "argument" in str(exc), exc  # a call with too many or too few arguments
-    assert worked >= 1 and refused > 200, (worked, refused)
+            assert not valid and "argument" in str(exc), exc  # too many or too few arguments
+    assert sorted(tmp_path.iterdir()) == before
+    assert all(count >= 10 for count in by_writer.values()), by_writer
+    assert outcomes["valid"] >= 150 and outcomes["refused"] >= 150, outcomes
+    assert outcomes["worked"] > outcomes["valid"] == outcomes["valid and clean"], outcomes
 
 
 # -- differential: MediaPipe's writers against ours ----------------------------------------------

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
 import re
 import tempfile
@@ -743,6 +744,38 @@ def test_cli_bert_input_names_that_are_not_the_models_say_what_to_give(
     assert status == 0, err
 
 
+def test_cli_write_bert_nl_classifier_score_threshold(
+    capsys: pytest.CaptureFixture[str], text_files: Path, tmp_path: Path
+) -> None:
+    """``--score-threshold`` (or ``output.score_threshold``), as the other classifiers take it."""
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build_bert())
+    out = tmp_path / "out.tflite"
+    common = ["write", "bert-nl-classifier", model, "-o", out, "--vocab"]
+    common += [text_files / "bert_vocab.txt", "--labels", text_files / "labels.txt"]
+    status, _, err = run(capsys, *common, "--score-threshold", "0.4")
+    assert status == 0, err
+    head = codec.decode(ModelView(out.read_bytes()).metadata_buffer())
+    units = head.subgraphMetadata[0].outputTensorMetadata[0].processUnits
+    assert [unit.options.globalScoreThreshold for unit in units] == [pytest.approx(0.4)]
+    status, stdout, _ = run(capsys, "show", out)
+    assert status == 0 and "  score threshold: 0.4\n" in stdout
+    assert codes(check(out.read_bytes(), task="bert-nl-classifier")) == []
+
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"output": {"score_threshold": 0.125}}))
+    status, _, err = run(capsys, *common, "--spec", spec)
+    assert status == 0, err
+    head = codec.decode(ModelView(out.read_bytes()).metadata_buffer())
+    units = head.subgraphMetadata[0].outputTensorMetadata[0].processUnits
+    assert [unit.options.globalScoreThreshold for unit in units] == [0.125]
+    spec.write_text(json.dumps({"output": {"score_threshold": "high"}}))
+    status, _, err = run(capsys, *common, "--spec", spec)
+    assert status != 0 and "output.score_threshold: expected a number" in err
+    status, _, err = run(capsys, *common, "--score-threshold", "nan")
+    assert status != 0 and "expected a finite number" in err
+
+
 def test_sentence_piece_model_check() -> None:
     from tflite_metadata.tasks.text import sentence_piece_model_problem
 
@@ -805,7 +838,6 @@ def test_the_random_cases_reach_what_they_should() -> None:
 
 def test_cli_spec_files(capsys: pytest.CaptureFixture[str], text_files: Path) -> None:
     """Spec-file keys of both text tasks; paths are relative to the spec."""
-    import json
 
     nl_model = text_files / "nl.tflite"
     nl_model.write_bytes(build_nl())

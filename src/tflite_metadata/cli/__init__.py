@@ -72,6 +72,17 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def parse_args(  # type: ignore[override]
+        self, args: Optional[Sequence[str]] = None, namespace: Optional[argparse.Namespace] = None
+    ) -> argparse.Namespace:
+        """Parse ``args``; an unknown argument names the help of the (sub)command it follows."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            words = [getattr(parsed, "command", None), getattr(parsed, "kind", None)]
+            prog = " ".join([self.prog, *(word for word in words if isinstance(word, str))])
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)} (see '{prog} --help')")
+        return parsed
+
 
 # -- output ------------------------------------------------------------------------------
 

@@ -114,6 +114,29 @@ def check_path(file_path: Any, what: str) -> None:
         )
 
 
+def plain_file_name(name: Any, what: str) -> str:
+    """``name``, checked to name a file without leaving the folder it is written in.
+
+    The one check of the names files are packed under that a caller chooses
+    (MediaPipe's ``exported_filename``, the ``name`` of in-memory files in a spec).
+
+    Raises:
+        MetadataValidationError: a name that is not a ``str``, that holds a path
+            separator or a NUL, or that is ``.`` or ``..``.
+    """
+    if not isinstance(name, str):
+        raise MetadataValidationError(
+            f"{what} should be a file name (str), but got {type(name).__name__} ({name!r})."
+        )
+    if name in (".", "..") or any(char in name for char in ("/", "\\", "\0")):
+        raise MetadataValidationError(
+            f"{what} {name!r} is not a plain file name: the file is packed under this name, "
+            "which may not hold a folder, '..', an absolute path or a NUL. Give a name such "
+            "as 'labels_en.txt'."
+        )
+    return name
+
+
 def file_basename(file_path: PathLike) -> str:
     return os.path.basename(os.fspath(file_path))
 

@@ -35,9 +35,12 @@ from ..model.reader import model_bytes
 from . import Task
 from .base import AssociatedFileSource, GeneralMd, LabelFileMd, MetadataWriter, ModelSource
 from .classification import (
+    SCORE_THRESHOLD_HELP,
     ClassificationTensorMd,
     check_output_metadata,
     label_file_md,
+    score_argument,
+    score_thresholding_md,
 )
 from .rules import BOTH, MEDIAPIPE, TASK_LIBRARY, Checker, Code, plural, quoted, shape_text
 from .spec import (
@@ -385,7 +388,7 @@ def _check_tokenizer_files(checker: Checker, unit: Any) -> None:
 # -- the command line and spec files -----------------------------------------------------------
 
 _INPUT_KEYS = frozenset(("vocab", "sentence_piece_model", "ids_name", "mask_name", "segment_name"))
-_OUTPUT_KEYS = frozenset(("name", "description", "labels"))
+_OUTPUT_KEYS = frozenset(("name", "description", "labels", "score_threshold"))
 _SPEC_KEYS = frozenset((*GENERAL_KEYS, "input", "output"))
 
 _SPEC_HELP = """\
@@ -401,8 +404,11 @@ spec file, command-line options override it:
               "mask_name": "serving_default_input_mask:0",
               "segment_name": "serving_default_input_type_ids:0"},
     "output": {"name": "probability", "description": "...",
-               "labels": ["labels.txt", {"file": "labels_fr.txt", "locale": "fr"}]}
+               "labels": ["labels.txt", {"file": "labels_fr.txt", "locale": "fr"}],
+               "score_threshold": 0.3}
   }
+"score_threshold" is the score below which results are dropped (MediaPipe's score
+thresholding).
 """
 
 
@@ -422,6 +428,9 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
     output = parser.add_argument_group("output")
     output.add_argument(
         "--labels", metavar="FILE", action="append", help="a label file (repeat per locale)"
+    )
+    output.add_argument(
+        "--score-threshold", type=score_argument, metavar="X", help=SCORE_THRESHOLD_HELP
     )
     output.add_argument("--output-name", metavar="TEXT", help=f"default: {OUTPUT_NAME}")
     output.add_argument("--output-description", metavar="TEXT")
@@ -448,6 +457,8 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
     if isinstance(output, dict):
         if args.labels:
             output["labels"] = [command_line_path(path) for path in args.labels]
+        if args.score_threshold is not None:
+            output["score_threshold"] = args.score_threshold
         if args.output_name is not None:
             output["name"] = args.output_name
         if args.output_description is not None:
@@ -501,6 +512,7 @@ def _build_writer(
         spec.text_or(output_table, "description", "output", OUTPUT_DESCRIPTION),
         labels,
         output_types[0] if output_types else None,
+        score_thresholding_md=score_thresholding_md(output_table, "output", spec),
     )
     return BertNLClassifierWriter.create_from_metadata_info(model, general, input_md, output_md)
 

@@ -59,6 +59,7 @@ from .base import (
     TensorMd,
     decode_utf8,
     order_tensor_md,
+    plain_file_name,
     read_path,
 )
 from .base import (
@@ -174,26 +175,6 @@ class SentencePieceTokenizer:
     vocab_file_path: Optional[str] = None
 
 
-def _plain_file_name(name: Any, what: str) -> str:
-    """``name``, checked to name a file without leaving the folder it is written in.
-
-    Raises:
-        MetadataValidationError: a name that is not a ``str``, that holds a path
-            separator or a NUL, or that is ``.`` or ``..``.
-    """
-    if not isinstance(name, str):
-        raise MetadataValidationError(
-            f"{what} should be a file name (str), but got {type(name).__name__} ({name!r})."
-        )
-    if name in (".", "..") or any(char in name for char in ("/", "\\", "\0")):
-        raise MetadataValidationError(
-            f"{what} {name!r} is not a plain file name: the file is packed under this name, "
-            "which may not hold a folder, '..', an absolute path or a NUL. Give a name such "
-            "as 'labels_en.txt'."
-        )
-    return name
-
-
 def _require(value: Any, expected: str, attributes: tuple[str, ...], argument: str) -> None:
     """Check that ``value`` has ``attributes`` (a helper object of this module, or alike).
 
@@ -277,7 +258,7 @@ class Labels:
             if locale:
                 exported_filename += f"_{locale}"
             exported_filename += ".txt"
-        _plain_file_name(exported_filename, "exported_filename")
+        plain_file_name(exported_filename, "exported_filename")
         self._labels.append(LabelItem(filename=exported_filename, names=names, locale=locale))
         return self
 
@@ -802,7 +783,7 @@ class MetadataWriter:
                 raise MetadataValidationError(
                     f"locale should be a str, but got {type(item.locale).__name__}."
                 )
-            name = _plain_file_name(item.filename, "exported_filename")
+            name = plain_file_name(item.filename, "exported_filename")
             label_file = LabelFileMd(
                 name, locale=item.locale, content="\n".join(names).encode("utf-8")
             )

@@ -53,6 +53,7 @@ from .base import (
     enum_value,
     file_basename,
     is_finite_real,
+    plain_file_name,
 )
 from .rules import (
     BOTH,
@@ -792,6 +793,8 @@ def label_file_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any:
         if name is not None:
             spec.fail(where, "'name' goes with 'labels'; a label file keeps its own name")
         return LabelFileMd(resolve(base, file), locale)
+    if name is not None:
+        plain_file_name(name, f"{spec.source}: {where}.name")
     labels = spec.items(table, "labels", where)
     for index, label in enumerate(labels):
         if not isinstance(label, str):
@@ -816,8 +819,26 @@ def calibration_md(entry: Any, where: str, spec: Spec, base: Path | None) -> Any
         if name is not None:
             spec.fail(where, "'name' goes with 'parameters'; a calibration file keeps its own name")
         return ScoreCalibrationMd(transformation, default_score, resolve(base, file))
+    if name is not None:
+        plain_file_name(name, f"{spec.source}: {where}.name")
     parameters = spec.items(table, "parameters", where)
     return ScoreCalibrationMd(transformation, default_score, name, parameters=parameters)
+
+
+def score_thresholding_md(
+    table: dict[str, Any], where: str, spec: Spec
+) -> Optional[ScoreThresholdingMd]:
+    """A head's ``score_threshold`` in a spec (MediaPipe's score thresholding), if given."""
+    threshold = spec.number(table, "score_threshold", where)
+    if threshold is None:
+        return None
+    if not math.isfinite(threshold):
+        spec.fail(f"{where}.score_threshold", f"expected a finite number, found {threshold}")
+    return ScoreThresholdingMd(threshold)
+
+
+#: ``--score-threshold``'s help, for every task that takes it.
+SCORE_THRESHOLD_HELP = "score thresholding: results scored below X are dropped (MediaPipe)"
 
 
 class HeadOption(argparse.Action):
@@ -955,14 +976,7 @@ def heads_from_spec(
             calibration = calibration_md(
                 table["score_calibration"], f"{where}.score_calibration", spec, base
             )
-        threshold = spec.number(table, "score_threshold", where)
-        thresholding = None
-        if threshold is not None:
-            if not math.isfinite(threshold):
-                spec.fail(
-                    f"{where}.score_threshold", f"expected a finite number, found {threshold}"
-                )
-            thresholding = ScoreThresholdingMd(threshold)
+        thresholding = score_thresholding_md(table, where, spec)
         output_mds.append(
             ClassificationTensorMd(
                 name=spec.text_or(table, "name", where, name if single else None),
@@ -1022,7 +1036,7 @@ def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> No
             {
                 "type": score_argument,
                 "metavar": "X",
-                "help": "score thresholding: results scored below X are dropped (MediaPipe)",
+                "help": SCORE_THRESHOLD_HELP,
             },
         ),
         (("--output-name",), "name", {"metavar": "TEXT", "help": f"default: {default_name}"}),

@@ -308,8 +308,11 @@ class BertInputTensorsMd:
     ) -> None:
         self._input_names = [ids_name, mask_name, segment_name]
         self._ordered_input_names = get_input_tensor_names(model_bytes(model_buffer))
-        if collections.Counter(self._ordered_input_names) != collections.Counter(self._input_names):
-            # tflite-support's message, with each list under its own name.
+        if not all(isinstance(name, str) for name in self._input_names) or collections.Counter(
+            self._ordered_input_names
+        ) != collections.Counter(self._input_names):
+            # tflite-support's message, with each list under its own name (a name that is
+            # not a str, even an unhashable one, is one that does not match).
             raise MetadataValidationError(
                 f"The input tensor names ({self._input_names}) do not match the tensor "
                 f"names read from the model ({self._ordered_input_names})."
