@@ -39,6 +39,7 @@ from tflite_metadata.metadata_writers import bert_nl_classifier as compat_bert
 from tflite_metadata.metadata_writers import metadata_info as info
 from tflite_metadata.metadata_writers import nl_classifier as compat_nl
 from tflite_metadata.metadata_writers import writer_utils as compat_utils
+from tflite_metadata.model.display import MetadataDisplayer
 from tflite_metadata.model.reader import ModelView
 
 TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
@@ -722,6 +723,31 @@ def test_cli_write_bert_nl_classifier(
     assert (
         "inputs:\n  BERT (word-piece) tokenizer, vocabulary bert_vocab.txt (9 entries)\n" in stdout
     )
+
+
+def test_cli_bert_label_files_with_locales(
+    capsys: pytest.CaptureFixture[str], text_files: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "model.tflite"
+    model.write_bytes(build_bert())
+    french = tmp_path / "labels_fr.txt"
+    french.write_bytes((text_files / "labels.txt").read_bytes().upper())
+    out = tmp_path / "out.tflite"
+    status, _, err = run(
+        capsys, "write", "bert-nl-classifier", model, "-o", out,
+        "--vocab", text_files / "bert_vocab.txt",
+        "--labels", text_files / "labels.txt", "--labels", french, "--locale", "fr",
+    )  # fmt: skip
+    assert status == 0, err
+    output = json.loads(MetadataDisplayer.with_model_file(out).get_metadata_json())[
+        "subgraph_metadata"
+    ][0]["output_tensor_metadata"][0]
+    assert [(f["name"], f.get("locale")) for f in output["associated_files"]] == [
+        ("labels.txt", None),
+        ("labels_fr.txt", "fr"),
+    ]
+    status, _, err = run(capsys, "write", "bert-nl-classifier", model, "-o", out, "--locale", "fr")
+    assert status == 2 and "gives the locale of the --labels before it" in err
 
 
 def test_cli_bert_input_names_that_are_not_the_models_say_what_to_give(

@@ -37,8 +37,10 @@ from .base import AssociatedFileSource, GeneralMd, LabelFileMd, MetadataWriter, 
 from .classification import (
     SCORE_THRESHOLD_HELP,
     ClassificationTensorMd,
+    add_label_file_arguments,
     check_output_metadata,
     label_file_md,
+    label_files_in_spec,
     score_argument,
     score_thresholding_md,
 )
@@ -426,9 +428,7 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         "--segment-name", metavar="TENSOR", help=f"default: {DEFAULT_SEGMENT_ID_NAME}"
     )
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--labels", metavar="FILE", action="append", help="a label file (repeat per locale)"
-    )
+    add_label_file_arguments(output, "a label file, one label a line (repeat per locale)")
     output.add_argument(
         "--score-threshold", type=score_argument, metavar="X", help=SCORE_THRESHOLD_HELP
     )
@@ -456,7 +456,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
         output = document["output"] = {}
     if isinstance(output, dict):
         if args.labels:
-            output["labels"] = [command_line_path(path) for path in args.labels]
+            output["labels"] = label_files_in_spec(args.labels)
         if args.score_threshold is not None:
             output["score_threshold"] = args.score_threshold
         if args.output_name is not None:

@@ -1047,6 +1047,51 @@ def add_head_arguments(parser: argparse.ArgumentParser, default_name: str) -> No
     parser.set_defaults(heads=None)
 
 
+class _LabelFileOption(argparse.Action):
+    """``--labels FILE`` adds a label file; ``--locale`` gives the locale of the last one."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: Optional[str] = None,
+    ) -> None:
+        labels: Optional[list[dict[str, Any]]] = getattr(namespace, "labels", None)
+        if labels is None:
+            labels = []
+            namespace.labels = labels
+        if option_string == "--labels":
+            labels.append({"file": values})
+            return
+        if not labels:
+            parser.error(f"{option_string} gives the locale of the --labels before it")
+        if "locale" in labels[-1]:
+            parser.error(f"{option_string} given twice for --labels {labels[-1]['file']}")
+        labels[-1]["locale"] = values
+
+
+def add_label_file_arguments(group: Any, help_text: str) -> None:
+    """``--labels FILE`` (repeatable) and ``--locale LOCALE`` of the last, for one output.
+
+    ``args.labels`` is then a list of ``{"file": …, "locale": …}`` tables, as a
+    spec's (see :func:`label_files_in_spec`). Classification heads have their own
+    (:func:`add_head_arguments`), where ``--head`` starts another head.
+    """
+    group.add_argument("--labels", action=_LabelFileOption, metavar="FILE", help=help_text)
+    group.add_argument(
+        "--locale",
+        action=_LabelFileOption,
+        metavar="LOCALE",
+        help="the locale of the last --labels",
+    )
+
+
+def label_files_in_spec(labels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``--labels``/``--locale`` tables, as a spec's ``labels`` (paths made absolute)."""
+    return [{**entry, "file": command_line_path(entry["file"])} for entry in labels]
+
+
 def merge_head_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None:
     """Put the heads given with ``--head``/``--labels``/… into a spec document."""
     heads = args.heads or []

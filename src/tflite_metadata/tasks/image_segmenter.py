@@ -58,7 +58,7 @@ from .base import (
     TensorMd,
     require_attributes,
 )
-from .classification import label_file_md
+from .classification import add_label_file_arguments, label_file_md, label_files_in_spec
 from .image_input import (
     IMAGE_PROPERTIES,
     RGB,
@@ -83,7 +83,7 @@ from .rules import (
     quoted,
     shape_text,
 )
-from .spec import GENERAL_KEYS, Spec, command_line_path, general_md
+from .spec import GENERAL_KEYS, Spec, general_md
 from .writer_utils import get_input_tensor_types, get_output_tensor_names
 
 __all__ = [
@@ -696,45 +696,10 @@ which MediaPipe applies to the confidence masks) is written as MediaPipe's SEGME
 """
 
 
-class _LabelOption(argparse.Action):
-    """``--labels FILE`` adds a label file; ``--locale`` gives the locale of the last one."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: Optional[str] = None,
-    ) -> None:
-        labels: Optional[list[dict[str, Any]]] = getattr(namespace, "labels", None)
-        if labels is None:
-            labels = []
-            namespace.labels = labels
-        if option_string == "--labels":
-            labels.append({"file": values})
-            return
-        if not labels:
-            parser.error(f"{option_string} gives the locale of the --labels before it")
-        if "locale" in labels[-1]:
-            parser.error(f"{option_string} given twice for --labels {labels[-1]['file']}")
-        labels[-1]["locale"] = values
-
-
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     add_image_arguments(parser, INPUT_NAME)
     group = parser.add_argument_group("segmentation masks")
-    group.add_argument(
-        "--labels",
-        action=_LabelOption,
-        metavar="FILE",
-        help="a label file of the classes, one label a line (repeatable)",
-    )
-    group.add_argument(
-        "--locale",
-        action=_LabelOption,
-        metavar="LOCALE",
-        help="the locale of the last --labels",
-    )
+    add_label_file_arguments(group, "a label file of the classes, one label a line (repeatable)")
     group.add_argument(
         "--masks-tensor",
         metavar="TENSOR",
@@ -774,9 +739,7 @@ def _merge_arguments(args: argparse.Namespace, document: dict[str, Any]) -> None
                 "the label files are given twice: in the spec's output.labels and with "
                 "--labels; use one or the other"
             )
-        table["labels"] = [
-            {**entry, "file": command_line_path(entry["file"])} for entry in args.labels
-        ]
+        table["labels"] = label_files_in_spec(args.labels)
 
 
 def _build_writer(
