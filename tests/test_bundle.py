@@ -39,7 +39,12 @@ import consumer_env
 from fuzz_harness import RawEntry, raw_zip
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.archive import bundle as bundle_module
-from tflite_metadata.archive.associated_files import ExtractRefusedError, ZipFault, extract_all
+from tflite_metadata.archive.associated_files import (
+    ExtractRefusedError,
+    ZipFault,
+    extract_all,
+    find_zip,
+)
 from tflite_metadata.archive.bundle import create_bundle, is_bundle, read_bundle, write_bundle
 from tflite_metadata.check import check
 from tflite_metadata.cli import main
@@ -388,13 +393,35 @@ def hostile_bundles(detector: bytes, landmarks: bytes) -> dict[str, tuple[bytes,
         ),
     }
     cases["size-zip64"][0].append(second)
-    return {name: (raw_zip(entries, 0), code) for name, (entries, code) in cases.items()}
+    built = {name: (raw_zip(entries, 0), code) for name, (entries, code) in cases.items()}
+    # The first local header (at offset 0) disagrees with the central directory.
+    for name, offset, fmt, values in (
+        ("local-crc", 14, "<I", (0xDEADBEEF,)),
+        ("local-sizes", 18, "<II", (0x7FFFFFF0, 0x7FFFFFF0)),
+        ("local-method", 8, "<H", (8,)),
+    ):
+        patched = bytearray(valid)
+        struct.pack_into(fmt, patched, offset, *values)
+        built[name] = (bytes(patched), "entry-header")
+    return built
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["size-plain", "size-zip64", "duplicate", "crc", "encrypted", "symlink", "overlap", "deflated"],
-)
+HOSTILE_CASES = [
+    "size-plain",
+    "size-zip64",
+    "duplicate",
+    "crc",
+    "encrypted",
+    "symlink",
+    "overlap",
+    "deflated",
+    "local-crc",
+    "local-sizes",
+    "local-method",
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
 def test_check_reports_what_would_crash_or_mislead_mediapipe(
     case: str, models: dict[str, bytes], tmp_path: Path
 ) -> None:
@@ -607,7 +634,8 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     """Each crafted bundle, loaded by HandLandmarker in a child process, against ``check``.
 
     MediaPipe's reader crashes (SIGSEGV) on the sizes that lie, refuses the
-    compressed entry, and reads every other bundle as if it were sound, reaching
+    compressed entry and local headers that disagree with the central
+    directory, and reads every other bundle as if it were sound, reaching
     the same point as with the valid bundle; ``check`` reports each of them (see
     ``test_check_reports_what_would_crash_or_mislead_mediapipe``).
     """
@@ -625,6 +653,11 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     assert results.pop("size-zip64") == {"signal": 11}
     # A compressed entry is the one thing it refuses.
     assert results.pop("deflated") == {"error": "RuntimeError: Expected uncompressed zip archive."}
+    # minizip compares each local header with the central directory.
+    for name in ("local-crc", "local-sizes", "local-method"):
+        assert results.pop(name) == {
+            "error": "RuntimeError: Unable to read the file in zip archive."
+        }, name
     for name, result in results.items():
         assert result == sound, name
     assert check(valid) == []
@@ -699,3 +732,46 @@ def test_mediapipes_writer_stores_names_that_leave_the_folder(tmp_path: Path) ->
     )
     assert status == 1 and "refused '../evil.tflite': has a '..' component" in err
     assert not (tmp_path / "x").exists() and not (tmp_path.parent / "evil.tflite").exists()
+
+
+def _patched_first_header(data: bytes, offset: int, fmt: str, *values: int) -> bytes:
+    patched = bytearray(data)
+    struct.pack_into(fmt, patched, offset, *values)
+    return bytes(patched)
+
+
+def test_local_headers_are_compared_with_the_central_directory_as_minizip_does() -> None:
+    """CRC, sizes, method and flags; not the CRC and sizes a data descriptor holds."""
+    entries = [RawEntry(b"a.tflite", b"abcd"), RawEntry(b"b.tflite", b"efgh")]
+    sound = raw_zip(entries, 0)
+    assert read_bundle(sound).names() == ["a.tflite", "b.tflite"]
+    # A local size of 0xFFFFFFFF defers to a Zip64 extra field, as minizip reads it.
+    assert read_bundle(_patched_first_header(sound, 18, "<II", 0xFFFFFFFF, 0xFFFFFFFF))
+    # Flag bit 3, in both headers: the local CRC and sizes are zeros (a data descriptor).
+    described = raw_zip([RawEntry(b"a.tflite", b"abcd", flags=8), entries[1]], 0)
+    assert read_bundle(_patched_first_header(described, 14, "<III", 0, 0, 0)).read("a.tflite")
+    for offset, fmt, value, said in (
+        (14, "<I", 0xDEADBEEF, "CRC-32 0xdeadbeef, the central directory"),
+        (18, "<I", 3, "compressed size 3, the central directory 4"),
+        (22, "<I", 5, "uncompressed size 5, the central directory 4"),
+        (8, "<H", 8, "method 8, the central directory 0"),
+        (6, "<H", 1, "flags 0x0001, the central directory 0x0000"),
+    ):
+        with pytest.raises(AssociatedFileError) as caught:
+            read_bundle(_patched_first_header(sound, offset, fmt, value))
+        assert getattr(caught.value, "fault", None) == ZipFault.HEADER
+        assert f"'a.tflite') at offset 84: its local header at offset 0 records {said}" in str(
+            caught.value
+        )
+
+
+def test_a_models_associated_files_get_the_same_comparison() -> None:
+    """The Task Library and MediaPipe read associated files with minizip too."""
+    model = audio_model()
+    zipped = raw_zip([RawEntry(b"labels.txt", b"a\nb")], len(model))
+    assert find_zip(model + zipped) is not None
+    lying = _patched_first_header(model + zipped, len(model) + 14, "<I", 0xDEADBEEF)
+    with pytest.raises(AssociatedFileError) as caught:
+        find_zip(lying)
+    assert getattr(caught.value, "fault", None) == ZipFault.HEADER
+    assert "zip-malformed" in [p.code for p in check(lying)]

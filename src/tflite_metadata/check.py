@@ -301,6 +301,12 @@ _FAULT_RULES = {
         Code.ENTRY_OVERLAP,
         "MediaPipe serves both entries, one with the other's bytes inside it",
     ),
+    ZipFault.HEADER: (
+        Code.ENTRY_HEADER,
+        "MediaPipe's reader (minizip) compares each local header with the central directory "
+        'and refuses the bundle ("Unable to read the file in zip archive."); other zip '
+        "tools disagree on which of the two to believe",
+    ),
     ZipFault.LIMIT: (Code.ZIP_MALFORMED, "it is beyond the limits this tool reads"),
 }
 

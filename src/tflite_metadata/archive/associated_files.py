@@ -177,6 +177,8 @@ _U32 = struct.Struct("<I")
 
 _ZIP64_EXTRA_ID = 0x0001
 _FLAG_ENCRYPTED = 0x0001
+#: The CRC-32 and sizes follow the data, in a data descriptor; the local header holds zeros.
+_FLAG_DATA_DESCRIPTOR = 0x0008
 _FLAG_UTF8 = 0x0800
 _MAX_U16 = 0xFFFF
 _MAX_U32 = 0xFFFFFFFF
@@ -236,6 +238,9 @@ class ZipFault(str, enum.Enum):
     METHOD = "method"
     #: Content whose CRC-32 differs from the recorded one.
     CRC = "crc"
+    #: A local header whose CRC-32, sizes, method or flags differ from the
+    #: central directory's (minizip, MediaPipe's reader, refuses the entry).
+    HEADER = "header"
     #: Beyond :class:`ZipLimits` (counts, sizes, compression ratio).
     LIMIT = "limit"
 
@@ -1094,7 +1099,12 @@ def _read_central_directory(
                 ZipFault.SIZE,
             )
         data_offset = _check_local_header(
-            view, base_offset + header_offset, raw_name, compressed_size, directory_start, where
+            view,
+            base_offset + header_offset,
+            raw_name,
+            (header, compressed_size, size),
+            directory_start,
+            where,
         )
         entries.append(
             ZipEntry(
@@ -1193,22 +1203,29 @@ def _check_local_header(
     view: memoryview,
     header: int,
     raw_name: bytes,
-    compressed_size: int,
+    central: tuple[_CentralHeader, int, int],
     directory_start: int,
     where: str,
 ) -> int:
-    """Check the local header at ``header`` and return where its data starts."""
+    """Check the local header at ``header`` and return where its data starts.
+
+    ``central``: the entry's central directory record, and its compressed and
+    uncompressed sizes (Zip64 values applied).
+    """
+    record, compressed_size, size = central
     if header + _LOCAL.size > directory_start:
         raise _fail(
             f"{where}: its local header offset {header} is outside the archive's data, "
             f"which ends where the central directory starts, at offset {directory_start}"
         )
-    (signature, _, _, _, _, _, _, _, _, name_size, extra_size) = _LOCAL.unpack_from(view, header)
+    fields = _LOCAL.unpack_from(view, header)
+    signature, name_size, extra_size = fields[0], fields[9], fields[10]
     if signature != _LOCAL_SIGNATURE:
         raise _fail(
             f"{where}: expected a local header (PK\\x03\\x04) at offset {header}, found "
             f"{bytes(view[header : header + 4])!r}"
         )
+    _check_local_fields(fields, record, compressed_size, size, header, where)
     name_start = header + _LOCAL.size
     data_offset = name_start + name_size + extra_size
     if data_offset + compressed_size > directory_start:
@@ -1224,6 +1241,45 @@ def _check_local_header(
             f"central directory {raw_name!r}"
         )
     return int(data_offset)
+
+
+def _check_local_fields(
+    fields: tuple[int, ...],
+    record: _CentralHeader,
+    compressed_size: int,
+    size: int,
+    header: int,
+    where: str,
+) -> None:
+    """Refuse a local header that disagrees with the central directory, as minizip does.
+
+    minizip (MediaPipe's and the Task Library's reader) compares the method
+    always, and the CRC-32 and sizes unless the local header's flag bit 3 puts
+    them in a data descriptor after the data; a local size of 0xFFFFFFFF defers
+    to the Zip64 extra field. The flags are compared here too: readers that
+    follow the local header and readers that follow the central directory
+    would otherwise read the entry differently.
+    """
+    flags, method, crc, local_compressed, local_size = (fields[i] for i in (2, 3, 6, 7, 8))
+    differences = []
+    if flags != record.flags:
+        differences.append(f"flags {flags:#06x}, the central directory {record.flags:#06x}")
+    if method != record.method:
+        differences.append(f"method {method}, the central directory {record.method}")
+    if not flags & _FLAG_DATA_DESCRIPTOR:
+        if crc != record.crc32:
+            differences.append(f"CRC-32 {crc:#010x}, the central directory {record.crc32:#010x}")
+        for label, local, central in (
+            ("compressed size", local_compressed, compressed_size),
+            ("uncompressed size", local_size, size),
+        ):
+            if local != _MAX_U32 and local != central:
+                differences.append(f"{label} {local}, the central directory {central}")
+    if differences:
+        raise _fail(
+            f"{where}: its local header at offset {header} records " + "; ".join(differences),
+            ZipFault.HEADER,
+        )
 
 
 def _check_no_overlap(entries: list[ZipEntry]) -> None:

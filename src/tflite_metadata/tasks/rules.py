@@ -150,6 +150,8 @@ class Code(str, enum.Enum):
     ENTRY_OVERLAP = "entry-overlap"
     #: An entry whose CRC-32 is wrong (MediaPipe does not check it).
     ENTRY_CRC = "entry-crc"
+    #: A local header that disagrees with the central directory (MediaPipe refuses it).
+    ENTRY_HEADER = "entry-header"
     #: An encrypted entry (MediaPipe serves its bytes as they are).
     ENTRY_ENCRYPTED = "entry-encrypted"
     #: A symbolic link, folder or special file (MediaPipe serves it as a file).
