@@ -108,6 +108,7 @@ __all__ = [
     "ZipTail",
     "build_zip",
     "check_extract_name",
+    "destination_problem",
     "extract_all",
     "extract_refusals",
     "find_zip",
@@ -1353,22 +1354,44 @@ def check_extract_name(name: str) -> None:
         raise _fail(f"associated file name {name!r} {problem}")
 
 
+#: Why a name that is also the folder of another name (``a`` and ``a/b``) is refused.
+CLASH_REASON = "is both a file and the folder of another entry"
+
+
+def _parent_folders(name: str) -> list[str]:
+    """The folders ``name`` is in: ``["a", "a/b"]`` for ``"a/b/c"``."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def extract_refusals(names: Iterable[str]) -> list[tuple[str, str]]:
-    """``(name, reason)`` for every name of ``names`` that may not be extracted."""
+    """``(name, reason)`` for every name of ``names`` that may not be extracted.
+
+    A name is refused when :func:`name_problem` finds it unsafe, or when it is
+    also the folder of another name (``a`` beside ``a/b``: a file and a folder
+    cannot have one path; the reason is :data:`CLASH_REASON`).
+    """
+    listed = list(names)
+    folders = {
+        folder for name in listed if isinstance(name, str) for folder in _parent_folders(name)
+    }
     refusals = []
-    for name in names:
+    for name in listed:
         problem = name_problem(name)
+        if problem is None and name in folders:
+            problem = CLASH_REASON
         if problem is not None:
             refusals.append((name, problem))
     return refusals
 
 
-def safe_member_path(directory: PathLike, name: str) -> Path:
+def safe_member_path(directory: PathLike, name: str, member: str = "associated file") -> Path:
     """The path inside ``directory`` where the entry ``name`` is extracted.
 
     Args:
         directory: the extraction folder (it need not exist yet).
         name: an entry name.
+        member: what an entry is called in messages.
 
     Returns:
         ``directory`` joined with the components of ``name``.
@@ -1379,29 +1402,35 @@ def safe_member_path(directory: PathLike, name: str) -> Path:
             or not a folder, which could lead outside ``directory``.
     """
     check_extract_name(name)
+    problem = destination_problem(directory, name)
+    if problem is not None:
+        raise _fail(f"{member} {name!r} {problem}")
+    return Path(directory).joinpath(*name.split("/"))
+
+
+def destination_problem(directory: PathLike, name: str) -> str | None:
+    """Why the safe name ``name`` cannot be written inside ``directory`` as it is now, or None.
+
+    A parent folder of ``name`` that exists inside ``directory`` as a symbolic
+    link (which may lead outside it) or as something other than a folder.
+    """
     target = Path(directory)
-    components = name.split("/")
-    for component in components[:-1]:
+    for component in name.split("/")[:-1]:
         target = target / component
         try:
             mode = os.lstat(target).st_mode
         except FileNotFoundError:
-            continue
+            return None  # nothing below a missing folder exists either
         except OSError as exc:
-            raise _fail(
-                f"associated file {name!r}: cannot inspect {os.fspath(target)!r}: {exc}"
-            ) from exc
+            return f"cannot be written: cannot inspect {os.fspath(target)!r}: {exc}"
         if stat.S_ISLNK(mode):
-            raise _fail(
-                f"associated file {name!r} would be written through the symbolic link "
-                f"{os.fspath(target)!r}, which may lead outside the folder"
+            return (
+                f"would be written through the symbolic link {os.fspath(target)!r}, which "
+                "may lead outside the folder"
             )
         if not stat.S_ISDIR(mode):
-            raise _fail(
-                f"associated file {name!r} needs {os.fspath(target)!r} to be a folder, "
-                "but it is a file"
-            )
-    return target / components[-1]
+            return f"needs {os.fspath(target)!r} to be a folder, but it is not"
+    return None
 
 
 class ExtractRefusedError(AssociatedFileError):
@@ -1422,7 +1451,7 @@ class ExtractRefusedError(AssociatedFileError):
         )
 
 
-def _make_folders(directory: Path, name: str) -> None:
+def _make_folders(directory: Path, name: str, member: str) -> None:
     """Create the parent folders of ``name`` inside ``directory``, never through a link."""
     folder = directory
     for component in name.split("/")[:-1]:
@@ -1439,7 +1468,7 @@ def _make_folders(directory: Path, name: str) -> None:
             raise OutputWriteError(f"cannot inspect {os.fspath(folder)!r}: {exc}") from exc
         if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
             raise _fail(
-                f"associated file {name!r}: {os.fspath(folder)!r} is not a plain folder, "
+                f"{member} {name!r}: {os.fspath(folder)!r} is not a plain folder, "
                 "refusing to write through it"
             )
 
@@ -1475,8 +1504,9 @@ def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = N
         The paths written, in archive order.
 
     Raises:
-        ExtractRefusedError: unsafe names, entries that are not files, or a name
-            that is also another entry's folder (nothing written).
+        ExtractRefusedError: unsafe names, entries that are not files, a name
+            that is also another entry's folder, or a destination whose folder
+            inside ``directory`` is a symbolic link or a file (nothing written).
         AssociatedFileError: an entry is unreadable or over the limits; files
             written before it stay.
         OutputWriteError: the disk refused a write.
@@ -1493,23 +1523,25 @@ def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = N
     for name in names:
         tail.check_entry(name)
     folder = Path(directory)
-    # A file and a folder of the same name ("a" and "a/b") cannot both exist.
-    folders = {
-        "/".join(name.split("/")[:i]) for name in names for i in range(1, name.count("/") + 1)
-    }
-    for name in names:
-        if name in folders:
-            raise ExtractRefusedError(
-                [(name, "is both a file and the folder of another entry")], len(names), tail.member
-            )
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise OutputWriteError(f"cannot extract into {os.fspath(folder)!r}: it is not a folder")
+    # Every destination is checked before anything is written.
+    refusals = [
+        (name, problem)
+        for name in names
+        for problem in [destination_problem(folder, name)]
+        if problem is not None
+    ]
+    if refusals:
+        raise ExtractRefusedError(refusals, len(names), tail.member)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputWriteError(f"cannot create {os.fspath(folder)!r}: {exc}") from exc
     written = []
     for name in names:
-        _make_folders(folder, name)
-        target = safe_member_path(folder, name)
+        _make_folders(folder, name, tail.member)
+        target = safe_member_path(folder, name, tail.member)
         entry = tail.entry(name)
         if source is not None and entry.is_stored:
             tail.verify(name, source)
@@ -1714,7 +1746,8 @@ def write_zip(
         The number of bytes written.
 
     Raises:
-        AssociatedFileError: an unsafe, non-base or duplicate name, or a content
+        AssociatedFileError: an unsafe, non-base or duplicate name, a name that
+            is also the folder of another (``a`` and ``a/b``), or a content
             that is not bytes-like, or a negative ``base_offset``; nothing is
             written then.
         OutputWriteError: ``out`` refused the write.
@@ -1731,12 +1764,22 @@ def write_zip(
     member = layout.member
     planned = []
     seen: set[str] = set()
+    folders: dict[str, str] = {}  # folder -> the first name inside it
     offset = base_offset
     for name, content in _file_pairs(files, layout.archive):
         encoded, flags = _encode_name(name, layout)
         if name in seen:
             raise _fail(f"the {member} name {name!r} is given twice")
+        parents = _parent_folders(name)
+        clash = folders.get(name) or next((p for p in parents if p in seen), None)
+        if clash is not None:
+            raise _fail(
+                f"cannot pack the {member} names {clash!r} and {name!r}: one would be both "
+                "a file and the folder of the other, and the bundle could not be extracted"
+            )
         seen.add(name)
+        for parent in parents:
+            folders.setdefault(parent, name)
         if len(encoded) > _MAX_U16:
             raise _fail(
                 f"the {member} name {name[:40]!r}… is {len(encoded)} bytes long; a zip "

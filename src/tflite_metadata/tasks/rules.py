@@ -160,6 +160,9 @@ class Code(str, enum.Enum):
     ENTRY_ALIGNMENT = "entry-alignment"
     #: A ``.tflite`` entry that is not a TFLite model.
     ENTRY_MODEL = "entry-model"
+    #: An entry name that would be extracted outside its folder, or that is also
+    #: the folder of another entry.
+    ENTRY_NAME = "entry-name"
 
     def __str__(self) -> str:
         return self.value
