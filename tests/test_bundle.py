@@ -414,6 +414,7 @@ def hostile_bundles(detector: bytes, landmarks: bytes) -> dict[str, tuple[bytes,
         ("local-crc", 14, "<I", (0xDEADBEEF,)),
         ("local-sizes", 18, "<II", (0x7FFFFFF0, 0x7FFFFFF0)),
         ("local-method", 8, "<H", (8,)),
+        ("local-flags", 6, "<H", (0x800,)),  # minizip ignores it; readers disagree
     ):
         patched = bytearray(valid)
         struct.pack_into(fmt, patched, offset, *values)
@@ -433,6 +434,7 @@ HOSTILE_CASES = [
     "local-crc",
     "local-sizes",
     "local-method",
+    "local-flags",
 ]
 
 
@@ -649,8 +651,8 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     """Each crafted bundle, loaded by HandLandmarker in a child process, against ``check``.
 
     MediaPipe's reader crashes (SIGSEGV) on the sizes that lie, refuses the
-    compressed entry and local headers that disagree with the central
-    directory, and reads every other bundle as if it were sound, reaching
+    compressed entry and local headers whose CRC, sizes or method disagree
+    with the central directory, and reads (flags that disagree included) every other bundle as if it were sound, reaching
     the same point as with the valid bundle; ``check`` reports each of them (see
     ``test_check_reports_what_would_crash_or_mislead_mediapipe``).
     """

@@ -303,9 +303,9 @@ _FAULT_RULES = {
     ),
     ZipFault.HEADER: (
         Code.ENTRY_HEADER,
-        "MediaPipe's reader (minizip) compares each local header with the central directory "
-        'and refuses the bundle ("Unable to read the file in zip archive."); other zip '
-        "tools disagree on which of the two to believe",
+        "MediaPipe's reader (minizip) refuses a bundle whose local header's CRC-32, sizes or "
+        "method differ from the central directory's (\"Unable to read the file in zip "
+        'archive."), and zip tools disagree on which of the two records to believe',
     ),
     ZipFault.LIMIT: (Code.ZIP_MALFORMED, "it is beyond the limits this tool reads"),
 }
