@@ -20,13 +20,13 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import json
 import mmap
 import random
 import stat
 import struct
+import sys
 import time
 import zipfile
 import zlib
@@ -39,7 +39,12 @@ import consumer_env
 from fuzz_harness import RawEntry, raw_zip
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.archive import bundle as bundle_module
-from tflite_metadata.archive.associated_files import ExtractRefusedError, ZipFault, extract_all
+from tflite_metadata.archive.associated_files import (
+    ExtractRefusedError,
+    ZipFault,
+    extract_all,
+    find_zip,
+)
 from tflite_metadata.archive.bundle import create_bundle, is_bundle, read_bundle, write_bundle
 from tflite_metadata.check import check
 from tflite_metadata.cli import main
@@ -128,10 +133,25 @@ def test_fewer_than_two_models_is_mediapipes_error(given: Any, tmp_path: Path) -
     assert not path.exists()
 
 
-def test_the_drop_in_has_mediapipes_signature() -> None:
-    parameters = inspect.signature(model_asset_bundle_utils.create_model_asset_bundle).parameters
-    assert list(parameters) == ["input_models", "output_path"]
-    assert all(p.default is inspect.Parameter.empty for p in parameters.values())
+@pytest.mark.consumers
+def test_the_drop_in_has_mediapipes_interface(tmp_path: Path) -> None:
+    """Every public name of MediaPipe's module, with its parameters and defaults, but AlignZipFile.
+
+    (MediaPipe's ``zipfile.ZipFile`` subclass is not provided: see the README.)
+    """
+    if str(consumer_env.RUNNERS) not in sys.path:
+        sys.path.append(str(consumer_env.RUNNERS))
+    import mp_writer_cases
+
+    theirs = mediapipe_run({"interface": True}, tmp_path)["interface"]
+    ours = mp_writer_cases.interface(model_asset_bundle_utils, list(theirs))
+    compared = {name for name in theirs if name.split(".")[0] != "AlignZipFile"}
+    assert "create_model_asset_bundle" in compared
+    assert {name: ours[name] for name in compared} == {name: theirs[name] for name in compared}
+    assert all(ours[name] == "missing" for name in set(theirs) - compared)
+
+
+def test_the_drop_in_is_the_bundle_modules_function() -> None:
     assert (
         model_asset_bundle_utils.create_model_asset_bundle
         is bundle_module.create_model_asset_bundle
@@ -388,13 +408,37 @@ def hostile_bundles(detector: bytes, landmarks: bytes) -> dict[str, tuple[bytes,
         ),
     }
     cases["size-zip64"][0].append(second)
-    return {name: (raw_zip(entries, 0), code) for name, (entries, code) in cases.items()}
+    built = {name: (raw_zip(entries, 0), code) for name, (entries, code) in cases.items()}
+    # The first local header (at offset 0) disagrees with the central directory.
+    for name, offset, fmt, values in (
+        ("local-crc", 14, "<I", (0xDEADBEEF,)),
+        ("local-sizes", 18, "<II", (0x7FFFFFF0, 0x7FFFFFF0)),
+        ("local-method", 8, "<H", (8,)),
+        ("local-flags", 6, "<H", (0x800,)),  # minizip ignores it; readers disagree
+    ):
+        patched = bytearray(valid)
+        struct.pack_into(fmt, patched, offset, *values)
+        built[name] = (bytes(patched), "entry-header")
+    return built
 
 
-@pytest.mark.parametrize(
-    "case",
-    ["size-plain", "size-zip64", "duplicate", "crc", "encrypted", "symlink", "overlap", "deflated"],
-)
+HOSTILE_CASES = [
+    "size-plain",
+    "size-zip64",
+    "duplicate",
+    "crc",
+    "encrypted",
+    "symlink",
+    "overlap",
+    "deflated",
+    "local-crc",
+    "local-sizes",
+    "local-method",
+    "local-flags",
+]
+
+
+@pytest.mark.parametrize("case", HOSTILE_CASES)
 def test_check_reports_what_would_crash_or_mislead_mediapipe(
     case: str, models: dict[str, bytes], tmp_path: Path
 ) -> None:
@@ -607,7 +651,8 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     """Each crafted bundle, loaded by HandLandmarker in a child process, against ``check``.
 
     MediaPipe's reader crashes (SIGSEGV) on the sizes that lie, refuses the
-    compressed entry, and reads every other bundle as if it were sound, reaching
+    compressed entry and local headers whose CRC, sizes or method disagree
+    with the central directory, and reads (flags that disagree included) every other bundle as if it were sound, reaching
     the same point as with the valid bundle; ``check`` reports each of them (see
     ``test_check_reports_what_would_crash_or_mislead_mediapipe``).
     """
@@ -625,6 +670,11 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
     assert results.pop("size-zip64") == {"signal": 11}
     # A compressed entry is the one thing it refuses.
     assert results.pop("deflated") == {"error": "RuntimeError: Expected uncompressed zip archive."}
+    # minizip compares each local header with the central directory.
+    for name in ("local-crc", "local-sizes", "local-method"):
+        assert results.pop(name) == {
+            "error": "RuntimeError: Unable to read the file in zip archive."
+        }, name
     for name, result in results.items():
         assert result == sound, name
     assert check(valid) == []
@@ -699,3 +749,177 @@ def test_mediapipes_writer_stores_names_that_leave_the_folder(tmp_path: Path) ->
     )
     assert status == 1 and "refused '../evil.tflite': has a '..' component" in err
     assert not (tmp_path / "x").exists() and not (tmp_path.parent / "evil.tflite").exists()
+
+
+def _patched_first_header(data: bytes, offset: int, fmt: str, *values: int) -> bytes:
+    patched = bytearray(data)
+    struct.pack_into(fmt, patched, offset, *values)
+    return bytes(patched)
+
+
+def test_local_headers_are_compared_with_the_central_directory_as_minizip_does() -> None:
+    """CRC, sizes, method and flags; not the CRC and sizes a data descriptor holds."""
+    entries = [RawEntry(b"a.tflite", b"abcd"), RawEntry(b"b.tflite", b"efgh")]
+    sound = raw_zip(entries, 0)
+    assert read_bundle(sound).names() == ["a.tflite", "b.tflite"]
+    # A local size of 0xFFFFFFFF defers to a Zip64 extra field, as minizip reads it.
+    assert read_bundle(_patched_first_header(sound, 18, "<II", 0xFFFFFFFF, 0xFFFFFFFF))
+    # Flag bit 3, in both headers: the local CRC and sizes are zeros (a data descriptor).
+    described = raw_zip([RawEntry(b"a.tflite", b"abcd", flags=8), entries[1]], 0)
+    assert read_bundle(_patched_first_header(described, 14, "<III", 0, 0, 0)).read("a.tflite")
+    for offset, fmt, value, said in (
+        (14, "<I", 0xDEADBEEF, "CRC-32 0xdeadbeef, the central directory"),
+        (18, "<I", 3, "compressed size 3, the central directory 4"),
+        (22, "<I", 5, "uncompressed size 5, the central directory 4"),
+        (8, "<H", 8, "method 8, the central directory 0"),
+        (6, "<H", 1, "flags 0x0001, the central directory 0x0000"),
+    ):
+        with pytest.raises(AssociatedFileError) as caught:
+            read_bundle(_patched_first_header(sound, offset, fmt, value))
+        assert getattr(caught.value, "fault", None) == ZipFault.HEADER
+        assert f"'a.tflite') at offset 84: its local header at offset 0 records {said}" in str(
+            caught.value
+        )
+
+
+def test_a_models_associated_files_get_the_same_comparison() -> None:
+    """The Task Library and MediaPipe read associated files with minizip too."""
+    model = audio_model()
+    zipped = raw_zip([RawEntry(b"labels.txt", b"a\nb")], len(model))
+    assert find_zip(model + zipped) is not None
+    lying = _patched_first_header(model + zipped, len(model) + 14, "<I", 0xDEADBEEF)
+    with pytest.raises(AssociatedFileError) as caught:
+        find_zip(lying)
+    assert getattr(caught.value, "fault", None) == ZipFault.HEADER
+    assert "zip-malformed" in [p.code for p in check(lying)]
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../../evil.tflite", "has a '..' component"),
+        ("/etc/evil.tflite", "is an absolute path"),
+        ("a\\..\\..\\evil.tflite", "contains a backslash"),
+    ],
+)
+def test_check_list_and_show_flag_names_that_leave_the_folder(
+    name: str, reason: str, models: dict[str, bytes], tmp_path: Path
+) -> None:
+    data = _bundle_bytes(models)
+    hostile = raw_zip([RawEntry(b"good.txt", b"x"), RawEntry(name.encode(), b"owned")], 0)
+    path = tmp_path / "names.task"
+    path.write_bytes(hostile)
+    problem, not_a_model = check(hostile)
+    assert (problem.code, problem.location) == ("entry-name", f"bundle entry '{name}'")
+    assert not_a_model.code == "entry-model"
+    assert problem.message.startswith(reason)
+    assert check(data) == []
+    status, text, _ = run_cli("bundle", "list", str(path))
+    assert status == 0
+    assert text.splitlines()[1].startswith(f"{name}: 5 bytes (unsafe name: it {reason}")
+    status, text, _ = run_cli("show", str(path))
+    assert f"note: the name {name!r} {reason}" in text
+
+
+def test_create_refuses_a_name_that_is_the_folder_of_another(
+    tmp_path: Path, models: dict[str, bytes]
+) -> None:
+    (tmp_path / "a.tflite").write_bytes(models[DETECTOR])
+    (tmp_path / "b.tflite").write_bytes(models[LANDMARKS])
+    out = tmp_path / "x.task"
+    for entries in (["x", "x/y"], ["x/y", "x"], ["d/x", "d/x/y/z"]):
+        status, _, err = run_cli(
+            "bundle", "create", str(out),
+            "--entry", entries[0], str(tmp_path / "a.tflite"),
+            "--entry", entries[1], str(tmp_path / "b.tflite"),
+        )  # fmt: skip
+        assert status == 1, entries
+        assert (
+            f"cannot pack the bundle entry names {entries[0]!r} and {entries[1]!r}: one would be "
+            "both a file and the folder of the other" in err
+        )
+        assert not out.exists()
+    with pytest.raises(AssociatedFileError):
+        model_asset_bundle_utils.create_model_asset_bundle({"x": b"1", "x/y": b"2"}, str(out))
+    assert not out.exists()
+
+
+def test_extract_says_why_a_clash_is_refused(tmp_path: Path) -> None:
+    data = raw_zip([RawEntry(b"x", b"1"), RawEntry(b"x/y", b"2")], 0)
+    path = tmp_path / "clash.task"
+    path.write_bytes(data)
+    assert [p.code for p in check(data)] == ["entry-name"]
+    status, _, err = run_cli("bundle", "extract", str(path), "-d", str(tmp_path / "out"))
+    assert status == 1
+    assert err.splitlines() == [
+        "problem: refused 'x': is both a file and the folder of another entry",
+        "error: nothing was extracted: 1 of 2 bundle entry names are both a file and the "
+        "folder of another entry",
+    ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_extract_checks_every_destination_before_writing(
+    tmp_path: Path, models: dict[str, bytes]
+) -> None:
+    """A subfolder of the destination that is a link: refused, and nothing written."""
+    bundle = tmp_path / "b.task"
+    create_bundle({"a.tflite": models[DETECTOR], "sub/x.tflite": models[LANDMARKS]}, bundle)
+    folder = tmp_path / "so2"
+    folder.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (folder / "sub").symlink_to(elsewhere)
+    for command in (["bundle", "extract"], ["extract"]):
+        status, text, err = run_cli(*command, str(bundle), "-d", str(folder))
+        assert (status, text) == (1, "")
+        assert err.splitlines() == [
+            f"problem: refused 'sub/x.tflite': would be written through the symbolic link "
+            f"'{folder / 'sub'}', which may lead outside the folder",
+            "error: nothing was extracted: 1 of 2 bundle entry names would be written through "
+            "a link or a file inside the folder",
+        ]
+        assert sorted(p.name for p in folder.iterdir()) == ["sub"]
+        assert list(elsewhere.iterdir()) == []
+    with pytest.raises(ExtractRefusedError) as caught:
+        extract_all(read_bundle(bundle.read_bytes()), folder)
+    assert "bundle entry names" in str(caught.value)
+    assert "associated file" not in str(caught.value)
+
+
+def test_clear_messages_for_misused_commands(tmp_path: Path, models: dict[str, bytes]) -> None:
+    for name, content in models.items():
+        (tmp_path / name).write_bytes(content)
+    detector, landmarks = str(tmp_path / DETECTOR), str(tmp_path / LANDMARKS)
+    # A folder as the output.
+    status, _, err = run_cli("bundle", "create", str(tmp_path), detector, landmarks)
+    assert (status, err) == (1, f"error: cannot write '{tmp_path}': it is a folder\n")
+    # The output is one of the inputs: refused, the input kept.
+    status, _, err = run_cli("bundle", "create", detector, detector, landmarks)
+    assert status == 2
+    assert f"would replace its own input {detector}" in err
+    assert (tmp_path / DETECTOR).read_bytes() == models[DETECTOR]
+    # A file as the folder to extract into.
+    bundle = tmp_path / "b.task"
+    create_bundle(models, bundle)
+    (tmp_path / "l.txt").write_text("keep")
+    status, _, err = run_cli("bundle", "extract", str(bundle), "-d", str(tmp_path / "l.txt"))
+    assert status == 1
+    assert err == f"error: cannot extract into '{tmp_path / 'l.txt'}': it is not a folder\n"
+    assert (tmp_path / "l.txt").read_text() == "keep"
+    # A model given to bundle list.
+    status, _, err = run_cli("bundle", "list", detector)
+    assert status == 1
+    assert "not a .task bundle: it is a TFLite model" in err
+    # A list of models, not a dict.
+    with pytest.raises(MetadataValidationError) as caught:
+        model_asset_bundle_utils.create_model_asset_bundle(
+            [models[DETECTOR], models[LANDMARKS]], str(tmp_path / "o.task")
+        )
+    assert str(caught.value) == (
+        "input_models must be a dict of model file name to model content (bytes), got list"
+    )
+    with pytest.raises(AssociatedFileError) as pairs_caught:
+        create_bundle([models[DETECTOR], models[LANDMARKS]], tmp_path / "o.task")
+    assert "item 0 is a bytes, not a (name, content) pair" in str(pairs_caught.value)
+    assert not (tmp_path / "o.task").exists()

@@ -167,6 +167,15 @@ def rezip(model: bytes, compression: int = zipfile.ZIP_STORED, rename: Any = Non
     return stream.getvalue()
 
 
+def lying_local_header(model: bytes, offset: int, fmt: str, *values: int) -> bytes:
+    """``model`` whose first packed file's local header disagrees with the central directory."""
+    tail = find_zip(model)
+    assert tail is not None
+    patched = bytearray(model)
+    struct.pack_into(fmt, patched, tail.entries[0].header_offset + offset, *values)
+    return bytes(patched)
+
+
 def codes(problems: list[Problem]) -> list[str]:
     return [p.code for p in problems]
 
@@ -691,6 +700,10 @@ def test_check_agrees_with_the_consumers(model: bytes, classes: int, tmp_path: P
         "tensor_index": dangle(write(model, calibration=calibration)),
         "parser_version_too_new": with_parser_version(write(model), "1.6.0"),
         "parser_version_current": with_parser_version(write(model), "1.5.0"),
+        # minizip refuses these: "Unable to read (associated) file in zip archive."
+        "local_header_crc": lying_local_header(write(model), 14, "<I", 0xDEADBEEF),
+        "local_header_sizes": lying_local_header(write(model), 18, "<II", 1 << 30, 1 << 30),
+        "local_header_method": lying_local_header(write(model), 8, "<H", 8),
     }
     paths = {}
     for name, data in models.items():

@@ -41,7 +41,7 @@ import os
 from collections.abc import Iterable
 from typing import IO, Any, Optional, Union
 
-from .archive.associated_files import ZipFault, ZipFormatError
+from .archive.associated_files import ZipFault, ZipFormatError, extract_refusals
 from .archive.bundle import ALIGNMENT, BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from .errors import ConsumerCompatibilityWarning, MetadataError, warn_at_caller
 from .fileio import PathLike, open_mapped
@@ -301,6 +301,12 @@ _FAULT_RULES = {
         Code.ENTRY_OVERLAP,
         "MediaPipe serves both entries, one with the other's bytes inside it",
     ),
+    ZipFault.HEADER: (
+        Code.ENTRY_HEADER,
+        "MediaPipe's reader (minizip) refuses a bundle whose local header's CRC-32, sizes or "
+        "method differ from the central directory's (\"Unable to read the file in zip "
+        'archive."), and zip tools disagree on which of the two records to believe',
+    ),
     ZipFault.LIMIT: (Code.ZIP_MALFORMED, "it is beyond the limits this tool reads"),
 }
 
@@ -362,8 +368,18 @@ def _check_bundle(
     except MetadataError as exc:
         return [Problem(Code.ZIP_MALFORMED, "bundle", printable(str(exc)), (MEDIAPIPE,))]
     problems: list[Problem] = []
+    refused = dict(extract_refusals(bundle.names()))
     for entry in bundle.entries:
         name = entry.name
+        if name in refused:
+            problems.append(
+                _entry_problem(
+                    Code.ENTRY_NAME,
+                    name,
+                    f"{refused[name]}, so the bundle cannot be extracted safely ('extract' "
+                    "refuses it; other zip tools may write outside the folder or fail)",
+                )
+            )
         if entry.flags & 1:
             problems.append(
                 _entry_problem(

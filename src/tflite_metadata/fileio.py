@@ -497,10 +497,12 @@ def atomic_output(path: PathLike) -> Iterator[IO[bytes]]:
     machine, 1 GB took 0.32-0.35 s to copy and 0.71-0.80 s to copy and sync.
 
     Raises:
-        OutputWriteError: the folder is not writable, the disk is full, … (the
-            original ``OSError`` is chained).
+        OutputWriteError: ``path`` is a folder, the folder is not writable, the
+            disk is full, … (the original ``OSError`` is chained).
     """
     target = Path(path)
+    if target.is_dir():
+        raise OutputWriteError(f"cannot write {os.fspath(path)!r}: it is a folder")
     folder = target.parent if str(target.parent) else Path(".")
     replacing = target.exists()
     try:

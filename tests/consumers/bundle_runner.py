@@ -13,7 +13,9 @@ to ``HandLandmarker`` or ``GestureRecognizer``, in a child process of its own
 (a forked copy of this one, so that MediaPipe loads once), because MediaPipe's
 bundle reader crashes on some hostile bundles. A load's answer is
 ``{"error": "Type: message"}``, ``{"created": true}``, or ``{"signal": N}`` when
-the child died from signal N.
+the child died from signal N. With ``"interface": true``, the answer's
+``interface`` holds the names and signatures of MediaPipe's
+``model_asset_bundle_utils`` (as ``mp_writer_cases.interface`` gives them).
 
 ``model_asset_bundle_utils`` imports without the ``_pywrap_metadata_version``
 extension that the published wheel lacks (it needs only :mod:`zipfile`).
@@ -127,7 +129,13 @@ def main() -> None:
         # Load MediaPipe once, before forking.
         from mediapipe.tasks.python import vision  # noqa: F401
     loaded = [load(job) for job in request.get("load", [])]
-    print(MARKER + json.dumps({"create": created, "load": loaded}))
+    answer: dict[str, Any] = {"create": created, "load": loaded}
+    if request.get("interface"):
+        from mediapipe.tasks.python.metadata.metadata_writers import model_asset_bundle_utils
+        from mp_writer_cases import interface
+
+        answer["interface"] = interface(model_asset_bundle_utils)
+    print(MARKER + json.dumps(answer))
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ __all__ = [
     "ZipTail",
     "build_zip",
     "check_extract_name",
+    "destination_problem",
     "extract_all",
     "extract_refusals",
     "find_zip",
@@ -177,6 +178,8 @@ _U32 = struct.Struct("<I")
 
 _ZIP64_EXTRA_ID = 0x0001
 _FLAG_ENCRYPTED = 0x0001
+#: The CRC-32 and sizes follow the data, in a data descriptor; the local header holds zeros.
+_FLAG_DATA_DESCRIPTOR = 0x0008
 _FLAG_UTF8 = 0x0800
 _MAX_U16 = 0xFFFF
 _MAX_U32 = 0xFFFFFFFF
@@ -236,6 +239,9 @@ class ZipFault(str, enum.Enum):
     METHOD = "method"
     #: Content whose CRC-32 differs from the recorded one.
     CRC = "crc"
+    #: A local header whose CRC-32, sizes, method or flags differ from the
+    #: central directory's (minizip, MediaPipe's reader, refuses the entry).
+    HEADER = "header"
     #: Beyond :class:`ZipLimits` (counts, sizes, compression ratio).
     LIMIT = "limit"
 
@@ -1094,7 +1100,12 @@ def _read_central_directory(
                 ZipFault.SIZE,
             )
         data_offset = _check_local_header(
-            view, base_offset + header_offset, raw_name, compressed_size, directory_start, where
+            view,
+            base_offset + header_offset,
+            raw_name,
+            (header, compressed_size, size),
+            directory_start,
+            where,
         )
         entries.append(
             ZipEntry(
@@ -1193,22 +1204,29 @@ def _check_local_header(
     view: memoryview,
     header: int,
     raw_name: bytes,
-    compressed_size: int,
+    central: tuple[_CentralHeader, int, int],
     directory_start: int,
     where: str,
 ) -> int:
-    """Check the local header at ``header`` and return where its data starts."""
+    """Check the local header at ``header`` and return where its data starts.
+
+    ``central``: the entry's central directory record, and its compressed and
+    uncompressed sizes (Zip64 values applied).
+    """
+    record, compressed_size, size = central
     if header + _LOCAL.size > directory_start:
         raise _fail(
             f"{where}: its local header offset {header} is outside the archive's data, "
             f"which ends where the central directory starts, at offset {directory_start}"
         )
-    (signature, _, _, _, _, _, _, _, _, name_size, extra_size) = _LOCAL.unpack_from(view, header)
+    fields = _LOCAL.unpack_from(view, header)
+    signature, name_size, extra_size = fields[0], fields[9], fields[10]
     if signature != _LOCAL_SIGNATURE:
         raise _fail(
             f"{where}: expected a local header (PK\\x03\\x04) at offset {header}, found "
             f"{bytes(view[header : header + 4])!r}"
         )
+    _check_local_fields(fields, record, compressed_size, size, header, where)
     name_start = header + _LOCAL.size
     data_offset = name_start + name_size + extra_size
     if data_offset + compressed_size > directory_start:
@@ -1224,6 +1242,45 @@ def _check_local_header(
             f"central directory {raw_name!r}"
         )
     return int(data_offset)
+
+
+def _check_local_fields(
+    fields: tuple[int, ...],
+    record: _CentralHeader,
+    compressed_size: int,
+    size: int,
+    header: int,
+    where: str,
+) -> None:
+    """Refuse a local header that disagrees with the central directory, as minizip does.
+
+    minizip (MediaPipe's and the Task Library's reader) compares the method
+    always, and the CRC-32 and sizes unless the local header's flag bit 3 puts
+    them in a data descriptor after the data; a local size of 0xFFFFFFFF defers
+    to the Zip64 extra field. The flags are compared here too: readers that
+    follow the local header and readers that follow the central directory
+    would otherwise read the entry differently.
+    """
+    flags, method, crc, local_compressed, local_size = (fields[i] for i in (2, 3, 6, 7, 8))
+    differences = []
+    if flags != record.flags:
+        differences.append(f"flags {flags:#06x}, the central directory {record.flags:#06x}")
+    if method != record.method:
+        differences.append(f"method {method}, the central directory {record.method}")
+    if not flags & _FLAG_DATA_DESCRIPTOR:
+        if crc != record.crc32:
+            differences.append(f"CRC-32 {crc:#010x}, the central directory {record.crc32:#010x}")
+        for label, local, central in (
+            ("compressed size", local_compressed, compressed_size),
+            ("uncompressed size", local_size, size),
+        ):
+            if local != _MAX_U32 and local != central:
+                differences.append(f"{label} {local}, the central directory {central}")
+    if differences:
+        raise _fail(
+            f"{where}: its local header at offset {header} records " + "; ".join(differences),
+            ZipFault.HEADER,
+        )
 
 
 def _check_no_overlap(entries: list[ZipEntry]) -> None:
@@ -1297,22 +1354,44 @@ def check_extract_name(name: str) -> None:
         raise _fail(f"associated file name {name!r} {problem}")
 
 
+#: Why a name that is also the folder of another name (``a`` and ``a/b``) is refused.
+CLASH_REASON = "is both a file and the folder of another entry"
+
+
+def _parent_folders(name: str) -> list[str]:
+    """The folders ``name`` is in: ``["a", "a/b"]`` for ``"a/b/c"``."""
+    parts = name.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
+
+
 def extract_refusals(names: Iterable[str]) -> list[tuple[str, str]]:
-    """``(name, reason)`` for every name of ``names`` that may not be extracted."""
+    """``(name, reason)`` for every name of ``names`` that may not be extracted.
+
+    A name is refused when :func:`name_problem` finds it unsafe, or when it is
+    also the folder of another name (``a`` beside ``a/b``: a file and a folder
+    cannot have one path; the reason is :data:`CLASH_REASON`).
+    """
+    listed = list(names)
+    folders = {
+        folder for name in listed if isinstance(name, str) for folder in _parent_folders(name)
+    }
     refusals = []
-    for name in names:
+    for name in listed:
         problem = name_problem(name)
+        if problem is None and name in folders:
+            problem = CLASH_REASON
         if problem is not None:
             refusals.append((name, problem))
     return refusals
 
 
-def safe_member_path(directory: PathLike, name: str) -> Path:
+def safe_member_path(directory: PathLike, name: str, member: str = "associated file") -> Path:
     """The path inside ``directory`` where the entry ``name`` is extracted.
 
     Args:
         directory: the extraction folder (it need not exist yet).
         name: an entry name.
+        member: what an entry is called in messages.
 
     Returns:
         ``directory`` joined with the components of ``name``.
@@ -1323,29 +1402,35 @@ def safe_member_path(directory: PathLike, name: str) -> Path:
             or not a folder, which could lead outside ``directory``.
     """
     check_extract_name(name)
+    problem = destination_problem(directory, name)
+    if problem is not None:
+        raise _fail(f"{member} {name!r} {problem}")
+    return Path(directory).joinpath(*name.split("/"))
+
+
+def destination_problem(directory: PathLike, name: str) -> str | None:
+    """Why the safe name ``name`` cannot be written inside ``directory`` as it is now, or None.
+
+    A parent folder of ``name`` that exists inside ``directory`` as a symbolic
+    link (which may lead outside it) or as something other than a folder.
+    """
     target = Path(directory)
-    components = name.split("/")
-    for component in components[:-1]:
+    for component in name.split("/")[:-1]:
         target = target / component
         try:
             mode = os.lstat(target).st_mode
         except FileNotFoundError:
-            continue
+            return None  # nothing below a missing folder exists either
         except OSError as exc:
-            raise _fail(
-                f"associated file {name!r}: cannot inspect {os.fspath(target)!r}: {exc}"
-            ) from exc
+            return f"cannot be written: cannot inspect {os.fspath(target)!r}: {exc}"
         if stat.S_ISLNK(mode):
-            raise _fail(
-                f"associated file {name!r} would be written through the symbolic link "
-                f"{os.fspath(target)!r}, which may lead outside the folder"
+            return (
+                f"would be written through the symbolic link {os.fspath(target)!r}, which "
+                "may lead outside the folder"
             )
         if not stat.S_ISDIR(mode):
-            raise _fail(
-                f"associated file {name!r} needs {os.fspath(target)!r} to be a folder, "
-                "but it is a file"
-            )
-    return target / components[-1]
+            return f"needs {os.fspath(target)!r} to be a folder, but it is not"
+    return None
 
 
 class ExtractRefusedError(AssociatedFileError):
@@ -1366,7 +1451,7 @@ class ExtractRefusedError(AssociatedFileError):
         )
 
 
-def _make_folders(directory: Path, name: str) -> None:
+def _make_folders(directory: Path, name: str, member: str) -> None:
     """Create the parent folders of ``name`` inside ``directory``, never through a link."""
     folder = directory
     for component in name.split("/")[:-1]:
@@ -1383,7 +1468,7 @@ def _make_folders(directory: Path, name: str) -> None:
             raise OutputWriteError(f"cannot inspect {os.fspath(folder)!r}: {exc}") from exc
         if stat.S_ISLNK(mode) or not stat.S_ISDIR(mode):
             raise _fail(
-                f"associated file {name!r}: {os.fspath(folder)!r} is not a plain folder, "
+                f"{member} {name!r}: {os.fspath(folder)!r} is not a plain folder, "
                 "refusing to write through it"
             )
 
@@ -1419,8 +1504,9 @@ def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = N
         The paths written, in archive order.
 
     Raises:
-        ExtractRefusedError: unsafe names, entries that are not files, or a name
-            that is also another entry's folder (nothing written).
+        ExtractRefusedError: unsafe names, entries that are not files, a name
+            that is also another entry's folder, or a destination whose folder
+            inside ``directory`` is a symbolic link or a file (nothing written).
         AssociatedFileError: an entry is unreadable or over the limits; files
             written before it stay.
         OutputWriteError: the disk refused a write.
@@ -1437,23 +1523,25 @@ def extract_all(tail: ZipTail, directory: PathLike, source: IO[bytes] | None = N
     for name in names:
         tail.check_entry(name)
     folder = Path(directory)
-    # A file and a folder of the same name ("a" and "a/b") cannot both exist.
-    folders = {
-        "/".join(name.split("/")[:i]) for name in names for i in range(1, name.count("/") + 1)
-    }
-    for name in names:
-        if name in folders:
-            raise ExtractRefusedError(
-                [(name, "is both a file and the folder of another entry")], len(names), tail.member
-            )
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise OutputWriteError(f"cannot extract into {os.fspath(folder)!r}: it is not a folder")
+    # Every destination is checked before anything is written.
+    refusals = [
+        (name, problem)
+        for name in names
+        for problem in [destination_problem(folder, name)]
+        if problem is not None
+    ]
+    if refusals:
+        raise ExtractRefusedError(refusals, len(names), tail.member)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputWriteError(f"cannot create {os.fspath(folder)!r}: {exc}") from exc
     written = []
     for name in names:
-        _make_folders(folder, name)
-        target = safe_member_path(folder, name)
+        _make_folders(folder, name, tail.member)
+        target = safe_member_path(folder, name, tail.member)
         entry = tail.entry(name)
         if source is not None and entry.is_stored:
             tail.verify(name, source)
@@ -1658,7 +1746,8 @@ def write_zip(
         The number of bytes written.
 
     Raises:
-        AssociatedFileError: an unsafe, non-base or duplicate name, or a content
+        AssociatedFileError: an unsafe, non-base or duplicate name, a name that
+            is also the folder of another (``a`` and ``a/b``), or a content
             that is not bytes-like, or a negative ``base_offset``; nothing is
             written then.
         OutputWriteError: ``out`` refused the write.
@@ -1675,12 +1764,22 @@ def write_zip(
     member = layout.member
     planned = []
     seen: set[str] = set()
+    folders: dict[str, str] = {}  # folder -> the first name inside it
     offset = base_offset
     for name, content in _file_pairs(files, layout.archive):
         encoded, flags = _encode_name(name, layout)
         if name in seen:
             raise _fail(f"the {member} name {name!r} is given twice")
+        parents = _parent_folders(name)
+        clash = folders.get(name) or next((p for p in parents if p in seen), None)
+        if clash is not None:
+            raise _fail(
+                f"cannot pack the {member} names {clash!r} and {name!r}: one would be both "
+                "a file and the folder of the other, and the bundle could not be extracted"
+            )
         seen.add(name)
+        for parent in parents:
+            folders.setdefault(parent, name)
         if len(encoded) > _MAX_U16:
             raise _fail(
                 f"the {member} name {name[:40]!r}… is {len(encoded)} bytes long; a zip "

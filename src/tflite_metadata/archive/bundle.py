@@ -129,15 +129,28 @@ def _now() -> tuple[int, int, int, int, int, int]:
     return (year, month, day, hour, minute, second)
 
 
+_EXPECTED = "a mapping of entry name to content (bytes), or (name, content) pairs"
+
+
 def _pairs(models: BundleModels) -> list[tuple[str, ContentToPack]]:
+    if isinstance(models, (str, bytes, bytearray, memoryview)):
+        raise AssociatedFileError(
+            f"the models of a bundle must be {_EXPECTED}, got {type(models).__name__}"
+        )
     try:
         items = list(models.items()) if isinstance(models, Mapping) else list(models)
-        pairs = [(name, content) for name, content in items]
-    except (TypeError, ValueError) as exc:
+    except TypeError as exc:
         raise AssociatedFileError(
-            "the models of a bundle must be a mapping of entry name to bytes, or "
-            f"(name, bytes) pairs: {exc}"
+            f"the models of a bundle must be {_EXPECTED}, got {type(models).__name__}"
         ) from exc
+    pairs = []
+    for index, item in enumerate(items):
+        if not isinstance(item, tuple) or len(item) != 2:
+            raise AssociatedFileError(
+                f"the models of a bundle must be {_EXPECTED}; item {index} is a "
+                f"{type(item).__name__}, not a (name, content) pair"
+            )
+        pairs.append(item)
     return [
         (name, content.encode("utf-8") if isinstance(content, str) else content)
         for name, content in pairs
@@ -217,11 +230,18 @@ def create_model_asset_bundle(
     Raises:
       ValueError: (a :class:`~tflite_metadata.errors.MetadataError`) fewer than
         two models ("Needs at least two input models for model asset
-        bundle."), an entry name that would lead outside a folder when the
-        bundle is extracted, or a content that is not bytes.
+        bundle."), ``input_models`` that is not a dict, an entry name that
+        would lead outside a folder when the bundle is extracted, or a content
+        that is not bytes.
     """
     if not input_models or len(input_models) < 2:
         raise MetadataValidationError(_TOO_FEW)
+    if not isinstance(input_models, Mapping):
+        # MediaPipe's reads input_models.items(): anything else is an AttributeError there.
+        raise MetadataValidationError(
+            "input_models must be a dict of model file name to model content (bytes), "
+            f"got {type(input_models).__name__}"
+        )
     if isinstance(output_path, (str, os.PathLike)):
         create_bundle(input_models, output_path)
     else:
@@ -254,10 +274,22 @@ def read_bundle(data: ZipSource, *, limits: ZipLimits = BUNDLE_LIMITS) -> ZipTai
     :meth:`ZipTail.content_view`.
 
     Raises:
-        AssociatedFileError: ``data`` holds no zip, or one that cannot be trusted
+        AssociatedFileError: ``data`` is a TFLite model, holds no zip, or one
+            that cannot be trusted
             (a :class:`~tflite_metadata.archive.associated_files.ZipFormatError`
             whose ``fault`` says why).
     """
+    try:
+        with memoryview(data) as view:
+            identifier = bytes(view.cast("B")[4:8]) if view.nbytes else b""
+    except (TypeError, ValueError):
+        identifier = b""  # find_zip says what is wrong with it
+    if identifier == b"TFL3" and not is_bundle(data):
+        raise AssociatedFileError(
+            "not a .task bundle: it is a TFLite model (a FlatBuffer with the 'TFL3' "
+            "identifier; any associated files it carries are listed by 'show' and "
+            "written by 'extract')"
+        )
     tail = find_zip(data, limits=limits, member=BUNDLE_MEMBER)
     if tail is None:
         raise AssociatedFileError(

@@ -279,17 +279,39 @@ def _extract_command(args: argparse.Namespace) -> int:
         except ExtractRefusedError as exc:
             for name, reason in exc.refusals:
                 _err(f"problem: refused {printable(repr(name))}: {printable(reason)}")
-            if any(entry.kind != "file" for entry in tail.entries):
-                what = "entries are not files or have names that"
-            else:
-                what = f"{tail.member} names"
-            raise CommandError(
-                f"nothing was extracted: {len(exc.refusals)} of {len(tail.names())} "
-                f"{what} would write outside the folder"
-            ) from exc
+            raise CommandError(_refusal_summary(exc.refusals, tail)) from exc
     for target in written:
         _out(f"{printable(os.fspath(target))} ({target.stat().st_size} bytes)")
     return 0
+
+
+def _refusal_summary(refusals: list[tuple[str, str]], tail: Any) -> str:
+    """``extract``'s one-line summary of why nothing was extracted, by kind of refusal."""
+    from ..archive.associated_files import CLASH_REASON, name_problem
+
+    total = len(tail.names())
+    kinds = {entry.name: entry.kind for entry in tail.entries}
+    unsafe = {name for name, _ in refusals if name_problem(name) is not None}
+    clashes = {name for name, reason in refusals if reason == CLASH_REASON}
+    not_files = {name for name, _ in refusals if kinds.get(name, "file") != "file"}
+    member = tail.member
+    parts = []
+    if unsafe:
+        parts.append(f"{len(unsafe)} of {total} {member} names would write outside the folder")
+    if clashes:
+        parts.append(
+            f"{len(clashes)} of {total} {member} names are both a file and the folder of "
+            "another entry"
+        )
+    if not_files:
+        parts.append(f"{len(not_files)} of {total} entries are not files")
+    elsewhere = {name for name, _ in refusals} - unsafe - clashes - not_files
+    if elsewhere:
+        parts.append(
+            f"{len(elsewhere)} of {total} {member} names would be written through a link "
+            "or a file inside the folder"
+        )
+    return "nothing was extracted: " + "; ".join(parts)
 
 
 def _demo_command(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+from ..archive.associated_files import extract_refusals
 from ..archive.bundle import BUNDLE_MEMBER, MAX_NESTING, is_bundle, read_bundle
 from ..errors import MetadataError, UsageError
 from ..fileio import InputFile, map_file
@@ -35,8 +36,11 @@ def summarize_bundle(data: Any, depth: int = 0) -> list[str]:
     bundle = read_bundle(data)
     count = len(bundle.entries)
     lines = [f"bundle: {count} entr{'y' if count == 1 else 'ies'}"]
+    refused = dict(extract_refusals(bundle.names()))
     for entry in bundle.entries:
         heading = f"entry {printable(entry.name)}: {entry.size} bytes at offset {entry.data_offset}"
+        if entry.name in refused:
+            lines.append(f"note: the name {printable(repr(entry.name))} {refused[entry.name]}")
         if not entry.is_stored or entry.kind != "file" or entry.flags & 1:
             what = entry.kind if entry.kind != "file" else f"{entry.method_name} entry"
             if entry.flags & 1:
@@ -119,6 +123,12 @@ def _create(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             f"a bundle holds at least two models, {len(named)} given "
             "(MODEL paths, or --entry NAME PATH)"
         )
+    for _, path in named:
+        if _same_file(path, args.output):
+            raise UsageError(
+                f"the bundle {printable(os.fspath(args.output))} would replace its own input "
+                f"{printable(path)}; write it to another file"
+            )
     files: list[InputFile] = []
     try:
         for _, path in named:
@@ -130,6 +140,13 @@ def _create(args: argparse.Namespace, out: Callable[[str], None]) -> int:
     names = ", ".join(printable(name) for name, _ in named)
     out(f"wrote {printable(os.fspath(args.output))} ({size} bytes): {names}")
     return 0
+
+
+def _same_file(first: str | os.PathLike[str], second: str | os.PathLike[str]) -> bool:
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # either is missing: opening the input says so
+        return False
 
 
 def _list(args: argparse.Namespace, out: Callable[[str], None]) -> int:
@@ -154,8 +171,11 @@ def _list(args: argparse.Namespace, out: Callable[[str], None]) -> int:
             )
         )
         return 0
+    refused = dict(extract_refusals(entry.name for entry in entries))
     for entry in entries:
         notes = [] if entry.is_stored else [entry.method_name]
+        if entry.name in refused:
+            notes.append(f"unsafe name: it {refused[entry.name]}")
         if entry.kind != "file":
             notes.append(entry.kind)
         suffix = f" ({', '.join(notes)})" if notes else ""

@@ -150,6 +150,8 @@ class Code(str, enum.Enum):
     ENTRY_OVERLAP = "entry-overlap"
     #: An entry whose CRC-32 is wrong (MediaPipe does not check it).
     ENTRY_CRC = "entry-crc"
+    #: A local header that disagrees with the central directory (MediaPipe refuses it).
+    ENTRY_HEADER = "entry-header"
     #: An encrypted entry (MediaPipe serves its bytes as they are).
     ENTRY_ENCRYPTED = "entry-encrypted"
     #: A symbolic link, folder or special file (MediaPipe serves it as a file).
@@ -158,6 +160,9 @@ class Code(str, enum.Enum):
     ENTRY_ALIGNMENT = "entry-alignment"
     #: A ``.tflite`` entry that is not a TFLite model.
     ENTRY_MODEL = "entry-model"
+    #: An entry name that would be extracted outside its folder, or that is also
+    #: the folder of another entry.
+    ENTRY_NAME = "entry-name"
 
     def __str__(self) -> str:
         return self.value
