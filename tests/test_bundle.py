@@ -652,8 +652,9 @@ def test_mediapipe_crashes_on_or_is_misled_by_what_check_reports(
 
     MediaPipe's reader crashes (SIGSEGV) on the sizes that lie, refuses the
     compressed entry and local headers whose CRC, sizes or method disagree
-    with the central directory, and reads (flags that disagree included) every other bundle as if it were sound, reaching
-    the same point as with the valid bundle; ``check`` reports each of them (see
+    with the central directory, and reads every other bundle (flags that disagree
+    included) as if it were sound, reaching the same point as with the valid
+    bundle; ``check`` reports each of them (see
     ``test_check_reports_what_would_crash_or_mislead_mediapipe``).
     """
     valid = tmp_path / "valid.task"
