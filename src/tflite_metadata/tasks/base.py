@@ -583,6 +583,13 @@ class CustomMetadataMd(abc.ABC):
     def create_metadata(self) -> Any:
         """Create the custom metadata (a ``CustomMetadataT``)."""
 
+    def _custom_metadata(self, data: bytes) -> Any:
+        """A ``CustomMetadataT`` named :attr:`name` holding ``data`` (for create_metadata)."""
+        custom = _fb.CustomMetadataT()
+        custom.name = self.name
+        custom.data = data
+        return custom
+
 
 class TensorMd:
     """A container for common tensor metadata information.

@@ -236,10 +236,7 @@ class ImageSegmenterOptionsMd(CustomMetadataMd):
 
     def create_metadata(self) -> Any:
         """The ``CustomMetadataT`` named ``SEGMENTER_METADATA`` holding the options' FlatBuffer."""
-        custom = _fb.CustomMetadataT()
-        custom.name = self.name
-        custom.data = self.options_buffer()
-        return custom
+        return self._custom_metadata(self.options_buffer())
 
 
 class MediaPipeImageSegmenterWriter(MetadataWriterBase):

@@ -626,10 +626,7 @@ class ObjectDetectorOptionsMd(CustomMetadataMd):
 
     def create_metadata(self) -> Any:
         """The ``CustomMetadataT`` named ``DETECTOR_METADATA`` holding the options' FlatBuffer."""
-        custom = _fb.CustomMetadataT()
-        custom.name = self.name
-        custom.data = self.options_buffer()
-        return custom
+        return self._custom_metadata(self.options_buffer())
 
 
 class MediaPipeObjectDetectorWriter(MetadataWriterBase):
