@@ -79,7 +79,6 @@ from .rules import (
     Tensor,
     label_counts,
     plural,
-    printable,
     quoted,
     shape_text,
 )
@@ -604,32 +603,14 @@ def _check_segmenter_metadata(checker: Checker) -> None:
     refusing a value that is not NONE, SIGMOID or SOFTMAX: measured with
     mediapipe 1.2.2, "Invalid activation type found in CustomMetadata".)
     """
-    from ..errors import MetadataError
-
-    subgraph = checker.subgraph_metadata
-    entries = (None if subgraph is None else subgraph.customMetadata) or []
-    for entry in entries:
-        if entry.name != SEGMENTER_METADATA_NAME.encode():
-            continue
-        where = f"custom metadata {SEGMENTER_METADATA_NAME}"
-        try:
-            options = codec_for(SEGMENTER_SCHEMA).decode(
-                bytes(entry.data or b""), check_identifier=False
-            )
-        except MetadataError as exc:
-            checker.add(
-                Code.METADATA_MALFORMED,
-                where,
-                f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
-                "(it may crash or misread it)",
-                (MEDIAPIPE,),
-            )
+    for options in checker.custom_metadata(SEGMENTER_METADATA_NAME):
+        if options is None:
             continue
         value = int(options.activation)
         if value not in {member.value for member in Activation}:
             checker.add(
                 Code.METADATA_MALFORMED,
-                where,
+                f"custom metadata {SEGMENTER_METADATA_NAME}",
                 f"has activation {value}; MediaPipe takes NONE, SIGMOID or SOFTMAX (it "
                 'refuses the model: "Invalid activation type")',
                 (MEDIAPIPE,),

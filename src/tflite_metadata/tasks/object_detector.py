@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional, Union, cast
 
-from ..errors import MetadataError, MetadataValidationError, UsageError
+from ..errors import MetadataValidationError, UsageError
 from ..fileio import PathLike
 from ..format import codec
 from ..format import metadata_schema as schema
@@ -94,7 +94,6 @@ from .rules import (
     calibration_entry_count,
     label_counts,
     plural,
-    printable,
     quoted,
     shape_text,
 )
@@ -1068,22 +1067,10 @@ def _has_detector_metadata(checker: Checker) -> bool:
 
 def _decoded_detector_options(checker: Checker) -> Any:
     """The first ``DETECTOR_METADATA``'s ``ObjectDetectorOptionsT``, or None (reported)."""
-    subgraph = checker.subgraph_metadata
-    entry = next(e for e in subgraph.customMetadata if _text(e.name) == DETECTOR_METADATA_NAME)
-    where = f"custom metadata {DETECTOR_METADATA_NAME}"
-    try:
-        options = codec_for(DETECTOR_SCHEMA).decode(
-            bytes(entry.data or b""), check_identifier=False
-        )
-    except MetadataError as exc:
-        checker.add(
-            Code.METADATA_MALFORMED,
-            where,
-            f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
-            "(it may crash or misread it)",
-            (MEDIAPIPE,),
-        )
+    options = next(checker.custom_metadata(DETECTOR_METADATA_NAME))
+    if options is None:
         return None
+    where = f"custom metadata {DETECTOR_METADATA_NAME}"
     missing = [
         name
         for name, value in (

@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -456,6 +456,37 @@ class Checker:
         if subgraph is None:
             return None
         return subgraph.inputTensorMetadata if kind == "input" else subgraph.outputTensorMetadata  # type: ignore[no-any-return]
+
+    def custom_metadata(self, name: str) -> Iterator[Any]:
+        """The subgraph's custom metadata called ``name``, each decoded with its schema.
+
+        The schemas are MediaPipe's (:data:`~tflite_metadata.format.custom_metadata.
+        CUSTOM_METADATA_SCHEMAS`). Each entry is decoded when it is reached; one
+        that cannot be decoded is reported (MediaPipe reads it unverified) and
+        comes as None.
+        """
+        from ..format.codec import codec_for
+        from ..format.custom_metadata import CUSTOM_METADATA_SCHEMAS
+
+        subgraph = self.subgraph_metadata
+        entries = (None if subgraph is None else subgraph.customMetadata) or []
+        for entry in entries:
+            if entry.name not in (name, name.encode()):
+                continue
+            try:
+                options = codec_for(CUSTOM_METADATA_SCHEMAS[name]).decode(
+                    bytes(entry.data or b""), check_identifier=False
+                )
+            except MetadataError as exc:
+                self.add(
+                    Code.METADATA_MALFORMED,
+                    f"custom metadata {name}",
+                    f"cannot be decoded ({printable(str(exc))}); MediaPipe reads it unverified "
+                    "(it may crash or misread it)",
+                    (MEDIAPIPE,),
+                )
+                options = None
+            yield options
 
     # -- associated files
 
