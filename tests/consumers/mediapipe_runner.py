@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from mediapipe.tasks import python as mp_tasks
@@ -58,6 +58,43 @@ def classify(model_path: str, samples: np.ndarray, sample_rate: int) -> dict[str
     return {"results": out}
 
 
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_task(
+    create: Callable[[], Any],
+    items: list[str],
+    key: str,
+    stage: str,
+    each: Callable[[Any, str], object],
+    extra: Callable[[Any], dict[str, object]] | None = None,
+) -> dict[str, object]:
+    """Create a task, give it each item, close it: ``{key: results}`` (+ ``extra(task)``).
+
+    Or the first error and the ``stage`` that raised it: ``"create"``, ``stage``
+    (running) or ``"close"``.
+    """
+    try:
+        task = create()
+    except Exception as exc:
+        return {"stage": "create", "error": _error(exc)}
+    answer: dict[str, object]
+    try:
+        answer = {key: [each(task, item) for item in items]}
+        if extra is not None:
+            answer.update(extra(task))
+    except Exception as exc:
+        answer = {"stage": stage, "error": _error(exc)}
+    try:
+        task.close()
+    except Exception as exc:
+        # A graph that failed may fail again when closed: the first error is the answer.
+        answer.setdefault("error", _error(exc))
+        answer.setdefault("stage", "close")
+    return answer
+
+
 def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
     import mediapipe as mp
     from mediapipe.tasks.python import vision as mp_vision
@@ -68,26 +105,18 @@ def classify_images(model_path: str, images: list[str]) -> dict[str, object]:
         running_mode=mp_vision.RunningMode.IMAGE,
         max_results=-1,
     )
-    try:
-        classifier = mp_vision.ImageClassifier.create_from_options(options)
-    except Exception as exc:
-        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
-    results = []
-    answer: dict[str, object]
-    try:
-        for image in images:
-            result = classifier.classify(mp.Image.create_from_file(image))
-            results.append({"timestamp_ms": result.timestamp_ms, "heads": heads_of(result)})
-        answer = {"images": results}
-    except Exception as exc:
-        answer = {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
-    try:
-        classifier.close()
-    except Exception as exc:
-        # A graph that failed may fail again when closed: the first error is the answer.
-        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
-        answer.setdefault("stage", "close")
-    return answer
+
+    def classify_one(classifier: Any, image: str) -> object:
+        result = classifier.classify(mp.Image.create_from_file(image))
+        return {"timestamp_ms": result.timestamp_ms, "heads": heads_of(result)}
+
+    return run_task(
+        lambda: mp_vision.ImageClassifier.create_from_options(options),
+        images,
+        "images",
+        "classify",
+        classify_one,
+    )
 
 
 def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
@@ -102,43 +131,31 @@ def segment_images(model_path: str, images: list[str]) -> dict[str, object]:
         output_category_mask=True,
         output_confidence_masks=True,
     )
-    try:
-        segmenter = mp_vision.ImageSegmenter.create_from_options(options)
-    except Exception as exc:
-        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
-    results = []
-    answer: dict[str, object]
-    try:
-        for image in images:
-            result = segmenter.segment(mp.Image.create_from_file(image))
-            mask = np.ascontiguousarray(result.category_mask.numpy_view(), dtype=np.uint8)
-            results.append(
-                {
-                    "shape": list(mask.shape),
-                    "mask_sha256": hashlib.sha256(mask.tobytes()).hexdigest(),
-                    "histogram": np.bincount(mask.ravel(), minlength=1).tolist(),
-                    "confidence_masks": len(result.confidence_masks or []),
-                    "confidence_sha256": hashlib.sha256(
-                        b"".join(
-                            np.ascontiguousarray(m.numpy_view(), dtype=np.float32).tobytes()
-                            for m in result.confidence_masks or []
-                        )
-                    ).hexdigest(),
-                }
-            )
-        answer = {"images": results, "labels": list(segmenter.labels)}
-    except Exception as exc:
-        answer = {"stage": "segment", "error": f"{type(exc).__name__}: {exc}"}
-    try:
-        segmenter.close()
-    except Exception as exc:
-        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
-        answer.setdefault("stage", "close")
-    return answer
 
+    def segment_one(segmenter: Any, image: str) -> object:
+        result = segmenter.segment(mp.Image.create_from_file(image))
+        mask = np.ascontiguousarray(result.category_mask.numpy_view(), dtype=np.uint8)
+        return {
+            "shape": list(mask.shape),
+            "mask_sha256": hashlib.sha256(mask.tobytes()).hexdigest(),
+            "histogram": np.bincount(mask.ravel(), minlength=1).tolist(),
+            "confidence_masks": len(result.confidence_masks or []),
+            "confidence_sha256": hashlib.sha256(
+                b"".join(
+                    np.ascontiguousarray(m.numpy_view(), dtype=np.float32).tobytes()
+                    for m in result.confidence_masks or []
+                )
+            ).hexdigest(),
+        }
 
-# Native code may print to stdout too; the answer is the line after this marker.
-MARKER = "@@tflite-metadata-result@@"
+    return run_task(
+        lambda: mp_vision.ImageSegmenter.create_from_options(options),
+        images,
+        "images",
+        "segment",
+        segment_one,
+        lambda segmenter: {"labels": list(segmenter.labels)},
+    )
 
 
 def classify_texts(model_path: str, texts: list[str]) -> dict[str, object]:
@@ -148,24 +165,13 @@ def classify_texts(model_path: str, texts: list[str]) -> dict[str, object]:
     options = mp_text.TextClassifierOptions(
         base_options=mp_tasks.BaseOptions(model_asset_path=model_path), max_results=-1
     )
-    try:
-        classifier = mp_text.TextClassifier.create_from_options(options)
-    except Exception as exc:
-        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
-    results = []
-    answer: dict[str, object]
-    try:
-        for sentence in texts:
-            results.append({"heads": heads_of(classifier.classify(sentence))})
-        answer = {"texts": results}
-    except Exception as exc:
-        answer = {"stage": "classify", "error": f"{type(exc).__name__}: {exc}"}
-    try:
-        classifier.close()
-    except Exception as exc:
-        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
-        answer.setdefault("stage", "close")
-    return answer
+    return run_task(
+        lambda: mp_text.TextClassifier.create_from_options(options),
+        texts,
+        "texts",
+        "classify",
+        lambda classifier, sentence: {"heads": heads_of(classifier.classify(sentence))},
+    )
 
 
 def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
@@ -178,37 +184,30 @@ def detect_images(model_path: str, images: list[str]) -> dict[str, object]:
         running_mode=mp_vision.RunningMode.IMAGE,
         max_results=-1,
     )
-    try:
-        detector = mp_vision.ObjectDetector.create_from_options(options)
-    except Exception as exc:
-        return {"stage": "create", "error": f"{type(exc).__name__}: {exc}"}
-    results = []
-    answer: dict[str, object]
-    try:
-        for image in images:
-            result = detector.detect(mp.Image.create_from_file(image))
-            detections = []
-            for d in result.detections:
-                box = d.bounding_box
-                detections.append(
-                    {
-                        "box": [box.origin_x, box.origin_y, box.width, box.height],
-                        "categories": [
-                            [c.index, c.category_name, c.display_name, float(c.score)]
-                            for c in d.categories
-                        ],
-                    }
-                )
-            results.append({"detections": detections})
-        answer = {"images": results}
-    except Exception as exc:
-        answer = {"stage": "detect", "error": f"{type(exc).__name__}: {exc}"}
-    try:
-        detector.close()
-    except Exception as exc:
-        answer.setdefault("error", f"{type(exc).__name__}: {exc}")
-        answer.setdefault("stage", "close")
-    return answer
+
+    def detect_one(detector: Any, image: str) -> object:
+        result = detector.detect(mp.Image.create_from_file(image))
+        detections = []
+        for d in result.detections:
+            box = d.bounding_box
+            detections.append(
+                {
+                    "box": [box.origin_x, box.origin_y, box.width, box.height],
+                    "categories": [
+                        [c.index, c.category_name, c.display_name, float(c.score)]
+                        for c in d.categories
+                    ],
+                }
+            )
+        return {"detections": detections}
+
+    return run_task(
+        lambda: mp_vision.ObjectDetector.create_from_options(options),
+        images,
+        "images",
+        "detect",
+        detect_one,
+    )
 
 
 # Native code may print to stdout too; the answer is the line after this marker.
