@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from shared_data import TESTDATA
 from tflite_metadata.check import check
 from tflite_metadata.cli import main as cli_main
 from tflite_metadata.errors import MetadataError
@@ -66,8 +67,6 @@ from tflite_metadata.metadata_writers.object_detector import MetadataWriter as D
 from tflite_metadata.model.display import MetadataDisplayer, convert_to_json
 from tflite_metadata.model.populate import MetadataPopulator, populate_buffer
 from tflite_metadata.model.reader import ModelView
-
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 #: Shared models used as seeds when the test data is present (skipped when absent).
 SHARED_MODELS = (

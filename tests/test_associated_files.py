@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata.archive.associated_files import (
     EOCD_SEARCH_SIZE,
     ExtractRefusedError,
@@ -44,7 +45,6 @@ from tflite_metadata.archive.associated_files import (
 )
 from tflite_metadata.errors import AssociatedFileError, MetadataError
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 YAMNET = TESTDATA / "tflite-support" / "yamnet_audio_classifier_with_metadata.tflite"
 YAMNET_LABELS = TESTDATA / "tflite-support" / "yamnet_521_labels.txt"
 

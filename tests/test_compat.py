@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 MOBILENET = TESTDATA / "tflite-support" / "image_classifier" / "mobilenet_v2_1.0_224_quant.tflite"
 LABELS = TESTDATA / "tflite-support" / "image_classifier" / "labels.txt"
 

@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.model.reader import ModelView
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SAMPLE_RATE = 16000
 SAMPLES = 15600
 

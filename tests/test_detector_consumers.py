@@ -22,12 +22,13 @@ from typing import Any, Callable, Optional
 import pytest
 
 import consumer_env
+import shared_data
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, check
 from tflite_metadata.format import codec
 from tflite_metadata.model.populate import populate_buffer
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+TESTDATA = shared_data.TESTDATA / "tflite-support"
 SSD = TESTDATA / "object_detector" / "ssd_mobilenet_v1.tflite"
 LABELS = TESTDATA / "object_detector" / "labelmap.txt"
 CALIBRATION = TESTDATA / "object_detector" / "score_calibration.csv"

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import read_testdata, shared_path
 from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check, infer_task
@@ -45,7 +46,6 @@ from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.tasks import image_classifier, load_task, writer_utils
 from tflite_metadata.tasks.rules import Checker, ModelFacts, Tensor
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 IMAGE_DATA = "tflite-support/image_classifier"
 BOTH = (TASK_LIBRARY, MEDIAPIPE)
 LOG = fb.ScoreTransformationType.LOG
@@ -83,18 +83,6 @@ class Ours:
     info = info
     image = compat_image
     utils = compat_utils
-
-
-def read_testdata(relative: str) -> bytes:
-    path = TESTDATA / relative
-    if not path.is_file():
-        pytest.skip(f"test data {relative} is absent")
-    return path.read_bytes()
-
-
-def shared_path(relative: str) -> str:
-    read_testdata(relative)
-    return str(TESTDATA / relative)
 
 
 @functools.cache

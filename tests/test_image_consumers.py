@@ -38,10 +38,11 @@ from typing import Any, Callable, Optional
 import pytest
 
 import consumer_env
+import shared_data
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+TESTDATA = shared_data.TESTDATA / "tflite-support"
 MOBILENET = TESTDATA / "image_classifier" / "mobilenet_v2_1.0_224_quant.tflite"
 MOBILENET_LABELS = TESTDATA / "image_classifier" / "labels.txt"
 BURGER = TESTDATA / "images" / "burger.jpg"

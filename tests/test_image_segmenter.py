@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import read_testdata, shared_path
 from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check, infer_task
@@ -38,7 +39,6 @@ from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.tasks import TASKS, image_segmenter, load_task
 from tflite_metadata.tasks.rules import Checker, ModelFacts, Tensor
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 SEGMENTER_DATA = "tflite-support/image_segmenter"
 BOTH = (TASK_LIBRARY, MEDIAPIPE)
 RGB = fb.ColorSpaceType.RGB
@@ -76,18 +76,6 @@ class Ours:
     info = info
     segmenter = compat_segmenter
     utils = compat_utils
-
-
-def read_testdata(relative: str) -> bytes:
-    path = TESTDATA / relative
-    if not path.is_file():
-        pytest.skip(f"test data {relative} is absent")
-    return path.read_bytes()
-
-
-def shared_path(relative: str) -> str:
-    read_testdata(relative)
-    return str(TESTDATA / relative)
 
 
 @functools.cache

@@ -17,7 +17,6 @@ Four kinds of test:
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 from typing import Any
 
 import flatbuffers
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata.errors import MetadataFormatError
 from tflite_metadata.format import codec
 from tflite_metadata.format import metadata_schema as schema
@@ -33,7 +33,6 @@ from tflite_metadata.format.flatbuf import FlatBufferReader
 from tflite_metadata.format.json_format import escape_string, format_float, to_json
 from tflite_metadata.format.version import min_parser_version
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 YAMNET = TESTDATA / "tflite-support" / "yamnet_audio_classifier_with_metadata.tflite"
 
 

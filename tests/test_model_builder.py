@@ -23,6 +23,7 @@ from typing import Any, Optional
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.format.flatbuf import FlatBufferReader, Table
 from tflite_metadata.format.model_schema import (
@@ -48,7 +49,6 @@ from tflite_metadata.format.model_schema import (
 
 build = model_builder.build_audio_classifier
 build_image = model_builder.build_image_classifier
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 # -- reading a model back -------------------------------------------------------------------
 

@@ -22,13 +22,14 @@ import pytest
 
 import consumer_env
 import model_schema_trees as trees
+import shared_data
 from tflite_metadata import schema_py_generated as ours
 from tflite_metadata.errors import ModelFormatError
 from tflite_metadata.format import model_schema
 
 pytestmark = pytest.mark.reference
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+TESTDATA = shared_data.TESTDATA / "tflite-support"
 HERE = Path(__file__).resolve().parent
 #: Random trees checked in this process (numpy importable) and in a child without numpy.
 TREES_WITH_NUMPY = 200

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import read_testdata, shared_path
 from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check
@@ -40,7 +41,6 @@ from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.tasks import load_task, object_detector
 from tflite_metadata.tasks.rules import Checker, ModelFacts, Tensor
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 DATA = "tflite-support/object_detector"
 BOTH = (TASK_LIBRARY, MEDIAPIPE)
 UINT8, FLOAT32, INT8, INT32 = 3, 0, 9, 2
@@ -78,18 +78,6 @@ class Ours:
     info = info
     detector = compat_detector
     utils = compat_utils
-
-
-def read_testdata(relative: str) -> bytes:
-    path = TESTDATA / relative
-    if not path.is_file():
-        pytest.skip(f"test data {relative} is absent")
-    return path.read_bytes()
-
-
-def shared_path(relative: str) -> str:
-    read_testdata(relative)
-    return str(TESTDATA / relative)
 
 
 @functools.cache

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.errors import (
     MetadataError,
@@ -47,8 +48,6 @@ from tflite_metadata.model.populate import (
 from tflite_metadata.model.reader import ModelView
 from tflite_metadata.model.splice import HEAD_ALIGNMENT, plan_splice
 from tflite_metadata.tasks.audio_classifier import AudioClassifierWriter
-
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 
 
 def shared(relative: str) -> bytes:

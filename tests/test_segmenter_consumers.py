@@ -27,10 +27,11 @@ from typing import Any, Callable
 import pytest
 
 import consumer_env
+import shared_data
 from test_image_consumers import edited, image_input, set_normalization
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, check
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "tflite-support"
+TESTDATA = shared_data.TESTDATA / "tflite-support"
 DEEPLAB = TESTDATA / "image_segmenter" / "deeplabv3.tflite"
 LABELMAP = TESTDATA / "image_segmenter" / "labelmap.txt"
 IMAGE = TESTDATA / "images" / "segmentation_input_rotation0.jpg"

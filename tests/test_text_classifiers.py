@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from shared_data import read_testdata, shared_path
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check, infer_task
 from tflite_metadata.cli import main
@@ -42,7 +43,6 @@ from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.model.display import MetadataDisplayer
 from tflite_metadata.model.reader import ModelView
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 NL_DATA = "tflite-support/nl_classifier"
 BERT_DATA = "tflite-support/bert_nl_classifier"
 REGEX = r"[^\w\']+"
@@ -83,18 +83,6 @@ class Ours:
     nl = compat_nl
     bert = compat_bert
     utils = compat_utils
-
-
-def read_testdata(relative: str) -> bytes:
-    path = TESTDATA / relative
-    if not path.is_file():
-        pytest.skip(f"test data {relative} is absent")
-    return path.read_bytes()
-
-
-def shared_path(relative: str) -> str:
-    read_testdata(relative)
-    return str(TESTDATA / relative)
 
 
 @functools.cache

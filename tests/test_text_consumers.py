@@ -23,6 +23,7 @@ from typing import Any, Callable
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA
 from tflite_metadata import _model_builder as model_builder
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, check
 from tflite_metadata.errors import ConsumerCompatibilityWarning
@@ -30,7 +31,6 @@ from tflite_metadata.metadata_writers import bert_nl_classifier, metadata_info, 
 
 pytestmark = pytest.mark.consumers
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 REGEX = r"[^\w\']+"
 TEXTS = [
     "This movie was wonderful, the best I have seen this year!",

@@ -18,6 +18,7 @@ from typing import Any, Callable
 import pytest
 
 import consumer_env
+from shared_data import TESTDATA, read_testdata
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.errors import (
     AssociatedFileError,
@@ -34,7 +35,6 @@ from tflite_metadata.metadata_writers import metadata_writer as compat_writer
 from tflite_metadata.metadata_writers import writer_utils as compat_utils
 from tflite_metadata.tasks import audio_classifier, base, writer_utils
 
-TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata"
 LOG = fb.ScoreTransformationType.LOG
 
 
@@ -58,13 +58,6 @@ def reference() -> Any:
         utils = writer_utils
 
     return Reference
-
-
-def read_testdata(relative: str) -> bytes:
-    path = TESTDATA / relative
-    if not path.is_file():
-        pytest.skip(f"test data {relative} is absent")
-    return path.read_bytes()
 
 
 # -- models ---------------------------------------------------------------------------------
