@@ -18,7 +18,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from differential import writer_outcome
 from shared_data import read_testdata, shared_path
 from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
@@ -694,15 +694,6 @@ def _random_writer(m: Any, model: bytes, case: dict[str, Any], folder: Path) -> 
     return m.image.MetadataWriter.create_from_metadata_info(model, general, input_md, output_md)
 
 
-def _outcome(m: Any, model: bytes, case: dict[str, Any]) -> tuple[str, Any, Any]:
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            metadata_writer = _random_writer(m, model, case, Path(folder))
-        except ValueError as exc:
-            return ("error", str(exc), None)
-        return ("ok", bytes(metadata_writer._metadata_buffer), metadata_writer.get_metadata_json())
-
-
 @pytest.mark.reference
 @settings(
     max_examples=250,
@@ -714,8 +705,8 @@ def _outcome(m: Any, model: bytes, case: dict[str, Any]) -> tuple[str, Any, Any]
 def test_reference_random_cases(case: dict[str, Any]) -> None:
     ref = reference()
     model = build(**case["model"])
-    theirs = _outcome(ref, model, case)
-    ours = _outcome(Ours, model, case)
+    theirs = writer_outcome(lambda folder: _random_writer(ref, model, case, folder))
+    ours = writer_outcome(lambda folder: _random_writer(Ours, model, case, folder))
     assert ours == theirs
     if case["normalization"] == "mismatch" and case["path"] != "default":
         assert ours[0] == "error" and "expected to be the same dim" in ours[1]

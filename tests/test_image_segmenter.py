@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -26,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from differential import writer_outcome
 from shared_data import read_testdata, shared_path
 from tflite_metadata import check as check_module
 from tflite_metadata import metadata_schema_py_generated as fb
@@ -454,15 +454,6 @@ def _random_writer(m: Any, model: bytes, case: dict[str, Any], folder: Path) -> 
     )
 
 
-def _outcome(m: Any, model: bytes, case: dict[str, Any]) -> tuple[str, Any, Any]:
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            metadata_writer = _random_writer(m, model, case, Path(folder))
-        except ValueError as exc:
-            return ("error", str(exc), None)
-        return ("ok", bytes(metadata_writer._metadata_buffer), metadata_writer.get_metadata_json())
-
-
 @pytest.mark.reference
 @settings(
     max_examples=250,
@@ -474,8 +465,8 @@ def _outcome(m: Any, model: bytes, case: dict[str, Any]) -> tuple[str, Any, Any]
 def test_reference_random_cases(case: dict[str, Any]) -> None:
     ref = reference()
     model = build(**case["model"])
-    theirs = _outcome(ref, model, case)
-    ours = _outcome(Ours, model, case)
+    theirs = writer_outcome(lambda folder: _random_writer(ref, model, case, folder))
+    ours = writer_outcome(lambda folder: _random_writer(Ours, model, case, folder))
     assert ours == theirs
     mismatch = bool(case["mean"] and case["std"]) and len(case["mean"]) != len(case["std"])
     if mismatch and (case["path"] == "inference" or (case["path"] == "info" and case["input_md"])):

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import consumer_env
+from differential import writer_outcome
 from shared_data import read_testdata, shared_path
 from tflite_metadata import metadata_schema_py_generated as fb
 from tflite_metadata.check import MEDIAPIPE, TASK_LIBRARY, Problem, check, infer_task
@@ -468,18 +469,11 @@ def _bert_writer(m: Any, model: bytes, case: dict[str, Any], folder: Path) -> An
 def _outcomes(writer: Any, model: bytes, case: dict[str, Any]) -> tuple[Any, Any]:
     """Ours and tflite-support's outcome, both run in one folder (tokenizers record paths)."""
     ref = reference()
-    results = []
-    with tempfile.TemporaryDirectory() as folder:
-        for m in (Ours, ref):
-            try:
-                metadata_writer = writer(m, model, case, Path(folder))
-            except ValueError as exc:
-                results.append(("error", str(exc), None))
-                continue
-            results.append(
-                ("ok", bytes(metadata_writer._metadata_buffer), metadata_writer.get_metadata_json())
-            )
-    return results[0], results[1]
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        ours = writer_outcome(lambda f: writer(Ours, model, case, f), folder)
+        theirs = writer_outcome(lambda f: writer(ref, model, case, f), folder)
+    return ours, theirs
 
 
 @pytest.mark.reference
